@@ -1,0 +1,36 @@
+// JSON renderings of the emulator's resources, in Drive v3's wire format:
+// int64 as strings, RFC 3339 times, `kind` on every resource, and only the
+// fields that apply to the item (no md5Checksum on a folder).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/emulator/model.h"
+#include "tests/emulator/store.h"
+
+namespace gdmount::emulator {
+
+struct RenderContext {
+  std::string user_email;
+  std::string user_name;
+  bool native_files_have_size = true;
+};
+
+// Every field of the File resource the emulator models.
+nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx);
+// Default fields when the request has no `fields`: kind,id,name,mimeType.
+nlohmann::json DefaultFileFields(const nlohmann::json& full);
+
+nlohmann::json RenderUser(const RenderContext& ctx);
+nlohmann::json RenderDrive(const SharedDrive& d);
+
+// Google-native export formats (about.exportFormats), source -> targets.
+const std::map<std::string, std::vector<std::string>>& ExportFormats();
+// Deterministic synthetic export of a native document.
+std::string RenderExport(const FileRecord& f, const std::string& target_mime);
+
+}  // namespace gdmount::emulator
