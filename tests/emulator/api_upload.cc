@@ -182,8 +182,10 @@ void Emulator::UploadChunk(Call& call, const std::string& upload_id) {
                                     "global", "upload_id", "parameter"});
   std::lock_guard<std::mutex> lock(sess->mu);
   call.scope = sess->scope;
-  call.fields = sess->fields;
-  call.has_fields = sess->has_fields;
+  if (!call.has_fields) {  // `fields` from the initiation, unless given again
+    call.fields = sess->fields;
+    call.has_fields = sess->has_fields;
+  }
   auto reply_file = [&](const std::string& id) {
     auto f = store_->Get(id, call.scope);
     if (!f.ok()) return SendError(call, f.error());

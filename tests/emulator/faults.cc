@@ -97,18 +97,21 @@ FaultInjector::FaultInjector(std::vector<FaultRule> rules,
 
 std::optional<FaultKind> FaultInjector::Decide(const std::string& method) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Every matching rule counts the request, so "nth=N" means the Nth
+  // matching request whatever other rules did with the earlier ones.
+  std::optional<FaultKind> decided;
   for (auto& r : rules_) {
     if (!r.method.empty() && r.method != method) continue;
     ++r.seen;
-    if (r.times >= 0 && r.fired >= r.times) continue;
+    if (decided || (r.times >= 0 && r.fired >= r.times)) continue;
     bool fire = r.nth > 0 ? r.seen == r.nth
                           : std::uniform_real_distribution<double>(0, 1)(rng_) < r.rate;
     if (fire) {
       ++r.fired;
-      return r.kind;
+      decided = r.kind;
     }
   }
-  return std::nullopt;
+  return decided;
 }
 
 bool FaultInjector::OverRateLimit(int64_t now_ms) {

@@ -274,6 +274,7 @@ bool Connection::ReadHead(std::string* head) {
       skip = 2;
     }
     if (end != std::string::npos) {
+      if (end - pos_ > kMaxHeaderBytes) return false;
       *head = in_.substr(pos_, end - pos_);
       pos_ = end + skip;
       return true;

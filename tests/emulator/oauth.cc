@@ -46,11 +46,6 @@ constexpr const char* kAuthErrorHelp =
     "authentication credential. See "
     "https://developers.google.com/identity/sign-in/web/devconsole-project.";
 
-struct OAuthError {
-  std::string error;
-  std::string description;
-};
-
 const std::string* Find(const Params& p, const char* key) {
   auto it = p.find(key);
   return it == p.end() ? nullptr : &it->second;
@@ -326,6 +321,90 @@ std::optional<std::string> CheckChallenge(const Params& q, std::string* chal,
   return std::nullopt;
 }
 
+struct AuthRequest {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string scope;
+  std::string challenge;  // empty: no PKCE
+  bool s256 = false;
+};
+
+// The checks whose failure cannot be redirected: client and redirect_uri.
+std::optional<HttpAnswer> CheckAuthClient(const Params& q,
+                                          const std::string& configured,
+                                          AuthRequest* req) {
+  req->client_id = Get(q, "client_id");
+  if (req->client_id.empty()) {
+    return ErrorPage(400, "invalid_request",
+                     "Missing required parameter: client_id");
+  }
+  if (!configured.empty() && req->client_id != configured) {
+    return ErrorPage(401, "invalid_client", "The OAuth client was not found.");
+  }
+  req->redirect_uri = Get(q, "redirect_uri");
+  if (req->redirect_uri.empty()) {
+    return ErrorPage(400, "invalid_request",
+                     "Missing required parameter: redirect_uri");
+  }
+  if (IsOobRedirect(req->redirect_uri)) {
+    return ErrorPage(400, "invalid_request", kOobBlocked);
+  }
+  if (!IsLoopbackRedirect(req->redirect_uri)) {
+    return ErrorPage(400, "redirect_uri_mismatch",
+                     "You can't sign in to this app because it doesn't "
+                     "comply with Google's OAuth 2.0 policy. Request "
+                     "details: redirect_uri=" +
+                         req->redirect_uri);
+  }
+  return std::nullopt;
+}
+
+// The remaining checks; Google shows these as error pages as well.
+std::optional<HttpAnswer> CheckAuthParams(const Params& q, AuthRequest* req) {
+  const std::string response_type = Get(q, "response_type");
+  if (response_type.empty()) {
+    return ErrorPage(400, "invalid_request",
+                     "Required parameter is missing: response_type");
+  }
+  if (response_type != "code") {
+    return ErrorPage(400, "unsupported_response_type",
+                     "Invalid response_type: " + response_type);
+  }
+  req->scope = NormalizeScope(Get(q, "scope"));
+  if (req->scope.empty()) {
+    return ErrorPage(400, "invalid_request",
+                     "Missing required parameter: scope");
+  }
+  if (auto bad = CheckChallenge(q, &req->challenge, &req->s256)) {
+    return ErrorPage(400, "invalid_request", *bad);
+  }
+  const std::string* access_type = Find(q, "access_type");
+  if (access_type && *access_type != "online" && *access_type != "offline") {
+    return ErrorPage(400, "invalid_request",
+                     "Invalid access_type: " + *access_type);
+  }
+  return std::nullopt;
+}
+
+// show_code_page: the code (and the full redirect URL) for copy-paste.
+HttpAnswer CodePage(const std::string& code, const std::string& location) {
+  HttpAnswer a;
+  a.content_type = "text/html; charset=utf-8";
+  a.headers["Cache-Control"] = "no-store";
+  a.body =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>Success code=" +
+      HtmlEscape(code) +
+      "</title></head>\n<body><p>Please copy this code, switch to your "
+      "application and paste it there:</p>\n"
+      "<textarea id=\"code\" readonly>" +
+      HtmlEscape(code) +
+      "</textarea>\n<p>Or paste the full redirect URL:</p>\n"
+      "<textarea id=\"redirect_url\" readonly>" +
+      HtmlEscape(location) + "</textarea>\n</body></html>\n";
+  return a;
+}
+
 std::vector<std::string> DefaultAudiences() {
   return {kGoogleTokenUri, "https://accounts.google.com/o/oauth2/token",
           "https://www.googleapis.com/oauth2/v4/token"};
@@ -405,53 +484,9 @@ OAuthServer::OAuthServer(OAuthOptions opts, std::function<int64_t()> now_ms,
 // --- authorization endpoint -------------------------------------------------
 
 OAuthServer::HttpAnswer OAuthServer::Authorize(const Params& query) {
-  const std::string client_id = Get(query, "client_id");
-  if (client_id.empty()) {
-    return ErrorPage(400, "invalid_request",
-                     "Missing required parameter: client_id");
-  }
-  if (!opts_.client_id.empty() && client_id != opts_.client_id) {
-    return ErrorPage(401, "invalid_client", "The OAuth client was not found.");
-  }
-  const std::string redirect_uri = Get(query, "redirect_uri");
-  if (redirect_uri.empty()) {
-    return ErrorPage(400, "invalid_request",
-                     "Missing required parameter: redirect_uri");
-  }
-  if (IsOobRedirect(redirect_uri)) {
-    return ErrorPage(400, "invalid_request", kOobBlocked);
-  }
-  if (!IsLoopbackRedirect(redirect_uri)) {
-    return ErrorPage(400, "redirect_uri_mismatch",
-                     "You can't sign in to this app because it doesn't "
-                     "comply with Google's OAuth 2.0 policy. Request "
-                     "details: redirect_uri=" +
-                         redirect_uri);
-  }
-  const std::string response_type = Get(query, "response_type");
-  if (response_type.empty()) {
-    return ErrorPage(400, "invalid_request",
-                     "Required parameter is missing: response_type");
-  }
-  if (response_type != "code") {
-    return ErrorPage(400, "unsupported_response_type",
-                     "Invalid response_type: " + response_type);
-  }
-  const std::string scope = NormalizeScope(Get(query, "scope"));
-  if (scope.empty()) {
-    return ErrorPage(400, "invalid_request",
-                     "Missing required parameter: scope");
-  }
-  std::string challenge;
-  bool s256 = false;
-  if (auto bad = CheckChallenge(query, &challenge, &s256)) {
-    return ErrorPage(400, "invalid_request", *bad);
-  }
-  const std::string* access_type = Find(query, "access_type");
-  if (access_type && *access_type != "online" && *access_type != "offline") {
-    return ErrorPage(400, "invalid_request",
-                     "Invalid access_type: " + *access_type);
-  }
+  AuthRequest req;
+  if (auto bad = CheckAuthClient(query, opts_.client_id, &req)) return *bad;
+  if (auto bad = CheckAuthParams(query, &req)) return *bad;
   std::vector<std::pair<std::string, std::string>> params;
   if (const std::string* state = Find(query, "state")) {
     params.emplace_back("state", *state);
@@ -460,7 +495,7 @@ OAuthServer::HttpAnswer OAuthServer::Authorize(const Params& query) {
     std::lock_guard<std::mutex> lock(mu_);
     if (deny_authorization_) {
       params.emplace_back("error", "access_denied");
-      return Redirect(AppendQuery(redirect_uri, params));
+      return Redirect(AppendQuery(req.redirect_uri, params));
     }
   }
   const int64_t now = now_ms_();
@@ -470,32 +505,17 @@ OAuthServer::HttpAnswer OAuthServer::Authorize(const Params& query) {
     PruneLocked(now);
     if (TokenInUseLocked(code)) return ErrorPage(500, "server_error", "");
     CodeGrant& g = codes_[code];
-    g.client_id = client_id;
-    g.redirect_uri = redirect_uri;
-    g.scope = scope;
-    g.challenge = challenge;
-    g.challenge_s256 = s256;
+    g.client_id = req.client_id;
+    g.redirect_uri = req.redirect_uri;
+    g.scope = req.scope;
+    g.challenge = req.challenge;
+    g.challenge_s256 = req.s256;
     g.expires_ms = now + opts_.code_lifetime_s * 1000;
   }
   params.emplace_back("code", code);
-  params.emplace_back("scope", scope);
-  std::string location = AppendQuery(redirect_uri, params);
-  if (!opts_.show_code_page) return Redirect(location);
-  HttpAnswer a;
-  a.content_type = "text/html; charset=utf-8";
-  a.headers["Cache-Control"] = "no-store";
-  a.body =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<title>Success code=" +
-      HtmlEscape(code) +
-      "</title></head>\n<body><p>Please copy this code, switch to your "
-      "application and paste it there:</p>\n<textarea id=\"code\" "
-      "readonly>" +
-      HtmlEscape(code) +
-      "</textarea>\n<p>Or paste the "
-      "full redirect URL:</p>\n<textarea id=\"redirect_url\" readonly>" +
-      HtmlEscape(location) + "</textarea>\n</body></html>\n";
-  return a;
+  params.emplace_back("scope", req.scope);
+  std::string location = AppendQuery(req.redirect_uri, params);
+  return opts_.show_code_page ? CodePage(code, location) : Redirect(location);
 }
 
 // --- token endpoint ---------------------------------------------------------
@@ -640,34 +660,7 @@ OAuthServer::HttpAnswer OAuthServer::JwtGrantToken(const Params& form,
     return TokenError("invalid_grant",
                       "Invalid JWT: " + jwt.status().message() + ".");
   }
-  // Only RS256 is accepted: "none" and HMAC algorithms must never verify.
-  const std::string* alg = StrField(jwt->header, "alg");
-  const std::string* kid = StrField(jwt->header, "kid");
-  if (alg == nullptr || *alg != "RS256" ||
-      (jwt->header.contains("kid") && kid == nullptr)) {
-    return TokenError("invalid_grant", kBadJwtSignature);
-  }
-  const std::string* iss = StrField(jwt->claims, "iss");
-  std::vector<RsaKey> candidates;
-  bool account_known = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [id, key] : keys_) {
-      if (iss == nullptr || id.first != *iss) continue;
-      account_known = true;
-      if (kid == nullptr || id.second == *kid) {
-        candidates.push_back(key.public_key);
-      }
-    }
-  }
-  if (!account_known) {
-    return TokenError("invalid_grant", "Invalid grant: account not found");
-  }
-  bool verified = false;
-  for (const RsaKey& key : candidates) {
-    verified = verified || key.VerifyRs256(jwt->signing_input, jwt->signature);
-  }
-  if (!verified) return TokenError("invalid_grant", kBadJwtSignature);
+  if (auto bad = VerifyJwtSignature(*jwt)) return TokenError(*bad);
   const std::vector<std::string> audiences = opts_.token_audiences.empty()
                                                  ? DefaultAudiences()
                                                  : opts_.token_audiences;
@@ -688,6 +681,38 @@ OAuthServer::HttpAnswer OAuthServer::JwtGrantToken(const Params& form,
                                 now + opts_.access_token_lifetime_s * 1000,
                                 false};
   return Success(access, "", claims.scope);
+}
+
+std::optional<OAuthError> OAuthServer::VerifyJwtSignature(
+    const Jwt& jwt) const {
+  // Only RS256 is accepted: "none" and HMAC algorithms must never verify.
+  const std::string* alg = StrField(jwt.header, "alg");
+  const std::string* kid = StrField(jwt.header, "kid");
+  if (alg == nullptr || *alg != "RS256" ||
+      (jwt.header.contains("kid") && kid == nullptr)) {
+    return OAuthError{"invalid_grant", kBadJwtSignature};
+  }
+  const std::string* iss = StrField(jwt.claims, "iss");
+  std::vector<RsaKey> candidates;
+  bool account_known = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, key] : keys_) {
+      if (iss == nullptr || id.first != *iss) continue;
+      account_known = true;
+      if (kid == nullptr || id.second == *kid) {
+        candidates.push_back(key.public_key);
+      }
+    }
+  }
+  if (!account_known) {
+    return OAuthError{"invalid_grant", "Invalid grant: account not found"};
+  }
+  // Verified outside the lock: RSA is the expensive part of the grant.
+  for (const RsaKey& key : candidates) {
+    if (key.VerifyRs256(jwt.signing_input, jwt.signature)) return std::nullopt;
+  }
+  return OAuthError{"invalid_grant", kBadJwtSignature};
 }
 
 OAuthServer::HttpAnswer OAuthServer::Success(const std::string& access_token,
@@ -961,19 +986,40 @@ Status OAuthServer::Restore(const nlohmann::json& snapshot) {
   if (!refresh || !access || !accounts) {
     return InvalidArgumentError("OAuth snapshot: missing arrays");
   }
-  // Parse everything first, so a bad snapshot changes nothing.
-  std::map<std::string, RefreshGrant, std::less<>> new_refresh;
-  for (const auto& r : *refresh) {
+  RefreshMap new_refresh;
+  AccessMap new_access;
+  std::vector<ServiceAccountKey> new_keys;
+  if (Status s = ParseRefreshTokens(*refresh, &new_refresh); !s.ok()) return s;
+  if (Status s = ParseAccessTokens(*access, new_refresh, &new_access);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ParseServiceAccounts(*accounts, &new_keys); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [t, r] : new_refresh) refresh_[t] = std::move(r);
+  for (auto& [t, a] : new_access) access_[t] = std::move(a);
+  for (auto& k : new_keys) keys_[{k.email, k.key_id}] = std::move(k);
+  return Status::Ok();
+}
+
+Status OAuthServer::ParseRefreshTokens(const nlohmann::json& list,
+                                       RefreshMap* out) {
+  for (const auto& r : list) {
     const std::string* token = StrField(r, "token");
     const std::string* client = StrField(r, "client_id");
     const std::string* scope = StrField(r, "scope");
     if (!token || token->empty() || !client || !scope) {
       return InvalidArgumentError("OAuth snapshot: bad refresh token entry");
     }
-    new_refresh[*token] = RefreshGrant{*client, *scope, false};
+    (*out)[*token] = RefreshGrant{*client, *scope, false};
   }
-  std::map<std::string, AccessGrant, std::less<>> new_access;
-  for (const auto& a : *access) {
+  return Status::Ok();
+}
+
+Status OAuthServer::ParseAccessTokens(const nlohmann::json& list,
+                                      const RefreshMap& parents,
+                                      AccessMap* out) {
+  for (const auto& a : list) {
     const std::string* token = StrField(a, "token");
     const std::string* scope = StrField(a, "scope");
     const std::string* client = StrField(a, "client_id");
@@ -981,15 +1027,20 @@ Status OAuthServer::Restore(const nlohmann::json& snapshot) {
     const std::string* parent = StrField(a, "refresh_token");
     std::optional<int64_t> expires =
         IntField(a, "expires_ms", std::numeric_limits<int64_t>::max() / 2);
+    // The parent must be restored too, or revocation could not reach it.
     if (!token || token->empty() || !scope || !client || !subject || !parent ||
-        !expires || (!parent->empty() && !new_refresh.count(*parent))) {
+        !expires || (!parent->empty() && !parents.count(*parent))) {
       return InvalidArgumentError("OAuth snapshot: bad access token entry");
     }
-    new_access[*token] =
+    (*out)[*token] =
         AccessGrant{*scope, *client, *subject, *parent, *expires, false};
   }
-  std::vector<ServiceAccountKey> new_keys;
-  for (const auto& s : *accounts) {
+  return Status::Ok();
+}
+
+Status OAuthServer::ParseServiceAccounts(const nlohmann::json& list,
+                                         std::vector<ServiceAccountKey>* out) {
+  for (const auto& s : list) {
     const std::string* email = StrField(s, "client_email");
     const std::string* kid = StrField(s, "private_key_id");
     const std::string* pem = StrField(s, "public_key");
@@ -1000,12 +1051,8 @@ Status OAuthServer::Restore(const nlohmann::json& snapshot) {
     if (!key.ok()) {
       return InvalidArgumentError("OAuth snapshot: " + key.status().message());
     }
-    new_keys.push_back(ServiceAccountKey{*email, *kid, *key});
+    out->push_back(ServiceAccountKey{*email, *kid, *key});
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [t, r] : new_refresh) refresh_[t] = std::move(r);
-  for (auto& [t, a] : new_access) access_[t] = std::move(a);
-  for (auto& k : new_keys) keys_[{k.email, k.key_id}] = std::move(k);
   return Status::Ok();
 }
 

@@ -39,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gdmount/result.h"
@@ -52,6 +53,12 @@ inline constexpr const char* kGoogleTokenUri =
     "https://oauth2.googleapis.com/token";
 inline constexpr const char* kJwtBearerGrant =
     "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+// An RFC 6749 section 5.2 error: the "error" code and its description.
+struct OAuthError {
+  std::string error;        // e.g. "invalid_grant"
+  std::string description;  // "error_description", Google's wording
+};
 
 struct OAuthOptions {
   int64_t access_token_lifetime_s = 3599;
@@ -90,7 +97,7 @@ class OAuthServer {
   };
 
   // GET /o/oauth2/v2/auth with the decoded query parameters.
-  // Checks, in Google's order: client_id (missing: 400 invalid_request;
+  // Checks, in this order: client_id (missing: 400 invalid_request;
   // not the configured one: 401 invalid_client "The OAuth client was not
   // found."), redirect_uri (OOB URIs: 400 invalid_request "The out-of-band
   // (OOB) flow has been blocked..."; anything but http://127.0.0.1[:P],
@@ -126,7 +133,7 @@ class OAuthServer {
   // documents, revoking either revokes the whole grant (the refresh token
   // and every access token minted from it). A static token answers 200 and
   // stays valid. Unknown, expired or already revoked: 400
-  // {"error":"invalid_token"}.
+  // {"error":"invalid_token"}; an empty token: 400 invalid_request.
   HttpAnswer Revoke(std::string_view token);
 
   enum class TokenState { kValid, kExpired, kUnknown, kRevoked };
@@ -224,6 +231,8 @@ class OAuthServer {
     std::string key_id;
     RsaKey public_key;
   };
+  using RefreshMap = std::map<std::string, RefreshGrant, std::less<>>;
+  using AccessMap = std::map<std::string, AccessGrant, std::less<>>;
 
   HttpAnswer CodeGrantToken(const std::map<std::string, std::string>& form,
                             int64_t now);
@@ -231,6 +240,9 @@ class OAuthServer {
                                int64_t now);
   HttpAnswer JwtGrantToken(const std::map<std::string, std::string>& form,
                            int64_t now);
+  // Checks alg, kid, iss and the RS256 signature against the registered
+  // keys; nullopt when the signature is good.
+  std::optional<OAuthError> VerifyJwtSignature(const Jwt& jwt) const;
   // Client authentication shared by the code and refresh grants; nullopt
   // when the client is acceptable.
   std::optional<HttpAnswer> CheckClient(
@@ -238,6 +250,13 @@ class OAuthServer {
   HttpAnswer Success(const std::string& access_token,
                      const std::string& refresh_token,
                      const std::string& scope) const;
+  // Restore() parsing, into temporaries so that failure changes nothing.
+  // Each returns InvalidArgument for a malformed entry.
+  static Status ParseRefreshTokens(const nlohmann::json& list, RefreshMap* out);
+  static Status ParseAccessTokens(const nlohmann::json& list,
+                                  const RefreshMap& parents, AccessMap* out);
+  static Status ParseServiceAccounts(const nlohmann::json& list,
+                                     std::vector<ServiceAccountKey>* out);
   // REQUIRES: mu_ held.
   void RevokeGrantLocked(const std::string& refresh_token);
   void PruneLocked(int64_t now);
@@ -251,8 +270,8 @@ class OAuthServer {
   mutable std::mutex mu_;
   // All members below are guarded by mu_.
   std::map<std::string, CodeGrant, std::less<>> codes_;
-  std::map<std::string, RefreshGrant, std::less<>> refresh_;
-  std::map<std::string, AccessGrant, std::less<>> access_;
+  RefreshMap refresh_;
+  AccessMap access_;
   // Keyed by (client_email, private_key_id).
   std::map<std::pair<std::string, std::string>, ServiceAccountKey> keys_;
   int injected_failures_ = 0;

@@ -1,3 +1,4 @@
+#include "tests/emulator/discovery.h"
 #include "tests/emulator/fields.h"
 
 #include <catch2/catch.hpp>
@@ -14,23 +15,13 @@ namespace {
 
 using nlohmann::json;
 
-std::string DiscoveryPath() {
-  const char* source_dir = std::getenv("GDMOUNT_SOURCE_DIR");
-  std::string relative = "tests/emulator/drive-v3-discovery.json";
-  if (source_dir != nullptr && *source_dir != '\0') {
-    return std::string(source_dir) + "/" + relative;
-  }
-  return relative;
-}
 
-// The "schemas" object of the real Drive v3 discovery document (null if it
-// cannot be read; the tests REQUIRE it to be an object).
+// The "schemas" object of the real Drive v3 discovery document, as embedded
+// in the emulator at build time (null if it does not parse; the tests
+// REQUIRE it to be an object).
 const json& Schemas() {
   static const json schemas = [] {
-    std::ifstream in(DiscoveryPath(), std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    json doc = json::parse(buffer.str(), nullptr, false);
+    json doc = json::parse(gdmount::emulator::kDriveDiscoveryJson, nullptr, false);
     if (doc.is_discarded() || !doc.contains("schemas")) return json();
     return doc["schemas"];
   }();
@@ -86,8 +77,6 @@ json FileList() {
 }
 
 TEST_CASE("fields: discovery document is available", "[unit]") {
-  INFO("path: " << DiscoveryPath()
-                << " (set GDMOUNT_SOURCE_DIR or run from the source root)");
   REQUIRE(Schemas().is_object());
   CHECK(Schemas().contains("File"));
   CHECK(Schemas().contains("FileList"));
