@@ -266,9 +266,9 @@ case $phase in
     [[ -n ${DRIVE_EMULATOR:-} ]] || { echo "phase 'all' needs DRIVE_EMULATOR (run_with_emulator.sh sets it)" >&2; exit 2; }
     phase_default
     echo "# strict chunks: a second emulator with --strict-chunks"
-    "$HERE/run_with_emulator.sh" "$DRIVE_EMULATOR" --strict-chunks -- "$SELF" strict
+    bash "$HERE/run_with_emulator.sh" "$DRIVE_EMULATOR" --strict-chunks -- bash "$SELF" strict
     echo "# session expiry: a third emulator with --session-ttl 1"
-    "$HERE/run_with_emulator.sh" "$DRIVE_EMULATOR" --session-ttl 1 -- "$SELF" ttl
+    bash "$HERE/run_with_emulator.sh" "$DRIVE_EMULATOR" --session-ttl 1 -- bash "$SELF" ttl
     ;;
   *)
     echo "unknown phase '$phase' (all, default, strict, ttl)" >&2

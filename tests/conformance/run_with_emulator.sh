@@ -42,6 +42,7 @@ emu_pid=
 drain_pid=
 cmd_pid=
 
+# shellcheck disable=SC2317  # invoked from the trap
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP

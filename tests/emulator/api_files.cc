@@ -61,10 +61,8 @@ void Emulator::FilesList(Call& call) {
   if (!page.ok()) return SendError(call, page.error());
   // Without `fields`, each file carries only the default fields.
   nlohmann::json files = nlohmann::json::array();
-  for (const auto& f : page->files) {
-    nlohmann::json j = FileJson(f);
-    files.push_back(call.has_fields ? j : DefaultFileFields(j));
-  }
+  if (std::optional<FieldMask> per_file = ItemMask(call, {"files"}))
+    for (const auto& f : page->files) files.push_back(FileJson(f, &*per_file));
   nlohmann::json body = {{"kind", "drive#fileList"},
                          {"incompleteSearch", page->incomplete_search},
                          {"files", files}};
@@ -76,8 +74,7 @@ void Emulator::FilesGet(Call& call) {
   auto f = store_->Get(call.path_id, call.scope);
   if (!f.ok()) return SendError(call, f.error());
   if (call.method == "files.get.media") return FilesGetMedia(call, f.value());
-  nlohmann::json j = FileJson(f.value());
-  SendJson(call, 200, call.has_fields ? j : DefaultFileFields(j), "File");
+  SendFile(call, f.value());
 }
 
 void Emulator::FilesGetMedia(Call& call, const FileRecord& f) {
@@ -144,8 +141,7 @@ void Emulator::FilesCreate(Call& call) {
   if (!ReadJsonBody(call, &md)) return;
   auto f = store_->Create(md, std::nullopt, call.scope);
   if (!f.ok()) return SendError(call, f.error());
-  nlohmann::json j = FileJson(f.value());
-  SendJson(call, 200, call.has_fields ? j : DefaultFileFields(j), "File");
+  SendFile(call, f.value());
 }
 
 void Emulator::FilesUpdate(Call& call) {
@@ -155,8 +151,7 @@ void Emulator::FilesUpdate(Call& call) {
                           SplitCommas(StrParam(call, "removeParents")), std::nullopt,
                           call.scope);
   if (!f.ok()) return SendError(call, f.error());
-  nlohmann::json j = FileJson(f.value());
-  SendJson(call, 200, call.has_fields ? j : DefaultFileFields(j), "File");
+  SendFile(call, f.value());
 }
 
 void Emulator::FilesDelete(Call& call) {
@@ -170,8 +165,7 @@ void Emulator::FilesCopy(Call& call) {
   if (!ReadJsonBody(call, &md)) return;
   auto f = store_->Copy(call.path_id, md, call.scope);
   if (!f.ok()) return SendError(call, f.error());
-  nlohmann::json j = FileJson(f.value());
-  SendJson(call, 200, call.has_fields ? j : DefaultFileFields(j), "File");
+  SendFile(call, f.value());
 }
 
 void Emulator::FilesEmptyTrash(Call& call) {

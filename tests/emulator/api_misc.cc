@@ -60,16 +60,14 @@ void Emulator::ChangesList(Call& call) {
   auto page = store_->Changes(cr);
   if (!page.ok()) return SendError(call, page.error());
   nlohmann::json changes = nlohmann::json::array();
+  std::optional<FieldMask> per_file = ItemMask(call, {"changes", "file"});
   for (const auto& c : page->changes) {
     nlohmann::json j = {{"kind", "drive#change"},
                         {"changeType", "file"},
                         {"fileId", c.file_id},
                         {"removed", c.removed},
                         {"time", FormatRfc3339(c.time_ms)}};
-    if (c.file) {
-      nlohmann::json f = FileJson(*c.file);
-      j["file"] = call.has_fields ? f : DefaultFileFields(f);
-    }
+    if (c.file && per_file) j["file"] = FileJson(*c.file, &*per_file);
     if (!c.drive_id.empty()) j["driveId"] = c.drive_id;
     changes.push_back(std::move(j));
   }

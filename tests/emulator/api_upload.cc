@@ -115,8 +115,7 @@ void Emulator::UploadSimple(Call& call, bool multipart) {
   auto f = FinishUpload(call, metadata, NewContent{blob.value(), media_type}, call.path_id,
                         StrParam(call, "addParents"), StrParam(call, "removeParents"));
   if (!f.ok()) return SendError(call, f.error());
-  nlohmann::json j = FileJson(f.value());
-  SendJson(call, 200, call.has_fields ? j : DefaultFileFields(j), "File");
+  SendFile(call, f.value());
 }
 
 void Emulator::UploadResumableStart(Call& call) {
@@ -189,8 +188,7 @@ void Emulator::UploadChunk(Call& call, const std::string& upload_id) {
   auto reply_file = [&](const std::string& id) {
     auto f = store_->Get(id, call.scope);
     if (!f.ok()) return SendError(call, f.error());
-    nlohmann::json j = FileJson(f.value());
-    SendJson(call, 200, call.has_fields ? j : DefaultFileFields(j), "File");
+    SendFile(call, f.value());
   };
   if (sess->finished) return reply_file(sess->result_id);
   auto incomplete = [&] {

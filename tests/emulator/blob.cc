@@ -110,8 +110,17 @@ Status SyntheticBlob::ReadAt(int64_t offset, char* buf, size_t n) const {
     uint64_t key = SplitMix64(seed_ * 0x100000001B3ull ^ SplitMix64(block));
     size_t start = key % kTableSize;
     const unsigned char* src = table.data() + start + in_block;
-    unsigned char x = static_cast<unsigned char>(key >> 56);
-    for (size_t i = 0; i < take; ++i) buf[i] = static_cast<char>(src[i] ^ x);
+    // XOR a per-block byte, eight bytes at a time (this loop is the
+    // emulator's media hot path: >= 1 GiB/s per stream).
+    uint64_t x8 = (key >> 56) * 0x0101010101010101ull;
+    size_t i = 0;
+    for (; i + 8 <= take; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, src + i, 8);
+      w ^= x8;
+      std::memcpy(buf + i, &w, 8);
+    }
+    for (; i < take; ++i) buf[i] = static_cast<char>(src[i] ^ (x8 & 0xff));
     buf += take;
     offset += take;
     n -= take;

@@ -387,10 +387,28 @@ void Emulator::SendJson(Call& call, int status, const nlohmann::json& body,
   call.res.body = out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-nlohmann::json Emulator::FileJson(const FileRecord& f) const {
+nlohmann::json Emulator::FileJson(const FileRecord& f, const FieldMask* only) const {
   RenderContext ctx{options_.store.user_email, options_.store.user_name,
                     options_.store.native_files_have_size};
-  return RenderFile(f, ctx);
+  return RenderFile(f, ctx, only);
+}
+
+void Emulator::SendFile(Call& call, const FileRecord& f) {
+  std::optional<FieldMask> mask = ItemMask(call, {});
+  SendJson(call, 200, FileJson(f, mask ? &*mask : nullptr), "File");
+}
+
+std::optional<FieldMask> Emulator::ItemMask(
+    const Call& call, std::initializer_list<std::string_view> path) const {
+  if (!call.has_fields) return DefaultFileMask();
+  auto mask = FieldMask::Parse(call.fields);
+  if (!mask.ok()) return FieldMask::All();  // SendJson reports the error
+  std::optional<FieldMask> cur = std::move(mask.value());
+  for (std::string_view key : path) {
+    if (!cur) break;
+    cur = cur->Sub(key);
+  }
+  return cur;
 }
 
 nlohmann::json Emulator::Stats() const {

@@ -95,7 +95,15 @@ class Emulator {
   void SendJson(Call& call, int status, const nlohmann::json& body,
                 const std::string& schema);
   std::optional<FieldMask> ParseFields(Call& call, const std::string& schema);
-  nlohmann::json FileJson(const FileRecord& f) const;
+  nlohmann::json FileJson(const FileRecord& f, const FieldMask* only) const;
+  // Sends one File resource, trimmed to the request's `fields` (or Drive's
+  // default fields when there are none).
+  void SendFile(Call& call, const FileRecord& f);
+  // The mask for items nested under `path` of a list response (e.g.
+  // {"files"} or {"changes", "file"}): the default file mask without
+  // `fields`, nullopt when the items are not selected at all.
+  std::optional<FieldMask> ItemMask(const Call& call,
+                                    std::initializer_list<std::string_view> path) const;
 
   // Handlers (api_files.cc).
   void FilesList(Call& call);

@@ -248,4 +248,14 @@ bool FieldMask::Selects(std::string_view top_level_field) const {
   return root_.whole || root_.FindChild(top_level_field) != nullptr;
 }
 
+std::optional<FieldMask> FieldMask::Sub(std::string_view field) const {
+  if (root_.whole) return All();
+  const Node* child = root_.FindChild(field);
+  if (!child) return std::nullopt;
+  FieldMask sub;
+  sub.root_ = *child;
+  if (child->children.empty()) sub.root_.whole = true;
+  return sub;
+}
+
 }  // namespace gdmount::emulator

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,10 @@ class FieldMask {
   // True if `top_level_field` appears in Apply's output when present in the
   // input (always true for a mask selecting everything at the top level).
   bool Selects(std::string_view top_level_field) const;
+
+  // The selection under `field` (e.g. the per-file mask of "files(id,name)"
+  // for "files"), or nullopt when `field` is not selected at all.
+  std::optional<FieldMask> Sub(std::string_view field) const;
 
   // Deepest parenthesis/path nesting Parse accepts; Drive resources nest a
   // handful of levels, this only bounds recursion on hostile input.

@@ -20,7 +20,7 @@ namespace {
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr size_t kSendSlice = 256 * 1024;       // unshaped write size
+constexpr size_t kSendSlice = 1024 * 1024;      // unshaped write size
 constexpr size_t kShapedSlice = 16 * 1024;      // shaped: smooth pacing
 constexpr int64_t kMaxDrainBytes = 8 << 20;     // unread body we swallow
 constexpr size_t kMaxChunkLine = 1024;
@@ -376,10 +376,12 @@ bool Connection::SendAll(const char* p, size_t n, bool shaped) {
   return true;
 }
 
+// The connection ends with RST when its owner closes the socket (a
+// shutdown() here would send a FIN first, which clients read as a clean
+// close and silently retry).
 void Connection::Abort() {
-  linger lg{1, 0};  // RST instead of FIN
+  linger lg{1, 0};
   ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-  ::shutdown(fd_, SHUT_RDWR);
 }
 
 void Connection::WriteSimple(int status, const std::string& body) {
@@ -418,7 +420,7 @@ bool Connection::WriteResponse(const HttpRequest& req, HttpResponse& res) {
   // A mid-body fault cuts the body at half (at least after one byte).
   int64_t cut = res.fault == WireFault::kNone ? length : length / 2;
   int64_t sent = 0;
-  std::vector<char> buf;
+  std::vector<char> buf(res.blob ? std::min<int64_t>(kSendSlice, cut) : 0);
   auto emit = [&](const char* p, size_t n) {
     if (res.chunked) {
       char hdr[32];
@@ -433,7 +435,6 @@ bool Connection::WriteResponse(const HttpRequest& req, HttpResponse& res) {
     size_t n = std::min<int64_t>(kSendSlice, cut - sent);
     const char* p;
     if (res.blob) {
-      buf.resize(n);
       if (!res.blob->ReadAt(res.blob_offset + sent, buf.data(), n).ok()) {
         Abort();  // never send wrong bytes: cut the connection instead
         return false;

@@ -81,89 +81,105 @@ nlohmann::json RenderUser(const RenderContext& ctx) {
           {"photoLink", ""}};
 }
 
-nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx) {
-  nlohmann::json j = {
-      {"kind", "drive#file"},
-      {"id", f.id},
-      {"name", f.name},
-      {"mimeType", f.mime_type},
-      {"starred", f.starred},
-      {"trashed", f.trashed},
-      {"explicitlyTrashed", f.explicitly_trashed},
-      {"version", std::to_string(f.version)},
-      {"createdTime", FormatRfc3339(f.created_ms)},
-      {"modifiedTime", FormatRfc3339(f.modified_ms)},
-      {"modifiedByMe", true},
-      {"viewedByMe", f.viewed_by_me_ms != 0},
-      {"spaces", {"drive"}},
-      {"shared", false},
-      {"webViewLink", WebViewLink(f)},
-      {"iconLink", "https://drive-thirdparty.googleusercontent.com/16/type/" +
-                       f.mime_type},
-      {"hasThumbnail", false},
-      {"thumbnailVersion", "0"},
-      {"isAppAuthorized", false},
-      {"writersCanShare", true},
-      {"viewersCanCopyContent", true},
-      {"copyRequiresWriterPermission", false},
-      {"capabilities", Capabilities(f)},
-      {"lastModifyingUser", RenderUser(ctx)},
-      {"quotaBytesUsed", std::to_string(f.drive_id.empty() ? f.size() : 0)}};
-  if (!f.parents.empty()) j["parents"] = f.parents;
-  if (!f.description.empty()) j["description"] = f.description;
-  if (f.modified_by_me_ms) j["modifiedByMeTime"] = FormatRfc3339(f.modified_by_me_ms);
-  if (f.viewed_by_me_ms) j["viewedByMeTime"] = FormatRfc3339(f.viewed_by_me_ms);
-  if (!f.properties.empty()) j["properties"] = f.properties;
-  if (!f.app_properties.empty()) j["appProperties"] = f.app_properties;
-  if (f.drive_id.empty()) {
-    j["ownedByMe"] = true;
-    j["owners"] = {RenderUser(ctx)};
+nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
+                          const FieldMask* only) {
+  // Only the selected fields are built: a 1000-file page with a narrow mask
+  // must not pay for 40 fields per file.
+  nlohmann::json j = nlohmann::json::object();
+  auto want = [only](const char* k) { return !only || only->Selects(k); };
+  auto put = [&](const char* k, auto&& make) {
+    if (want(k)) j[k] = make();
+  };
+  bool blob = f.content != nullptr;
+  bool in_drive = !f.drive_id.empty();
+  put("kind", [] { return "drive#file"; });
+  put("id", [&] { return f.id; });
+  put("name", [&] { return f.name; });
+  put("mimeType", [&] { return f.mime_type; });
+  put("starred", [&] { return f.starred; });
+  put("trashed", [&] { return f.trashed; });
+  put("explicitlyTrashed", [&] { return f.explicitly_trashed; });
+  put("version", [&] { return std::to_string(f.version); });
+  put("createdTime", [&] { return FormatRfc3339(f.created_ms); });
+  put("modifiedTime", [&] { return FormatRfc3339(f.modified_ms); });
+  put("modifiedByMe", [] { return true; });
+  put("viewedByMe", [&] { return f.viewed_by_me_ms != 0; });
+  put("spaces", [] { return nlohmann::json::array({"drive"}); });
+  put("shared", [] { return false; });
+  put("webViewLink", [&] { return WebViewLink(f); });
+  put("iconLink", [&] {
+    return "https://drive-thirdparty.googleusercontent.com/16/type/" + f.mime_type;
+  });
+  put("hasThumbnail", [] { return false; });
+  put("thumbnailVersion", [] { return "0"; });
+  put("isAppAuthorized", [] { return false; });
+  put("writersCanShare", [] { return true; });
+  put("viewersCanCopyContent", [] { return true; });
+  put("copyRequiresWriterPermission", [] { return false; });
+  put("capabilities", [&] { return Capabilities(f); });
+  put("lastModifyingUser", [&] { return RenderUser(ctx); });
+  put("quotaBytesUsed", [&] { return std::to_string(in_drive ? 0 : f.size()); });
+  if (!f.parents.empty()) put("parents", [&] { return f.parents; });
+  if (!f.description.empty()) put("description", [&] { return f.description; });
+  if (f.modified_by_me_ms)
+    put("modifiedByMeTime", [&] { return FormatRfc3339(f.modified_by_me_ms); });
+  if (f.viewed_by_me_ms)
+    put("viewedByMeTime", [&] { return FormatRfc3339(f.viewed_by_me_ms); });
+  if (!f.properties.empty()) put("properties", [&] { return f.properties; });
+  if (!f.app_properties.empty()) put("appProperties", [&] { return f.app_properties; });
+  if (!in_drive) {
+    put("ownedByMe", [] { return true; });
+    put("owners", [&] { return nlohmann::json::array({RenderUser(ctx)}); });
   } else {
-    j["driveId"] = f.drive_id;
-    j["teamDriveId"] = f.drive_id;
+    put("driveId", [&] { return f.drive_id; });
+    put("teamDriveId", [&] { return f.drive_id; });
     if (f.trashed) {
-      j["trashedTime"] = FormatRfc3339(f.trashed_ms);
-      j["trashingUser"] = RenderUser(ctx);
+      put("trashedTime", [&] { return FormatRfc3339(f.trashed_ms); });
+      put("trashingUser", [&] { return RenderUser(ctx); });
     }
   }
-  if (f.content) {
-    const Digests& d = f.content->digests();
-    j["size"] = std::to_string(f.content->size());
-    j["md5Checksum"] = d.md5;
-    j["sha1Checksum"] = d.sha1;
-    j["sha256Checksum"] = d.sha256;
-    j["headRevisionId"] = f.head_revision_id;
-    j["webContentLink"] =
-        "https://drive.google.com/uc?id=" + f.id + "&export=download";
-    if (!f.original_filename.empty()) j["originalFilename"] = f.original_filename;
+  if (blob) {
+    put("size", [&] { return std::to_string(f.content->size()); });
+    put("md5Checksum", [&] { return f.content->digests().md5; });
+    put("sha1Checksum", [&] { return f.content->digests().sha1; });
+    put("sha256Checksum", [&] { return f.content->digests().sha256; });
+    put("headRevisionId", [&] { return f.head_revision_id; });
+    put("webContentLink", [&] {
+      return "https://drive.google.com/uc?id=" + f.id + "&export=download";
+    });
+    if (!f.original_filename.empty())
+      put("originalFilename", [&] { return f.original_filename; });
     std::string ext = Extension(f.name);
     if (!ext.empty()) {
-      j["fileExtension"] = ext;
-      size_t first = f.name.find('.', 1);
-      j["fullFileExtension"] = f.name.substr(first + 1);
+      put("fileExtension", [&] { return ext; });
+      put("fullFileExtension", [&] { return f.name.substr(f.name.find('.', 1) + 1); });
     }
   } else if (f.is_native()) {
     if (ctx.native_files_have_size)  // storage size, not an export's size
-      j["size"] = std::to_string(f.native_text ? f.native_text->size() : 0);
-    nlohmann::json links = nlohmann::json::object();
+      put("size", [&] {
+        return std::to_string(f.native_text ? f.native_text->size() : 0);
+      });
     auto it = ExportFormats().find(f.mime_type);
     if (it != ExportFormats().end())
-      for (const auto& target : it->second)
-        links[target] = "https://docs.google.com/feeds/download/export?id=" +
-                        f.id + "&exportFormat=" + ExtensionFor().at(target);
-    if (!links.empty()) j["exportLinks"] = links;
+      put("exportLinks", [&] {
+        nlohmann::json links = nlohmann::json::object();
+        for (const auto& target : it->second)
+          links[target] = "https://docs.google.com/feeds/download/export?id=" + f.id +
+                          "&exportFormat=" + ExtensionFor().at(target);
+        return links;
+      });
   }
   if (f.is_shortcut())
-    j["shortcutDetails"] = {{"targetId", f.shortcut_target_id},
+    put("shortcutDetails", [&] {
+      return nlohmann::json{{"targetId", f.shortcut_target_id},
                             {"targetMimeType", f.shortcut_target_mime_type}};
+    });
   return j;
 }
 
-nlohmann::json DefaultFileFields(const nlohmann::json& full) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const char* k : {"kind", "id", "name", "mimeType", "resourceKey"})
-    if (full.contains(k)) j[k] = full[k];
-  return j;
+const FieldMask& DefaultFileMask() {
+  static const FieldMask kDefault = *FieldMask::Parse("kind,id,name,mimeType,resourceKey");
+  return kDefault;
 }
 
 nlohmann::json RenderDrive(const SharedDrive& d) {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/emulator/fields.h"
 #include "tests/emulator/model.h"
 #include "tests/emulator/store.h"
 
@@ -20,10 +21,12 @@ struct RenderContext {
   bool native_files_have_size = true;
 };
 
-// Every field of the File resource the emulator models.
-nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx);
-// Default fields when the request has no `fields`: kind,id,name,mimeType.
-nlohmann::json DefaultFileFields(const nlohmann::json& full);
+// The File resource: every field the emulator models, or only those `only`
+// selects (at the top level; the caller still applies the full mask).
+nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
+                          const FieldMask* only = nullptr);
+// Drive's default file fields when a request has no `fields`.
+const FieldMask& DefaultFileMask();
 
 nlohmann::json RenderUser(const RenderContext& ctx);
 nlohmann::json RenderDrive(const SharedDrive& d);

@@ -110,7 +110,7 @@ TEST_CASE("emulator rejects bad flags with exit status 2", "[integration]") {
   CHECK(p.Stop(0) == 2);
 }
 
-TEST_CASE("--state keeps files, bytes and change tokens across restarts and kill -9",
+TEST_CASE("emulator --state keeps files, bytes and change tokens across restarts and kill -9",
           "[integration]") {
   std::string dir = TempDir();
   std::string id, start, md5;
@@ -152,7 +152,7 @@ TEST_CASE("--state keeps files, bytes and change tokens across restarts and kill
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("--state keeps a resumable session across a restart", "[integration]") {
+TEST_CASE("emulator --state keeps a resumable session across a restart", "[integration]") {
   std::string dir = TempDir();
   const size_t q = 256 * 1024;
   std::string bytes(2 * q, 'a');

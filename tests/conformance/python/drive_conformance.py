@@ -27,7 +27,7 @@ SKIP = 77
 try:
     import httplib2
     import google.oauth2.credentials
-    import google_auth_httplib2  # noqa: F401 - the transport build_from_document uses
+    import google_auth_httplib2
     from googleapiclient.discovery import build_from_document
     from googleapiclient.errors import HttpError
     from googleapiclient.http import MediaIoBaseDownload, MediaIoBaseUpload
@@ -128,7 +128,10 @@ def build_service():
     # The client builds its own transport (googleapiclient.http.build_http:
     # 60 s timeout, 308 not treated as a redirect, §5.3).
     creds = google.oauth2.credentials.Credentials(token=TOKEN)
-    return build_from_document(doc, credentials=creds)
+    service = build_from_document(doc, credentials=creds)
+    check(isinstance(service._http, google_auth_httplib2.AuthorizedHttp),
+          "the service does not use the credentials' authorized transport")
+    return service
 
 
 svc = None
@@ -375,6 +378,7 @@ def main():
         before = method_counts()
         req = svc.files().update(fileId=file_id, media_body=upload_media(data),
                                  fields="id,name,size,md5Checksum,version")
+        eq(req.method, "PATCH", "resumable update initiation method (§5.3)")
         check(req.body is None, "update without metadata must send no body")
         resp = None
         n = 0
