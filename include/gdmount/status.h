@@ -2,7 +2,8 @@
 //
 // A Status is a code plus a human-readable message (and, for errors that came
 // from HTTP, the status code and a server-suggested retry delay). The OK path
-// holds no allocation. Statuses are values: copy them freely. Thread-compatible.
+// holds no allocation. Statuses are values: copy them freely.
+// Thread-compatible.
 #pragma once
 
 #include <chrono>

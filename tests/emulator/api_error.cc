@@ -5,17 +5,28 @@ namespace {
 
 const char* CanonicalStatus(int http) {
   switch (http) {
-    case 400: return "INVALID_ARGUMENT";
-    case 401: return "UNAUTHENTICATED";
-    case 403: return "PERMISSION_DENIED";
-    case 404: return "NOT_FOUND";
-    case 409: return "ALREADY_EXISTS";
-    case 412: return "FAILED_PRECONDITION";
-    case 416: return "OUT_OF_RANGE";
-    case 429: return "RESOURCE_EXHAUSTED";
-    case 501: return "UNIMPLEMENTED";
-    case 503: return "UNAVAILABLE";
-    default: return http >= 500 ? "INTERNAL" : "UNKNOWN";
+    case 400:
+      return "INVALID_ARGUMENT";
+    case 401:
+      return "UNAUTHENTICATED";
+    case 403:
+      return "PERMISSION_DENIED";
+    case 404:
+      return "NOT_FOUND";
+    case 409:
+      return "ALREADY_EXISTS";
+    case 412:
+      return "FAILED_PRECONDITION";
+    case 416:
+      return "OUT_OF_RANGE";
+    case 429:
+      return "RESOURCE_EXHAUSTED";
+    case 501:
+      return "UNIMPLEMENTED";
+    case 503:
+      return "UNAVAILABLE";
+    default:
+      return http >= 500 ? "INTERNAL" : "UNKNOWN";
   }
 }
 
@@ -36,20 +47,20 @@ nlohmann::json ApiError::ToJson() const {
 }
 
 ApiError FileNotFound(const std::string& id) {
-  return ApiError{404, "notFound", "File not found: " + id + ".", "global",
-                  "fileId", "parameter"};
+  return ApiError{404,      "notFound", "File not found: " + id + ".",
+                  "global", "fileId",   "parameter"};
 }
 
 ApiError BadRequest(const std::string& message, const std::string& reason,
                     const std::string& location,
                     const std::string& location_type) {
-  return ApiError{400, reason, message, "global", location,
-                  location.empty() ? "" : location_type};
+  return ApiError{400,      reason,   message,
+                  "global", location, location.empty() ? "" : location_type};
 }
 
 ApiError InvalidParameter(const std::string& name, const std::string& message) {
-  return ApiError{400, "invalidParameter", message, "global", name,
-                  "parameter"};
+  return ApiError{400,  "invalidParameter", message, "global",
+                  name, "parameter"};
 }
 
 ApiError Forbidden(const std::string& reason, const std::string& message,
@@ -65,13 +76,13 @@ ApiError InsufficientPermissions() {
 
 ApiError AuthError() {
   ApiError e{401,
-                  "authError",
-                  "Request had invalid authentication credentials. Expected "
-                  "OAuth 2 access token, login cookie or other valid "
-                  "authentication credential.",
-                  "global",
-                  "Authorization",
-                  "header"};
+             "authError",
+             "Request had invalid authentication credentials. Expected "
+             "OAuth 2 access token, login cookie or other valid "
+             "authentication credential.",
+             "global",
+             "Authorization",
+             "header"};
   e.item_message = "Invalid Credentials";
   return e;
 }

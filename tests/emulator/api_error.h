@@ -5,11 +5,10 @@
 // "reason", "message", "locationType", "location"}], "status"}}.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <variant>
-
-#include <nlohmann/json.hpp>
 
 namespace gdmount::emulator {
 

@@ -38,7 +38,8 @@ void Emulator::FilesList(Call& call) {
   if (const std::string* q = call.req.Param("q"); q && !q->empty()) {
     auto parsed = Query::Parse(*q);
     if (!parsed.ok())
-      return SendError(call, BadRequest("Invalid Value", "invalid", "q", "parameter"));
+      return SendError(
+          call, BadRequest("Invalid Value", "invalid", "q", "parameter"));
     lr.q = std::move(parsed.value());
   }
   for (const auto& key : SplitCommas(StrParam(call, "orderBy"))) {
@@ -54,9 +55,11 @@ void Emulator::FilesList(Call& call) {
     lr.order.push_back(k);
   }
   if (lr.q && lr.q->UsesFullText() && !lr.order.empty())
-    return SendError(call, BadRequest("Sorting is not supported for queries with fullText terms. "
-                                      "Results are always in descending relevance order.",
-                                      "badRequest", "orderBy", "parameter"));
+    return SendError(
+        call,
+        BadRequest("Sorting is not supported for queries with fullText terms. "
+                   "Results are always in descending relevance order.",
+                   "badRequest", "orderBy", "parameter"));
   auto page = store_->List(lr);
   if (!page.ok()) return SendError(call, page.error());
   // Without `fields`, each file carries only the default fields.
@@ -66,7 +69,8 @@ void Emulator::FilesList(Call& call) {
   nlohmann::json body = {{"kind", "drive#fileList"},
                          {"incompleteSearch", page->incomplete_search},
                          {"files", files}};
-  if (!page->next_page_token.empty()) body["nextPageToken"] = page->next_page_token;
+  if (!page->next_page_token.empty())
+    body["nextPageToken"] = page->next_page_token;
   SendJson(call, 200, body, "FileList");
 }
 
@@ -88,8 +92,12 @@ void Emulator::FilesGetMedia(Call& call, const FileRecord& f) {
   int64_t total = f.content->size();
   RangeRequest r = ResolveRange(call.req.Header("range"), total);
   if (r.kind == RangeKind::kUnsatisfiable) {
-    ApiError e{416, "requestedRangeNotSatisfiable", "Request range not satisfiable",
-               "global", "range", "header"};
+    ApiError e{416,
+               "requestedRangeNotSatisfiable",
+               "Request range not satisfiable",
+               "global",
+               "range",
+               "header"};
     SendError(call, e);
     call.res.SetHeader("Content-Range", UnsatisfiedContentRangeHeader(total));
     return;
@@ -114,16 +122,18 @@ void Emulator::FilesExport(Call& call) {
   if (!f.ok()) return SendError(call, f.error());
   std::string target = StrParam(call, "mimeType");
   if (!f->is_native())
-    return SendError(call, Forbidden("fileNotExportable",
-                                     "Export only supports Docs Editors files."));
+    return SendError(call,
+                     Forbidden("fileNotExportable",
+                               "Export only supports Docs Editors files."));
   auto formats = ExportFormats().find(f->mime_type);
   if (formats == ExportFormats().end())
     return SendError(call, Forbidden("fileNotExportable",
                                      "This file type cannot be exported."));
   if (std::find(formats->second.begin(), formats->second.end(), target) ==
       formats->second.end())
-    return SendError(call, BadRequest("The requested conversion is not supported.",
-                                      "badRequest", "convertTo", "parameter"));
+    return SendError(call,
+                     BadRequest("The requested conversion is not supported.",
+                                "badRequest", "convertTo", "parameter"));
   std::string bytes = RenderExport(f.value(), target);
   if (static_cast<int64_t>(bytes.size()) > options_.export_limit_bytes)
     return SendError(call, Forbidden("exportSizeLimitExceeded",
@@ -147,9 +157,9 @@ void Emulator::FilesCreate(Call& call) {
 void Emulator::FilesUpdate(Call& call) {
   nlohmann::json md;
   if (!ReadJsonBody(call, &md)) return;
-  auto f = store_->Update(call.path_id, md, SplitCommas(StrParam(call, "addParents")),
-                          SplitCommas(StrParam(call, "removeParents")), std::nullopt,
-                          call.scope);
+  auto f = store_->Update(
+      call.path_id, md, SplitCommas(StrParam(call, "addParents")),
+      SplitCommas(StrParam(call, "removeParents")), std::nullopt, call.scope);
   if (!f.ok()) return SendError(call, f.error());
   SendFile(call, f.value());
 }

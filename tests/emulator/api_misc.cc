@@ -13,19 +13,22 @@ constexpr const char* kMaxUploadSize = "5497558138880";  // 5 TiB, discovery
 
 void Emulator::AboutGet(Call& call) {
   if (!call.has_fields)
-    return SendError(call, BadRequest("The 'fields' parameter is required for this method.",
-                                      "required", "fields", "parameter"));
+    return SendError(
+        call, BadRequest("The 'fields' parameter is required for this method.",
+                         "required", "fields", "parameter"));
   QuotaView q = store_->Quota();
-  nlohmann::json quota = {{"usage", std::to_string(q.usage)},
-                          {"usageInDrive", std::to_string(q.usage_in_drive)},
-                          {"usageInDriveTrash", std::to_string(q.usage_in_trash)}};
+  nlohmann::json quota = {
+      {"usage", std::to_string(q.usage)},
+      {"usageInDrive", std::to_string(q.usage_in_drive)},
+      {"usageInDriveTrash", std::to_string(q.usage_in_trash)}};
   if (q.limit > 0) quota["limit"] = std::to_string(q.limit);
   RenderContext ctx{options_.store.user_email, options_.store.user_name,
                     options_.store.native_files_have_size};
   nlohmann::json imports = {
       {"text/plain", {"application/vnd.google-apps.document"}},
       {"text/csv", {"application/vnd.google-apps.spreadsheet"}},
-      {"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      {"application/"
+       "vnd.openxmlformats-officedocument.wordprocessingml.document",
        {"application/vnd.google-apps.document"}}};
   nlohmann::json body = {
       {"kind", "drive#about"},
@@ -53,7 +56,8 @@ void Emulator::ChangesList(Call& call) {
   cr.page_size = static_cast<int>(page_size);
   cr.page_token = StrParam(call, "pageToken");
   if (!BoolParam(call, "includeRemoved", true, &cr.include_removed)) return;
-  if (!BoolParam(call, "restrictToMyDrive", false, &cr.restrict_to_my_drive)) return;
+  if (!BoolParam(call, "restrictToMyDrive", false, &cr.restrict_to_my_drive))
+    return;
   cr.drive_id = StrParam(call, "driveId");
   if (cr.drive_id.empty()) cr.drive_id = StrParam(call, "teamDriveId");
   cr.scope = call.scope;
@@ -72,7 +76,8 @@ void Emulator::ChangesList(Call& call) {
     changes.push_back(std::move(j));
   }
   nlohmann::json body = {{"kind", "drive#changeList"}, {"changes", changes}};
-  if (!page->next_page_token.empty()) body["nextPageToken"] = page->next_page_token;
+  if (!page->next_page_token.empty())
+    body["nextPageToken"] = page->next_page_token;
   if (!page->new_start_page_token.empty())
     body["newStartPageToken"] = page->new_start_page_token;
   SendJson(call, 200, body, "ChangeList");
@@ -85,7 +90,8 @@ void Emulator::ChangesStartPageToken(Call& call) {
     if (!d.ok()) return SendError(call, d.error());
   }
   SendJson(call, 200,
-           {{"kind", "drive#startPageToken"}, {"startPageToken", store_->StartPageToken()}},
+           {{"kind", "drive#startPageToken"},
+            {"startPageToken", store_->StartPageToken()}},
            "StartPageToken");
 }
 
@@ -93,9 +99,9 @@ void Emulator::DrivesList(Call& call) {
   int64_t page_size = 10;
   if (!IntParam(call, "pageSize", 10, 1, 100, &page_size)) return;
   if (!StrParam(call, "q").empty())
-    return SendError(call, ApiError{501, "notImplemented",
-                                    "drives.list q is not emulated.", "global", "q",
-                                    "parameter"});
+    return SendError(
+        call, ApiError{501, "notImplemented", "drives.list q is not emulated.",
+                       "global", "q", "parameter"});
   std::vector<SharedDrive> drives = store_->Drives();
   size_t start = 0;
   if (std::string tok = StrParam(call, "pageToken"); !tok.empty()) {
@@ -142,8 +148,10 @@ void Emulator::OAuthRoute(Call& call) {
   } else if (call.req.method == "POST") {
     std::string body;
     if (!call.req.ReadAllBody(&body, 1 << 20).ok()) {
-      ans = {400, "application/json; charset=utf-8",
-             R"({"error":"invalid_request","error_description":"Bad body."})", {}};
+      ans = {400,
+             "application/json; charset=utf-8",
+             R"({"error":"invalid_request","error_description":"Bad body."})",
+             {}};
     } else {
       for (const auto& [k, v] : ParseQueryString(body)) params.emplace(k, v);
       if (path == "/token") {
@@ -163,7 +171,8 @@ void Emulator::OAuthRoute(Call& call) {
 }
 
 void Emulator::AdminRoute(Call& call) {
-  const std::string& what = call.req.path.substr(std::string("/__emulator/").size());
+  const std::string& what =
+      call.req.path.substr(std::string("/__emulator/").size());
   const std::string& m = call.req.method;
   auto json = [&](int status, const nlohmann::json& j) {
     call.res.status = status;

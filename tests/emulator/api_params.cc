@@ -7,7 +7,8 @@
 namespace gdmount::emulator {
 namespace {
 
-const nlohmann::json* MethodDoc(const nlohmann::json& disc, const std::string& id) {
+const nlohmann::json* MethodDoc(const nlohmann::json& disc,
+                                const std::string& id) {
   size_t dot = id.find('.');
   if (dot == std::string::npos) return nullptr;
   auto res = disc["resources"].find(id.substr(0, dot));
@@ -21,7 +22,8 @@ const nlohmann::json* MethodDoc(const nlohmann::json& disc, const std::string& i
 // Parameters outside the discovery document that real clients send and
 // Google accepts on upload URLs.
 bool IsUploadParam(const std::string& name) {
-  return name == "uploadType" || name == "upload_id" || name == "upload_protocol";
+  return name == "uploadType" || name == "upload_id" ||
+         name == "upload_protocol";
 }
 
 }  // namespace
@@ -47,14 +49,18 @@ bool Emulator::ValidateParams(Call& call) {
   const auto& params = doc->value("parameters", nlohmann::json::object());
   for (const auto& [name, value] : call.req.params) {
     const nlohmann::json* spec = nullptr;
-    if (params.contains(name)) spec = &params[name];
-    else if (globals.contains(name)) spec = &globals[name];
+    if (params.contains(name))
+      spec = &params[name];
+    else if (globals.contains(name))
+      spec = &globals[name];
     if (!spec) {
       if (IsUploadParam(name) || !options_.strict_params) continue;
-      SendError(call, BadRequest("Invalid JSON payload received. Unknown name \"" +
-                                     name + "\": Cannot bind query parameter. Field '" +
-                                     name + "' could not be found in request message.",
-                                 "invalid", name, "parameter"));
+      SendError(
+          call,
+          BadRequest("Invalid JSON payload received. Unknown name \"" + name +
+                         "\": Cannot bind query parameter. Field '" + name +
+                         "' could not be found in request message.",
+                     "invalid", name, "parameter"));
       return false;
     }
     if (spec->value("location", "query") != "query") continue;  // path params
@@ -63,42 +69,51 @@ bool Emulator::ValidateParams(Call& call) {
       std::string v = value;
       std::transform(v.begin(), v.end(), v.begin(), ::tolower);
       if (v != "true" && v != "false") {
-        SendError(call, InvalidParameter(name, "Invalid value '" + value +
-                                                   "'. Values must match the "
-                                                   "following regular expression: "
-                                                   "'(?i)true|false'"));
+        SendError(call,
+                  InvalidParameter(name, "Invalid value '" + value +
+                                             "'. Values must match the "
+                                             "following regular expression: "
+                                             "'(?i)true|false'"));
         return false;
       }
     } else if (type == "integer") {
-      bool digits = !value.empty() && value.size() < 10 &&
-                    std::all_of(value.begin() + (value[0] == '-'), value.end(),
-                                [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+      bool digits =
+          !value.empty() && value.size() < 10 &&
+          std::all_of(value.begin() + (value[0] == '-'), value.end(),
+                      [](char c) {
+                        return std::isdigit(static_cast<unsigned char>(c));
+                      });
       if (!digits) {
-        SendError(call, InvalidParameter(name, "Invalid value '" + value +
-                                                   "'. Values must be integers."));
+        SendError(call,
+                  InvalidParameter(name, "Invalid value '" + value +
+                                             "'. Values must be integers."));
         return false;
       }
     }
     if (spec->contains("enum") && name != "alt") {
       const auto& e = (*spec)["enum"];
       if (std::find(e.begin(), e.end(), value) == e.end()) {
-        SendError(call, InvalidParameter(name, "Invalid value '" + value + "'."));
+        SendError(call,
+                  InvalidParameter(name, "Invalid value '" + value + "'."));
         return false;
       }
     }
   }
   for (auto it = params.begin(); it != params.end(); ++it) {
     if (it.value().value("required", false) &&
-        it.value().value("location", "") == "query" && !call.req.Param(it.key())) {
+        it.value().value("location", "") == "query" &&
+        !call.req.Param(it.key())) {
       SendError(call, BadRequest("Required parameter: " + it.key(), "required",
                                  it.key(), "parameter"));
       return false;
     }
   }
   if (const std::string* alt = call.req.Param("alt")) {
-    bool media_ok = call.method == "files.get.media" || call.method == "files.export";
+    bool media_ok =
+        call.method == "files.get.media" || call.method == "files.export";
     if (*alt != "json" && !(*alt == "media" && media_ok)) {
-      SendError(call, InvalidParameter("alt", "Invalid value '" + *alt + "' for alt"));
+      SendError(call, InvalidParameter("alt",
+                                       "Invalid value '" + *alt + "' for alt"));
       return false;
     }
   }
@@ -115,7 +130,9 @@ bool Emulator::BoolParam(Call& call, const char* name, bool def, bool* out) {
     *out = s == "true";
     return true;
   }
-  SendError(call, InvalidParameter(name, "Invalid value '" + *v + "' for boolean parameter " + name));
+  SendError(call,
+            InvalidParameter(name, "Invalid value '" + *v +
+                                       "' for boolean parameter " + name));
   return false;
 }
 
@@ -127,8 +144,11 @@ bool Emulator::IntParam(Call& call, const char* name, int64_t def, int64_t lo,
   char* end = nullptr;
   long long x = std::strtoll(v->c_str(), &end, 10);
   if (v->empty() || *end != '\0' || x < lo) {
-    SendError(call, InvalidParameter(name, "Invalid value '" + *v + "'. Values must be within the range: [" +
-                                               std::to_string(lo) + ", " + std::to_string(hi) + "]"));
+    SendError(call, InvalidParameter(
+                        name, "Invalid value '" + *v +
+                                  "'. Values must be within the range: [" +
+                                  std::to_string(lo) + ", " +
+                                  std::to_string(hi) + "]"));
     return false;
   }
   *out = std::min<int64_t>(x, hi);  // Drive coerces too-large page sizes
@@ -143,7 +163,8 @@ std::string Emulator::StrParam(const Call& call, const char* name) const {
 bool Emulator::ReadJsonBody(Call& call, nlohmann::json* out) {
   std::string body;
   if (Status s = call.req.ReadAllBody(&body, options_.max_json_body); !s.ok()) {
-    SendError(call, BadRequest("Request body too large or broken.", "badRequest"));
+    SendError(call,
+              BadRequest("Request body too large or broken.", "badRequest"));
     return false;
   }
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {

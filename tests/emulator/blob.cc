@@ -167,7 +167,7 @@ Digests ComputeDigests(const Blob& blob) {
 }
 
 Result<std::unique_ptr<BlobWriter>> BlobWriter::Open(const std::string& path,
-                                                    bool resume) {
+                                                     bool resume) {
   std::unique_ptr<BlobWriter> w(new BlobWriter());
   w->path_ = path;
   int flags = O_RDWR | O_CLOEXEC | O_CREAT | (resume ? 0 : O_TRUNC);

@@ -100,7 +100,7 @@ class BlobWriter {
  public:
   // Creates (or, with resume=true, reopens and re-hashes) `path`.
   static Result<std::unique_ptr<BlobWriter>> Open(const std::string& path,
-                                                 bool resume);
+                                                  bool resume);
   ~BlobWriter();
   Status Append(const char* data, size_t n);
   int64_t size() const { return size_; }

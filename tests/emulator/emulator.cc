@@ -135,12 +135,14 @@ bool Emulator::Route(HttpRequest& req, Call* c) {
     if (req.Param("upload_id")) return set("upload.chunk", "");
     if (seg.size() == 4 || (seg[0] == "resumable" && seg.size() == 5))
       return m == "POST" ? set("files.create", "files.create") : set("", "");
-    return m == "PATCH" || m == "PUT" ? set("files.update", "files.update") : set("", "");
+    return m == "PATCH" || m == "PUT" ? set("files.update", "files.update")
+                                      : set("", "");
   }
   if (seg.size() >= 3 && seg[0] == "drive" && seg[1] == "v3") {
     if (is({"drive", "v3", "files"}))
-      return m == "GET" ? set("files.list", "files.list")
-           : m == "POST" ? set("files.create", "files.create") : set("", "");
+      return m == "GET"    ? set("files.list", "files.list")
+             : m == "POST" ? set("files.create", "files.create")
+                           : set("", "");
     if (is({"drive", "v3", "files", "generateIds"}) && m == "GET")
       return set("files.generateIds", "files.generateIds");
     if (is({"drive", "v3", "files", "trash"}) && m == "DELETE")
@@ -164,19 +166,22 @@ bool Emulator::Route(HttpRequest& req, Call* c) {
       c->path_id = seg[3];
       return set("files.export", "files.export");
     }
-    if (is({"drive", "v3", "about"}) && m == "GET") return set("about.get", "about.get");
+    if (is({"drive", "v3", "about"}) && m == "GET")
+      return set("about.get", "about.get");
     if (is({"drive", "v3", "changes"}) && m == "GET")
       return set("changes.list", "changes.list");
     if (is({"drive", "v3", "changes", "startPageToken"}) && m == "GET")
       return set("changes.getStartPageToken", "changes.getStartPageToken");
-    if (is({"drive", "v3", "drives"}) && m == "GET") return set("drives.list", "drives.list");
+    if (is({"drive", "v3", "drives"}) && m == "GET")
+      return set("drives.list", "drives.list");
     if (is({"drive", "v3", "drives", "*"}) && m == "GET") {
       c->path_id = seg[3];
       return set("drives.get", "drives.get");
     }
     return set("unimplemented", "");
   }
-  if (req.path == "/discovery/v1/apis/drive/v3/rest") return set("discovery", "");
+  if (req.path == "/discovery/v1/apis/drive/v3/rest")
+    return set("discovery", "");
   if (req.path == "/o/oauth2/v2/auth" || req.path == "/token" ||
       req.path == "/revoke" || req.path == "/o/oauth2/revoke")
     return set("oauth", "");
@@ -196,23 +201,25 @@ void Emulator::Handle(HttpRequest& req, HttpResponse& res) {
   if (!Route(req, &call)) {
     call.res.status = 404;
     call.res.SetHeader("Content-Type", "text/html; charset=UTF-8");
-    call.res.body = "<!DOCTYPE html><title>Error 404 (Not Found)</title>"
-                    "<p>The requested URL was not found on this server.\n";
+    call.res.body =
+        "<!DOCTYPE html><title>Error 404 (Not Found)</title>"
+        "<p>The requested URL was not found on this server.\n";
     return;
   }
   if (call.method == "admin") return AdminRoute(call);
   if (call.method == "discovery") return Discovery(call);
   if (call.method == "oauth") {
-    Count("oauth." + std::string(req.path == "/token" ? "token" : "other"), "oauth");
+    Count("oauth." + std::string(req.path == "/token" ? "token" : "other"),
+          "oauth");
     return OAuthRoute(call);
   }
-  std::string kind = call.method == "files.get.media" || call.method == "files.export"
-                         ? "media"
-                     : call.method == "upload.chunk" ||
-                             req.path.rfind("/upload/", 0) == 0 ||
-                             req.path.rfind("/resumable/", 0) == 0
-                         ? "upload"
-                         : "metadata";
+  std::string kind =
+      call.method == "files.get.media" || call.method == "files.export"
+          ? "media"
+      : call.method == "upload.chunk" || req.path.rfind("/upload/", 0) == 0 ||
+              req.path.rfind("/resumable/", 0) == 0
+          ? "upload"
+          : "metadata";
   Count(call.method.empty() ? "unsupported" : call.method, kind);
   call.res.delay_ms = kind == "media" ? options_.shaping.media_latency_ms
                                       : options_.shaping.metadata_latency_ms;
@@ -237,8 +244,10 @@ void Emulator::Handle(HttpRequest& req, HttpResponse& res) {
 bool Emulator::Authorize(Call& call) {
   std::string header = call.req.Header("authorization");
   if (header.empty()) {
-    if (const std::string* t = call.req.Param("access_token")) header = "Bearer " + *t;
-    else if (const std::string* o = call.req.Param("oauth_token")) header = "Bearer " + *o;
+    if (const std::string* t = call.req.Param("access_token"))
+      header = "Bearer " + *t;
+    else if (const std::string* o = call.req.Param("oauth_token"))
+      header = "Bearer " + *o;
   }
   auto denied = oauth_->Authenticate(header);
   if (!denied) return true;
@@ -261,12 +270,13 @@ bool Emulator::ApplyFaults(Call& call) {
     }
     const auto& rl = faults_.rate_limit();
     if (rl.status == 429) {
-      ApiError e{429, "rateLimitExceeded", "Too Many Requests", "usageLimits", "", ""};
+      ApiError e{
+          429, "rateLimitExceeded", "Too Many Requests", "usageLimits", "", ""};
       e.retry_after_s = rl.retry_after_s;
       SendError(call, e);
     } else {
-      SendError(call, Forbidden("userRateLimitExceeded", "User rate limit exceeded.",
-                                "usageLimits"));
+      SendError(call, Forbidden("userRateLimitExceeded",
+                                "User rate limit exceeded.", "usageLimits"));
     }
     return false;
   }
@@ -275,23 +285,28 @@ bool Emulator::ApplyFaults(Call& call) {
   fire(FaultKindName(*kind));
   switch (*kind) {
     case FaultKind::kStatus500:
-      SendError(call, ApiError{500, "internalError", "Internal Error", "global", "", ""});
+      SendError(call, ApiError{500, "internalError", "Internal Error", "global",
+                               "", ""});
       return false;
     case FaultKind::kStatus502:
-      SendError(call, ApiError{502, "badGateway", "Bad Gateway", "global", "", ""});
+      SendError(call,
+                ApiError{502, "badGateway", "Bad Gateway", "global", "", ""});
       return false;
     case FaultKind::kStatus503:
-      SendError(call, ApiError{503, "backendError", "Backend Error", "global", "", ""});
+      SendError(call, ApiError{503, "backendError", "Backend Error", "global",
+                               "", ""});
       return false;
     case FaultKind::kStatus504:
-      SendError(call, ApiError{504, "backendError", "Gateway Timeout", "global", "", ""});
+      SendError(call, ApiError{504, "backendError", "Gateway Timeout", "global",
+                               "", ""});
       return false;
     case FaultKind::kRateLimit403:
-      SendError(call, Forbidden("userRateLimitExceeded", "User rate limit exceeded.",
-                                "usageLimits"));
+      SendError(call, Forbidden("userRateLimitExceeded",
+                                "User rate limit exceeded.", "usageLimits"));
       return false;
     case FaultKind::kRateLimit429: {
-      ApiError e{429, "rateLimitExceeded", "Too Many Requests", "usageLimits", "", ""};
+      ApiError e{
+          429, "rateLimitExceeded", "Too Many Requests", "usageLimits", "", ""};
       e.retry_after_s = faults_.rate_limit().retry_after_s;
       SendError(call, e);
       return false;
@@ -323,7 +338,8 @@ bool Emulator::ApplyFaults(Call& call) {
 
 void Emulator::Dispatch(Call& call) {
   const std::string& m = call.method;
-  if (m == "upload.chunk") return UploadChunk(call, *call.req.Param("upload_id"));
+  if (m == "upload.chunk")
+    return UploadChunk(call, *call.req.Param("upload_id"));
   if (call.req.path.rfind("/upload/", 0) == 0 ||
       call.req.path.rfind("/resumable/", 0) == 0)
     return Upload(call);
@@ -359,15 +375,18 @@ void Emulator::SendError(Call& call, const ApiError& e) {
                        "Bearer realm=\"https://accounts.google.com/\"");
 }
 
-std::optional<FieldMask> Emulator::ParseFields(Call& call, const std::string& schema) {
+std::optional<FieldMask> Emulator::ParseFields(Call& call,
+                                               const std::string& schema) {
   if (!call.has_fields) return std::nullopt;
   auto mask = FieldMask::Parse(call.fields);
   if (!mask.ok()) {
-    SendError(call, InvalidParameter("fields", "Invalid field selection " + call.fields));
+    SendError(call, InvalidParameter("fields",
+                                     "Invalid field selection " + call.fields));
     return std::nullopt;
   }
   if (Status s = mask->Validate(discovery_["schemas"], schema); !s.ok()) {
-    SendError(call, InvalidParameter("fields", "Invalid field selection " + call.fields));
+    SendError(call, InvalidParameter("fields",
+                                     "Invalid field selection " + call.fields));
     return std::nullopt;
   }
   return std::move(mask.value());
@@ -384,10 +403,12 @@ void Emulator::SendJson(Call& call, int status, const nlohmann::json& body,
   }
   call.res.status = status;
   call.res.SetHeader("Content-Type", kJsonType);
-  call.res.body = out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  call.res.body =
+      out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-nlohmann::json Emulator::FileJson(const FileRecord& f, const FieldMask* only) const {
+nlohmann::json Emulator::FileJson(const FileRecord& f,
+                                  const FieldMask* only) const {
   RenderContext ctx{options_.store.user_email, options_.store.user_name,
                     options_.store.native_files_have_size};
   return RenderFile(f, ctx, only);
@@ -423,7 +444,8 @@ nlohmann::json Emulator::Stats() const {
     j["bytes_served"] = http_counters_->bytes_sent.load() - base_bytes_sent_;
     j["media_bytes_served"] =
         http_counters_->media_bytes_sent.load() - base_media_bytes_;
-    j["bytes_received"] = http_counters_->bytes_received.load() - base_bytes_received_;
+    j["bytes_received"] =
+        http_counters_->bytes_received.load() - base_bytes_received_;
     j["connections"] = http_counters_->connections.load();
   }
   j["files"] = store_->size();

@@ -15,10 +15,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/emulator/api_error.h"
 #include "tests/emulator/faults.h"
@@ -37,8 +36,8 @@ struct EmulatorOptions {
   std::vector<FaultRule> faults;
   RateLimitOptions rate_limit;
   uint64_t random_seed = 1;
-  bool strict_params = true;   // unknown query parameters -> 400
-  bool short_pages = false;    // files.list returns short/empty pages
+  bool strict_params = true;  // unknown query parameters -> 400
+  bool short_pages = false;   // files.list returns short/empty pages
   UploadOptions uploads;
   int64_t export_limit_bytes = 10LL << 20;  // Drive: "10 MB"
   size_t max_json_body = 16 << 20;
@@ -51,8 +50,8 @@ struct Call {
   std::string method;        // "files.list", "files.get.media", ...
   std::string discovery_id;  // "files.get" (parameter table)
   Scope scope;
-  std::string path_id;       // {fileId} / {driveId} from the path
-  std::string fields;        // raw `fields` parameter ("" = absent)
+  std::string path_id;  // {fileId} / {driveId} from the path
+  std::string fields;   // raw `fields` parameter ("" = absent)
   bool has_fields = false;
 };
 
@@ -102,8 +101,8 @@ class Emulator {
   // The mask for items nested under `path` of a list response (e.g.
   // {"files"} or {"changes", "file"}): the default file mask without
   // `fields`, nullopt when the items are not selected at all.
-  std::optional<FieldMask> ItemMask(const Call& call,
-                                    std::initializer_list<std::string_view> path) const;
+  std::optional<FieldMask> ItemMask(
+      const Call& call, std::initializer_list<std::string_view> path) const;
 
   // Handlers (api_files.cc).
   void FilesList(Call& call);

@@ -11,10 +11,10 @@ struct KindName {
   const char* name;
 };
 constexpr KindName kKinds[] = {
-    {FaultKind::kStatus500, "500"},    {FaultKind::kStatus502, "502"},
-    {FaultKind::kStatus503, "503"},    {FaultKind::kStatus504, "504"},
-    {FaultKind::kRateLimit403, "403"}, {FaultKind::kRateLimit429, "429"},
-    {FaultKind::kUnauthorized, "401"}, {FaultKind::kReset, "reset"},
+    {FaultKind::kStatus500, "500"},     {FaultKind::kStatus502, "502"},
+    {FaultKind::kStatus503, "503"},     {FaultKind::kStatus504, "504"},
+    {FaultKind::kRateLimit403, "403"},  {FaultKind::kRateLimit429, "429"},
+    {FaultKind::kUnauthorized, "401"},  {FaultKind::kReset, "reset"},
     {FaultKind::kTruncate, "truncate"},
 };
 
@@ -64,8 +64,9 @@ Result<FaultRule> ParseFaultRule(const std::string& spec) {
   for (const auto& kn : kKinds)
     if (parts[0] == kn.name) rule.kind = kn.kind, known = true;
   if (!known)
-    return InvalidArgumentError("unknown fault kind '" + parts[0] +
-                                "' (known: 500 502 503 504 403 429 401 reset truncate)");
+    return InvalidArgumentError(
+        "unknown fault kind '" + parts[0] +
+        "' (known: 500 502 503 504 403 429 401 reset truncate)");
   for (size_t i = 1; i < parts.size(); ++i) {
     size_t eq = parts[i].find('=');
     std::string key = parts[i].substr(0, eq);
@@ -81,13 +82,16 @@ Result<FaultRule> ParseFaultRule(const std::string& spec) {
       rule.method = val;
       ok = !val.empty();
     } else {
-      return InvalidArgumentError("unknown fault option '" + key +
-                                  "' in '" + spec + "' (rate, nth, times, method)");
+      return InvalidArgumentError("unknown fault option '" + key + "' in '" +
+                                  spec + "' (rate, nth, times, method)");
     }
-    if (!ok) return InvalidArgumentError("bad value for " + key + " in '" + spec + "'");
+    if (!ok)
+      return InvalidArgumentError("bad value for " + key + " in '" + spec +
+                                  "'");
   }
   if (rule.rate == 0 && rule.nth == 0)
-    return InvalidArgumentError("fault rule '" + spec + "' needs rate=P or nth=N");
+    return InvalidArgumentError("fault rule '" + spec +
+                                "' needs rate=P or nth=N");
   return rule;
 }
 
@@ -104,8 +108,9 @@ std::optional<FaultKind> FaultInjector::Decide(const std::string& method) {
     if (!r.method.empty() && r.method != method) continue;
     ++r.seen;
     if (decided || (r.times >= 0 && r.fired >= r.times)) continue;
-    bool fire = r.nth > 0 ? r.seen == r.nth
-                          : std::uniform_real_distribution<double>(0, 1)(rng_) < r.rate;
+    bool fire =
+        r.nth > 0 ? r.seen == r.nth
+                  : std::uniform_real_distribution<double>(0, 1)(rng_) < r.rate;
     if (fire) {
       ++r.fired;
       decided = r.kind;
@@ -117,7 +122,8 @@ std::optional<FaultKind> FaultInjector::Decide(const std::string& method) {
 bool FaultInjector::OverRateLimit(int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   if (rate_limit_.requests_per_s <= 0) return false;
-  double burst = rate_limit_.burst > 0 ? rate_limit_.burst : rate_limit_.requests_per_s;
+  double burst =
+      rate_limit_.burst > 0 ? rate_limit_.burst : rate_limit_.requests_per_s;
   if (last_refill_ms_ < 0) {
     tokens_ = burst;
     last_refill_ms_ = now_ms;
@@ -131,13 +137,16 @@ bool FaultInjector::OverRateLimit(int64_t now_ms) {
 }
 
 Status FaultInjector::Configure(const nlohmann::json& config) {
-  if (!config.is_object()) return InvalidArgumentError("expected a JSON object");
+  if (!config.is_object())
+    return InvalidArgumentError("expected a JSON object");
   std::vector<FaultRule> rules;
   bool set_rules = config.contains("faults");
   if (set_rules) {
-    if (!config["faults"].is_array()) return InvalidArgumentError("faults: expected array");
+    if (!config["faults"].is_array())
+      return InvalidArgumentError("faults: expected array");
     for (const auto& spec : config["faults"]) {
-      if (!spec.is_string()) return InvalidArgumentError("faults: expected strings");
+      if (!spec.is_string())
+        return InvalidArgumentError("faults: expected strings");
       auto r = ParseFaultRule(spec.get<std::string>());
       if (!r.ok()) return r.status();
       rules.push_back(*r);
@@ -147,7 +156,8 @@ Status FaultInjector::Configure(const nlohmann::json& config) {
   bool set_rl = config.contains("rate_limit");
   if (set_rl) {
     const auto& j = config["rate_limit"];
-    if (!j.is_object()) return InvalidArgumentError("rate_limit: expected object");
+    if (!j.is_object())
+      return InvalidArgumentError("rate_limit: expected object");
     rl.requests_per_s = j.value("qps", 0.0);
     rl.burst = j.value("burst", 0.0);
     rl.status = j.value("status", 403);

@@ -11,12 +11,11 @@
 
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "gdmount/result.h"
 
@@ -24,7 +23,7 @@ namespace gdmount::emulator {
 
 struct ShapingOptions {
   int64_t metadata_latency_ms = 0;
-  int64_t media_latency_ms = 0;  // time to the first media byte
+  int64_t media_latency_ms = 0;       // time to the first media byte
   int64_t bandwidth_bytes_per_s = 0;  // per connection
 };
 
@@ -33,20 +32,23 @@ Status ApplyPreset(const std::string& name, ShapingOptions* shaping);
 
 // What a fault rule does to a matching request.
 enum class FaultKind {
-  kStatus500, kStatus502, kStatus503, kStatus504,
-  kRateLimit403,   // 403 userRateLimitExceeded
-  kRateLimit429,   // 429 rateLimitExceeded (+ Retry-After)
-  kUnauthorized,   // 401 authError; the access token is revoked
-  kReset,          // connection reset (mid-body, or instead of the response)
-  kTruncate,       // body cut short, connection closed
+  kStatus500,
+  kStatus502,
+  kStatus503,
+  kStatus504,
+  kRateLimit403,  // 403 userRateLimitExceeded
+  kRateLimit429,  // 429 rateLimitExceeded (+ Retry-After)
+  kUnauthorized,  // 401 authError; the access token is revoked
+  kReset,         // connection reset (mid-body, or instead of the response)
+  kTruncate,      // body cut short, connection closed
 };
 
 struct FaultRule {
   FaultKind kind = FaultKind::kStatus503;
-  double rate = 0;          // probability per matching request
-  int64_t nth = 0;          // or: fire on the Nth matching request (1-based)
-  std::string method;       // API method ("files.get.media"); empty = all
-  int64_t times = -1;       // fire at most this many times (-1: no limit)
+  double rate = 0;     // probability per matching request
+  int64_t nth = 0;     // or: fire on the Nth matching request (1-based)
+  std::string method;  // API method ("files.get.media"); empty = all
+  int64_t times = -1;  // fire at most this many times (-1: no limit)
   // Runtime counters.
   int64_t seen = 0;
   int64_t fired = 0;

@@ -20,20 +20,22 @@ namespace {
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr size_t kSendSlice = 1024 * 1024;      // unshaped write size
-constexpr size_t kShapedSlice = 16 * 1024;      // shaped: smooth pacing
-constexpr int64_t kMaxDrainBytes = 8 << 20;     // unread body we swallow
+constexpr size_t kSendSlice = 1024 * 1024;   // unshaped write size
+constexpr size_t kShapedSlice = 16 * 1024;   // shaped: smooth pacing
+constexpr int64_t kMaxDrainBytes = 8 << 20;  // unread body we swallow
 constexpr size_t kMaxChunkLine = 1024;
 
 std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
+    --e;
   return std::string(s.substr(b, e - b));
 }
 
@@ -55,9 +57,10 @@ std::string PercentDecode(std::string_view s, bool plus_is_space) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (c == '%' && i + 2 < s.size() &&
-        HexVal(s[i + 1]) >= 0 && HexVal(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexVal(s[i + 1]) * 16 + HexVal(s[i + 2])));
+    if (c == '%' && i + 2 < s.size() && HexVal(s[i + 1]) >= 0 &&
+        HexVal(s[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(HexVal(s[i + 1]) * 16 + HexVal(s[i + 2])));
       i += 2;
     } else if (c == '+' && plus_is_space) {
       out.push_back(' ');
@@ -102,32 +105,58 @@ std::vector<std::pair<std::string, std::string>> ParseQueryString(
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 302: return "Found";
-    case 308: return "Resume Incomplete";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 416: return "Requested Range Not Satisfiable";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 302:
+      return "Found";
+    case 308:
+      return "Resume Incomplete";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Payload Too Large";
+    case 416:
+      return "Requested Range Not Satisfiable";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
   }
 }
 
@@ -142,7 +171,8 @@ std::string HttpRequest::Header(const std::string& lower_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-void HttpResponse::SetHeader(const std::string& name, const std::string& value) {
+void HttpResponse::SetHeader(const std::string& name,
+                             const std::string& value) {
   for (auto& [k, v] : headers) {
     if (Lower(k) == Lower(name)) {
       v = value;
@@ -342,8 +372,8 @@ bool Connection::ParseHead(const std::string& head, HttpRequest* req,
     req->chunked = true;
     req->content_length = -1;
   } else if (auto cl = req->Header("content-length"); !cl.empty()) {
-    if (cl.size() > 18 ||
-        !std::all_of(cl.begin(), cl.end(), [](char c) { return std::isdigit(c); }))
+    if (cl.size() > 18 || !std::all_of(cl.begin(), cl.end(),
+                                       [](char c) { return std::isdigit(c); }))
       return false;
     req->content_length = std::stoll(cl);
   }
@@ -361,7 +391,8 @@ bool Connection::SendAll(const char* p, size_t n, bool shaped) {
       auto elapsed = std::chrono::steady_clock::now() - shape_start_;
       int64_t due_us = shape_sent_ * 1000000 / rate;
       int64_t now_us =
-          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+          std::chrono::duration_cast<std::chrono::microseconds>(elapsed)
+              .count();
       if (due_us > now_us)
         std::this_thread::sleep_for(std::chrono::microseconds(due_us - now_us));
     }
@@ -462,7 +493,8 @@ void Connection::Run(const std::string& remote) {
   for (;;) {
     std::string head;
     if (!ReadHead(&head)) {
-      if (in_.size() - pos_ > kMaxHeaderBytes) WriteSimple(431, "headers too large\n");
+      if (in_.size() - pos_ > kMaxHeaderBytes)
+        WriteSimple(431, "headers too large\n");
       return;
     }
     HttpRequest req;
@@ -520,7 +552,8 @@ Result<int> HttpServer::Listen() {
     std::string err = std::strerror(errno);
     ::freeaddrinfo(res);
     if (fd >= 0) ::close(fd);
-    return IoError("cannot listen on " + options_.host + ":" + port + ": " + err);
+    return IoError("cannot listen on " + options_.host + ":" + port + ": " +
+                   err);
   }
   ::freeaddrinfo(res);
   sockaddr_storage addr{};

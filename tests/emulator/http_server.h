@@ -57,8 +57,8 @@ struct HttpRequest {
  private:
   friend class Connection;
   Connection* conn_ = nullptr;
-  int64_t body_left_ = 0;     // for Content-Length bodies
-  int64_t chunk_left_ = 0;    // for chunked bodies
+  int64_t body_left_ = 0;   // for Content-Length bodies
+  int64_t chunk_left_ = 0;  // for chunked bodies
   bool body_done_ = false;
   bool body_error_ = false;
 };
@@ -79,9 +79,9 @@ struct HttpResponse {
   std::shared_ptr<const Blob> blob;
   int64_t blob_offset = 0;
   int64_t blob_length = 0;
-  bool chunked = false;      // send body with Transfer-Encoding: chunked
-  int64_t delay_ms = 0;      // before the status line (latency shaping)
-  bool is_media = false;     // counts towards media bytes served
+  bool chunked = false;   // send body with Transfer-Encoding: chunked
+  int64_t delay_ms = 0;   // before the status line (latency shaping)
+  bool is_media = false;  // counts towards media bytes served
   WireFault fault = WireFault::kNone;
   bool close_connection = false;
 
@@ -90,9 +90,9 @@ struct HttpResponse {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                        // 0: the kernel picks
-  int64_t bandwidth_bytes_per_s = 0;   // per connection, 0 = unlimited
-  int idle_timeout_s = 120;            // keep-alive idle limit
+  int port = 0;                       // 0: the kernel picks
+  int64_t bandwidth_bytes_per_s = 0;  // per connection, 0 = unlimited
+  int idle_timeout_s = 120;           // keep-alive idle limit
 };
 
 struct HttpCounters {

@@ -21,7 +21,8 @@ Status WriteAll(int fd, const std::string& s) {
   while (n > 0) {
     ssize_t r = ::write(fd, p, n);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return IoError(std::string("journal write: ") + std::strerror(errno));
+    if (r < 0)
+      return IoError(std::string("journal write: ") + std::strerror(errno));
     p += r;
     n -= static_cast<size_t>(r);
   }
@@ -33,22 +34,25 @@ Status WriteAll(int fd, const std::string& s) {
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "blobs", ec);
-  if (ec) return IoError("cannot create state dir " + dir + ": " + ec.message());
+  if (ec)
+    return IoError("cannot create state dir " + dir + ": " + ec.message());
   ::chmod(dir.c_str(), 0700);
   std::unique_ptr<Journal> j(new Journal());
   j->persistent_ = true;
   j->dir_ = dir;
   j->blob_dir_ = (fs::path(dir) / "blobs").string();
   std::string path = (fs::path(dir) / "journal.jsonl").string();
-  j->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (j->fd_ < 0) return IoError("cannot open " + path + ": " + std::strerror(errno));
+  j->fd_ =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (j->fd_ < 0)
+    return IoError("cannot open " + path + ": " + std::strerror(errno));
   return j;
 }
 
 Result<std::unique_ptr<Journal>> Journal::Ephemeral() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") +
-                     "/gdmount-emulator-XXXXXX";
+  std::string tmpl =
+      std::string(tmp && *tmp ? tmp : "/tmp") + "/gdmount-emulator-XXXXXX";
   if (!::mkdtemp(tmpl.data()))
     return IoError("mkdtemp " + tmpl + ": " + std::strerror(errno));
   std::unique_ptr<Journal> j(new Journal());
@@ -77,9 +81,9 @@ std::string Journal::NewBlobPath() {
 
 void Journal::Append(const nlohmann::json& record) {
   if (!persistent_) return;
-  std::string line = record.dump(-1, ' ', false,
-                                 nlohmann::json::error_handler_t::replace) +
-                     "\n";
+  std::string line =
+      record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+      "\n";
   std::lock_guard<std::mutex> lock(mu_);
   if (Status s = WriteAll(fd_, line); !s.ok())
     std::fprintf(stderr, "gdmount-emulator: %s\n", s.ToString().c_str());
@@ -107,7 +111,8 @@ Status Journal::Compact(const std::vector<nlohmann::json>& records) {
   if (fd < 0) return IoError("cannot write " + tmp);
   std::string all;
   for (const auto& r : records)
-    all += r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    all +=
+        r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   Status s = WriteAll(fd, all);
   if (s.ok() && ::fsync(fd) != 0) s = IoError("fsync " + tmp);
   ::close(fd);

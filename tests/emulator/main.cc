@@ -27,8 +27,8 @@ constexpr const char* kUsage = R"(usage: gdmount-emulator [options]
 A Google Drive v3 emulator on plain HTTP (loopback only).
 
 Server:
-  --host ADDR             listen address (default 127.0.0.1; loopback only
-                          unless --allow-non-loopback)
+  --host ADDR             listen address (default 127.0.0.1)
+  --allow-non-loopback    allow a --host that is not a loopback address
   --port N                port, 0 = pick a free one (default 0)
 Content:
   --seed DIR              import DIR as My Drive (conventions: docs/emulator.md)
@@ -106,56 +106,93 @@ int64_t SizeArg(const std::string& flag, const std::string& v) {
 int64_t IntArg(const std::string& flag, const std::string& v) {
   char* end = nullptr;
   long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || x < 0) Die(flag + ": expected a non-negative integer, got '" + v + "'");
+  if (v.empty() || *end != '\0' || x < 0)
+    Die(flag + ": expected a non-negative integer, got '" + v + "'");
   return x;
 }
 
 void ParseFlags(int argc, char** argv, Flags* f, EmulatorOptions* o) {
   std::map<std::string, std::function<void(const std::string&)>> with_value = {
       {"--host", [&](auto v) { f->host = v; }},
-      {"--port", [&](auto v) { f->port = static_cast<int>(IntArg("--port", v)); }},
+      {"--port",
+       [&](auto v) { f->port = static_cast<int>(IntArg("--port", v)); }},
       {"--seed", [&](auto v) { f->seed = v; }},
       {"--generate", [&](auto v) { f->generate.push_back(v); }},
       {"--state", [&](auto v) { f->state = v; }},
       {"--user-email", [&](auto v) { o->store.user_email = v; }},
-      {"--quota-bytes", [&](auto v) { o->store.quota_limit = SizeArg("--quota-bytes", v); }},
-      {"--preset", [&](auto v) {
+      {"--quota-bytes",
+       [&](auto v) { o->store.quota_limit = SizeArg("--quota-bytes", v); }},
+      {"--preset",
+       [&](auto v) {
          if (Status s = ApplyPreset(v, &o->shaping); !s.ok()) Die(s.message());
        }},
-      {"--latency-ms", [&](auto v) { o->shaping.metadata_latency_ms = IntArg("--latency-ms", v); }},
-      {"--media-latency-ms", [&](auto v) { o->shaping.media_latency_ms = IntArg("--media-latency-ms", v); }},
-      {"--bandwidth", [&](auto v) { o->shaping.bandwidth_bytes_per_s = SizeArg("--bandwidth", v); }},
-      {"--fault", [&](auto v) {
+      {"--latency-ms",
+       [&](auto v) {
+         o->shaping.metadata_latency_ms = IntArg("--latency-ms", v);
+       }},
+      {"--media-latency-ms",
+       [&](auto v) {
+         o->shaping.media_latency_ms = IntArg("--media-latency-ms", v);
+       }},
+      {"--bandwidth",
+       [&](auto v) {
+         o->shaping.bandwidth_bytes_per_s = SizeArg("--bandwidth", v);
+       }},
+      {"--fault",
+       [&](auto v) {
          auto r = ParseFaultRule(v);
          if (!r.ok()) Die("--fault: " + r.status().message());
          o->faults.push_back(*r);
        }},
-      {"--rate-limit", [&](auto v) { o->rate_limit.requests_per_s = std::atof(v.c_str()); }},
-      {"--rate-limit-burst", [&](auto v) { o->rate_limit.burst = std::atof(v.c_str()); }},
-      {"--rate-limit-status", [&](auto v) {
-         o->rate_limit.status = static_cast<int>(IntArg("--rate-limit-status", v));
+      {"--rate-limit",
+       [&](auto v) { o->rate_limit.requests_per_s = std::atof(v.c_str()); }},
+      {"--rate-limit-burst",
+       [&](auto v) { o->rate_limit.burst = std::atof(v.c_str()); }},
+      {"--rate-limit-status",
+       [&](auto v) {
+         o->rate_limit.status =
+             static_cast<int>(IntArg("--rate-limit-status", v));
          if (o->rate_limit.status != 403 && o->rate_limit.status != 429)
            Die("--rate-limit-status: 403 or 429");
        }},
-      {"--retry-after", [&](auto v) { o->rate_limit.retry_after_s = IntArg("--retry-after", v); }},
-      {"--random-seed", [&](auto v) { o->random_seed = IntArg("--random-seed", v); }},
-      {"--index-lag-ms", [&](auto v) { o->store.index_lag_ms = IntArg("--index-lag-ms", v); }},
-      {"--name-contains", [&](auto v) {
-         using NC = QueryContext::NameContains;
-         if (v == "word") o->store.name_contains = NC::kWordPrefix;
-         else if (v == "prefix") o->store.name_contains = NC::kPrefix;
-         else if (v == "substring") o->store.name_contains = NC::kSubstring;
-         else Die("--name-contains: word, prefix or substring");
+      {"--retry-after",
+       [&](auto v) {
+         o->rate_limit.retry_after_s = IntArg("--retry-after", v);
        }},
-      {"--session-ttl", [&](auto v) { o->uploads.session_ttl_ms = IntArg("--session-ttl", v) * 1000; }},
-      {"--export-limit", [&](auto v) { o->export_limit_bytes = SizeArg("--export-limit", v); }},
+      {"--random-seed",
+       [&](auto v) { o->random_seed = IntArg("--random-seed", v); }},
+      {"--index-lag-ms",
+       [&](auto v) { o->store.index_lag_ms = IntArg("--index-lag-ms", v); }},
+      {"--name-contains",
+       [&](auto v) {
+         using NC = QueryContext::NameContains;
+         if (v == "word")
+           o->store.name_contains = NC::kWordPrefix;
+         else if (v == "prefix")
+           o->store.name_contains = NC::kPrefix;
+         else if (v == "substring")
+           o->store.name_contains = NC::kSubstring;
+         else
+           Die("--name-contains: word, prefix or substring");
+       }},
+      {"--session-ttl",
+       [&](auto v) {
+         o->uploads.session_ttl_ms = IntArg("--session-ttl", v) * 1000;
+       }},
+      {"--export-limit",
+       [&](auto v) { o->export_limit_bytes = SizeArg("--export-limit", v); }},
       {"--copy-name-prefix", [&](auto v) { o->store.copy_name_prefix = v; }},
       {"--static-token", [&](auto v) { o->oauth.static_tokens.push_back(v); }},
-      {"--token-lifetime", [&](auto v) { o->oauth.access_token_lifetime_s = IntArg("--token-lifetime", v); }},
+      {"--token-lifetime",
+       [&](auto v) {
+         o->oauth.access_token_lifetime_s = IntArg("--token-lifetime", v);
+       }},
       {"--client-id", [&](auto v) { o->oauth.client_id = v; }},
       {"--client-secret", [&](auto v) { o->oauth.client_secret = v; }},
-      {"--auth-page", [&](auto v) {
-         if (v != "redirect" && v != "show") Die("--auth-page: redirect or show");
+      {"--auth-page",
+       [&](auto v) {
+         if (v != "redirect" && v != "show")
+           Die("--auth-page: redirect or show");
          o->oauth.show_code_page = v == "show";
        }},
       {"--service-account-key", [&](auto v) { f->sa_keys.push_back(v); }},
@@ -171,7 +208,8 @@ void ParseFlags(int argc, char** argv, Flags* f, EmulatorOptions* o) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], value;
     bool has_inline = false;
-    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+    if (size_t eq = arg.find('=');
+        arg.rfind("--", 0) == 0 && eq != std::string::npos) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
       has_inline = true;
@@ -205,7 +243,8 @@ int Main(int argc, char** argv) {
   EmulatorOptions options;
   ParseFlags(argc, argv, &flags, &options);
   if (!IsLoopback(flags.host) && !flags.allow_non_loopback)
-    Die("--host " + flags.host + " is not a loopback address (use --allow-non-loopback)");
+    Die("--host " + flags.host +
+        " is not a loopback address (use --allow-non-loopback)");
 
   // Signals go to one thread that stops the server; block them everywhere else.
   sigset_t sigs;
@@ -215,54 +254,77 @@ int Main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto journal = flags.state.empty() ? Journal::Ephemeral() : Journal::Open(flags.state);
+  auto journal =
+      flags.state.empty() ? Journal::Ephemeral() : Journal::Open(flags.state);
   if (!journal.ok()) Die(journal.status().message());
   std::shared_ptr<Journal> shared_journal(std::move(journal.value()));
-  Emulator emu(options, shared_journal);
+
+  // Listen first: the emulator must know its own URL (Location headers, the
+  // discovery document, service-account token_uri and JWT audience).
+  // Connections wait in the backlog until Serve().
+  std::unique_ptr<Emulator> emu_owner;
+  HttpServerOptions http;
+  http.host = flags.host;
+  http.port = flags.port;
+  http.bandwidth_bytes_per_s = options.shaping.bandwidth_bytes_per_s;
+  HttpServer server(http, [&emu_owner](HttpRequest& req, HttpResponse& res) {
+    try {
+      emu_owner->Handle(req, res);
+    } catch (const std::exception& e) {  // never crash a connection thread
+      res = HttpResponse{};
+      res.status = 500;
+      res.SetHeader("Content-Type", "application/json; charset=UTF-8");
+      res.body = InternalError(std::string("emulator bug: ") + e.what())
+                     .ToJson()
+                     .dump();
+    }
+  });
+  auto port = server.Listen();
+  if (!port.ok()) Die(port.status().message());
+  std::string host = flags.host.find(':') != std::string::npos
+                         ? "[" + flags.host + "]"
+                         : flags.host;
+  std::string url = "http://" + host + ":" + std::to_string(*port);
+  // JWTs may name Google's token endpoints or ours (older google-auth puts
+  // the key file's token_uri, i.e. ours, in `aud`).
+  options.oauth.token_audiences = {
+      kGoogleTokenUri, "https://accounts.google.com/o/oauth2/token",
+      "https://www.googleapis.com/oauth2/v4/token", url + "/token"};
+
+  emu_owner = std::make_unique<Emulator>(options, shared_journal);
+  Emulator& emu = *emu_owner;
   if (Status s = emu.Open(); !s.ok()) Die(s.ToString());
+  emu.set_public_url(url);
+  emu.set_http_counters(&server.counters());
   if (emu.store().empty()) {
     if (!flags.seed.empty())
-      if (Status s = SeedFromDirectory(flags.seed, &emu.store(), shared_journal.get()); !s.ok())
+      if (Status s =
+              SeedFromDirectory(flags.seed, &emu.store(), shared_journal.get());
+          !s.ok())
         Die("--seed: " + s.message());
     for (const auto& spec : flags.generate)
-      if (Status s = GenerateFromSpec(spec, &emu.store()); !s.ok()) Die(s.message());
+      if (Status s = GenerateFromSpec(spec, &emu.store()); !s.ok())
+        Die(s.message());
   }
   for (const auto& path : flags.sa_keys) {
     std::ifstream in(path);
     auto key = nlohmann::json::parse(in, nullptr, false);
     if (key.is_discarded()) Die("--service-account-key: not JSON: " + path);
-    if (Status s = emu.oauth().AddServiceAccount(key); !s.ok()) Die(s.message());
+    if (Status s = emu.oauth().AddServiceAccount(key); !s.ok())
+      Die(s.message());
   }
-
-  HttpServerOptions http;
-  http.host = flags.host;
-  http.port = flags.port;
-  http.bandwidth_bytes_per_s = options.shaping.bandwidth_bytes_per_s;
-  HttpServer server(http, [&emu](HttpRequest& req, HttpResponse& res) {
-    try {
-      emu.Handle(req, res);
-    } catch (const std::exception& e) {  // never crash a connection thread
-      res = HttpResponse{};
-      res.status = 500;
-      res.SetHeader("Content-Type", "application/json; charset=UTF-8");
-      res.body = InternalError(std::string("emulator bug: ") + e.what()).ToJson().dump();
-    }
-  });
-  auto port = server.Listen();
-  if (!port.ok()) Die(port.status().message());
-  std::string host = flags.host.find(':') != std::string::npos ? "[" + flags.host + "]" : flags.host;
-  emu.set_public_url("http://" + host + ":" + std::to_string(*port));
-  emu.set_http_counters(&server.counters());
 
   if (!flags.write_sa.empty()) {
     auto key = emu.oauth().CreateServiceAccount(
-        "emulated-sa@gdmount-emulator.iam.gserviceaccount.com", emu.public_url() + "/token");
+        "emulated-sa@gdmount-emulator.iam.gserviceaccount.com",
+        emu.public_url() + "/token");
     if (!key.ok()) Die(key.status().message());
     std::ofstream out(flags.write_sa, std::ios::trunc);
     out << key->dump(2) << "\n";
     if (!out) Die("cannot write " + flags.write_sa);
-    std::filesystem::permissions(flags.write_sa, std::filesystem::perms::owner_read |
-                                                     std::filesystem::perms::owner_write);
+    std::filesystem::permissions(flags.write_sa,
+                                 std::filesystem::perms::owner_read |
+                                     std::filesystem::perms::owner_write);
   }
 
   std::thread signal_thread([&server, sigs] {
@@ -272,14 +334,17 @@ int Main(int argc, char** argv) {
   });
   std::printf("gdmount-emulator listening on %s\n", emu.public_url().c_str());
   std::fflush(stdout);
-  std::fprintf(stderr, "gdmount-emulator: %zu items, root %s%s\n", emu.store().size(),
-               emu.store().root_id().c_str(),
-               shared_journal->persistent() ? (", state in " + flags.state).c_str() : "");
+  std::fprintf(stderr, "gdmount-emulator: %zu items, root %s%s\n",
+               emu.store().size(), emu.store().root_id().c_str(),
+               shared_journal->persistent()
+                   ? (", state in " + flags.state).c_str()
+                   : "");
   server.Serve();
   // Serve() returns after Stop(), i.e. after a signal.
   signal_thread.join();
   if (Status s = emu.Checkpoint(); !s.ok())
-    std::fprintf(stderr, "gdmount-emulator: checkpoint failed: %s\n", s.ToString().c_str());
+    std::fprintf(stderr, "gdmount-emulator: checkpoint failed: %s\n",
+                 s.ToString().c_str());
   return 0;
 }
 

@@ -38,10 +38,10 @@ struct FileRecord {
   int64_t created_ms = 0;
   int64_t modified_ms = 0;
   int64_t modified_by_me_ms = 0;
-  int64_t viewed_by_me_ms = 0;  // 0 = never viewed
-  int64_t trashed_ms = 0;       // shared drives only
-  int64_t version = 1;          // bumped on every change
-  std::string head_revision_id; // blob files only
+  int64_t viewed_by_me_ms = 0;   // 0 = never viewed
+  int64_t trashed_ms = 0;        // shared drives only
+  int64_t version = 1;           // bumped on every change
+  std::string head_revision_id;  // blob files only
   // Content of blob files (nullptr for folders, shortcuts, native docs).
   std::shared_ptr<const Blob> content;
   // Google-native documents: the text their exports are derived from.
@@ -50,8 +50,8 @@ struct FileRecord {
   std::map<std::string, std::string> app_properties;
   std::string shortcut_target_id;         // shortcuts only
   std::string shortcut_target_mime_type;  // snapshot at creation
-  std::string drive_id;  // set for items inside a shared drive
-  bool read_only = false;  // seeded as not writable by the user
+  std::string drive_id;                   // set for items inside a shared drive
+  bool read_only = false;                 // seeded as not writable by the user
   std::string original_filename;
   // Monotonic creation sequence: the default listing order.
   uint64_t seq = 0;

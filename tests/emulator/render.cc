@@ -8,9 +8,14 @@ namespace {
 
 const std::map<std::string, std::string>& ExtensionFor() {
   static const std::map<std::string, std::string> kExt = {
-      {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"},
-      {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"},
-      {"application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"},
+      {"application/"
+       "vnd.openxmlformats-officedocument.wordprocessingml.document",
+       "docx"},
+      {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+       "xlsx"},
+      {"application/"
+       "vnd.openxmlformats-officedocument.presentationml.presentation",
+       "pptx"},
       {"application/vnd.oasis.opendocument.text", "odt"},
       {"application/vnd.oasis.opendocument.spreadsheet", "ods"},
       {"application/vnd.oasis.opendocument.presentation", "odp"},
@@ -36,9 +41,11 @@ std::string WebViewLink(const FileRecord& f) {
   if (m == "application/vnd.google-apps.document")
     return "https://docs.google.com/document/d/" + f.id + "/edit?usp=drivesdk";
   if (m == "application/vnd.google-apps.spreadsheet")
-    return "https://docs.google.com/spreadsheets/d/" + f.id + "/edit?usp=drivesdk";
+    return "https://docs.google.com/spreadsheets/d/" + f.id +
+           "/edit?usp=drivesdk";
   if (m == "application/vnd.google-apps.presentation")
-    return "https://docs.google.com/presentation/d/" + f.id + "/edit?usp=drivesdk";
+    return "https://docs.google.com/presentation/d/" + f.id +
+           "/edit?usp=drivesdk";
   return "https://drive.google.com/file/d/" + f.id + "/view?usp=drivesdk";
 }
 
@@ -108,7 +115,8 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
   put("shared", [] { return false; });
   put("webViewLink", [&] { return WebViewLink(f); });
   put("iconLink", [&] {
-    return "https://drive-thirdparty.googleusercontent.com/16/type/" + f.mime_type;
+    return "https://drive-thirdparty.googleusercontent.com/16/type/" +
+           f.mime_type;
   });
   put("hasThumbnail", [] { return false; });
   put("thumbnailVersion", [] { return "0"; });
@@ -118,7 +126,8 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
   put("copyRequiresWriterPermission", [] { return false; });
   put("capabilities", [&] { return Capabilities(f); });
   put("lastModifyingUser", [&] { return RenderUser(ctx); });
-  put("quotaBytesUsed", [&] { return std::to_string(in_drive ? 0 : f.size()); });
+  put("quotaBytesUsed",
+      [&] { return std::to_string(in_drive ? 0 : f.size()); });
   if (!f.parents.empty()) put("parents", [&] { return f.parents; });
   if (!f.description.empty()) put("description", [&] { return f.description; });
   if (f.modified_by_me_ms)
@@ -126,7 +135,8 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
   if (f.viewed_by_me_ms)
     put("viewedByMeTime", [&] { return FormatRfc3339(f.viewed_by_me_ms); });
   if (!f.properties.empty()) put("properties", [&] { return f.properties; });
-  if (!f.app_properties.empty()) put("appProperties", [&] { return f.app_properties; });
+  if (!f.app_properties.empty())
+    put("appProperties", [&] { return f.app_properties; });
   if (!in_drive) {
     put("ownedByMe", [] { return true; });
     put("owners", [&] { return nlohmann::json::array({RenderUser(ctx)}); });
@@ -152,7 +162,8 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
     std::string ext = Extension(f.name);
     if (!ext.empty()) {
       put("fileExtension", [&] { return ext; });
-      put("fullFileExtension", [&] { return f.name.substr(f.name.find('.', 1) + 1); });
+      put("fullFileExtension",
+          [&] { return f.name.substr(f.name.find('.', 1) + 1); });
     }
   } else if (f.is_native()) {
     if (ctx.native_files_have_size)  // storage size, not an export's size
@@ -164,8 +175,9 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
       put("exportLinks", [&] {
         nlohmann::json links = nlohmann::json::object();
         for (const auto& target : it->second)
-          links[target] = "https://docs.google.com/feeds/download/export?id=" + f.id +
-                          "&exportFormat=" + ExtensionFor().at(target);
+          links[target] =
+              "https://docs.google.com/feeds/download/export?id=" + f.id +
+              "&exportFormat=" + ExtensionFor().at(target);
         return links;
       });
   }
@@ -178,7 +190,8 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
 }
 
 const FieldMask& DefaultFileMask() {
-  static const FieldMask kDefault = *FieldMask::Parse("kind,id,name,mimeType,resourceKey");
+  static const FieldMask kDefault =
+      *FieldMask::Parse("kind,id,name,mimeType,resourceKey");
   return kDefault;
 }
 
@@ -205,7 +218,8 @@ nlohmann::json RenderDrive(const SharedDrive& d) {
 const std::map<std::string, std::vector<std::string>>& ExportFormats() {
   static const std::map<std::string, std::vector<std::string>> kFormats = {
       {"application/vnd.google-apps.document",
-       {"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+       {"application/"
+        "vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.oasis.opendocument.text", "application/rtf",
         "application/pdf", "text/plain", "text/html", "application/zip",
         "application/epub+zip", "text/markdown"}},
@@ -214,7 +228,8 @@ const std::map<std::string, std::vector<std::string>>& ExportFormats() {
         "application/vnd.oasis.opendocument.spreadsheet", "application/pdf",
         "application/zip", "text/csv", "text/tab-separated-values"}},
       {"application/vnd.google-apps.presentation",
-       {"application/vnd.openxmlformats-officedocument.presentationml.presentation",
+       {"application/"
+        "vnd.openxmlformats-officedocument.presentationml.presentation",
         "application/vnd.oasis.opendocument.presentation", "application/pdf",
         "text/plain", "image/jpeg", "image/png", "image/svg+xml"}},
       {"application/vnd.google-apps.drawing",
@@ -230,8 +245,8 @@ const std::map<std::string, std::vector<std::string>>& ExportFormats() {
 // bytes are deterministic and differ per format.
 std::string RenderExport(const FileRecord& f, const std::string& target) {
   const std::string text = f.native_text ? *f.native_text : std::string();
-  if (target == "text/plain" || target == "text/csv" || target == "text/markdown" ||
-      target == "text/tab-separated-values")
+  if (target == "text/plain" || target == "text/csv" ||
+      target == "text/markdown" || target == "text/tab-separated-values")
     return text;
   if (target == "text/html")
     return "<html><body><pre>" + text + "</pre></body></html>\n";

@@ -41,8 +41,10 @@ Result<Sidecar> ReadSidecar(const fs::path& dir) {
   if (!in) return sc;
   auto j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object())
-    return InvalidArgumentError((dir / ".emulator.json").string() + " is not a JSON object");
-  auto map_of = [&](const char* key, std::map<std::string, std::string>* out) -> bool {
+    return InvalidArgumentError((dir / ".emulator.json").string() +
+                                " is not a JSON object");
+  auto map_of = [&](const char* key,
+                    std::map<std::string, std::string>* out) -> bool {
     if (!j.contains(key)) return true;
     if (!j[key].is_object()) return false;
     for (auto it = j[key].begin(); it != j[key].end(); ++it) {
@@ -68,15 +70,19 @@ Result<Sidecar> ReadSidecar(const fs::path& dir) {
 }
 
 int64_t MtimeMs(const fs::path& p) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) return 0;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 +
+         st.st_mtim.tv_nsec / 1000000;
 }
 
 class Seeder {
  public:
   Seeder(fs::path root, Store* store, Journal* journal, Sidecar sc)
-      : root_(std::move(root)), store_(store), journal_(journal), sc_(std::move(sc)) {}
+      : root_(std::move(root)),
+        store_(store),
+        journal_(journal),
+        sc_(std::move(sc)) {}
 
   Status Walk(const fs::path& dir, const std::string& parent_id) {
     std::vector<fs::directory_entry> entries;
@@ -86,7 +92,8 @@ class Seeder {
     std::sort(entries.begin(), entries.end(),
               [](const auto& a, const auto& b) { return a.path() < b.path(); });
     for (const auto& e : entries) {
-      std::string rel = fs::relative(e.path(), root_).generic_string();
+      // Lexical: fs::relative() would resolve a symlink to its target.
+      std::string rel = e.path().lexically_relative(root_).generic_string();
       if (rel == ".emulator.json" || rel == ".drives") continue;
       if (Status s = Add(e, rel, parent_id); !s.ok()) return s;
     }
@@ -103,7 +110,7 @@ class Seeder {
     std::sort(names.begin(), names.end());
     for (const auto& d : names) {
       std::string id = store_->SeedSharedDrive(d.filename().string());
-      ids_[fs::relative(d, root_).generic_string()] = id;
+      ids_[d.lexically_relative(root_).generic_string()] = id;
       if (Status s = Walk(d, id); !s.ok()) return s;
     }
     return Status();
@@ -114,7 +121,8 @@ class Seeder {
     for (const auto& [id, target] : shortcuts_) {
       auto it = ids_.find(Normalize(target));
       if (it == ids_.end())
-        return InvalidArgumentError("shortcut target not in the seed: " + target);
+        return InvalidArgumentError("shortcut target not in the seed: " +
+                                    target);
       std::string target_id = it->second;
       auto target_rec = store_->Get(target_id, Scope{true, true});
       std::string mime = target_rec.ok() ? target_rec->mime_type : "";
@@ -129,16 +137,19 @@ class Seeder {
   Status ApplyFlags() {
     for (const auto& p : sc_.trashed) {
       auto it = ids_.find(p);
-      if (it == ids_.end()) return InvalidArgumentError(".emulator.json trashed: no " + p);
+      if (it == ids_.end())
+        return InvalidArgumentError(".emulator.json trashed: no " + p);
       std::string top = it->second;
-      store_->SeedPatch(top, [](FileRecord& f) { f.trashed = f.explicitly_trashed = true; });
+      store_->SeedPatch(
+          top, [](FileRecord& f) { f.trashed = f.explicitly_trashed = true; });
       for (const auto& [path, id] : ids_)  // descendants: implicitly trashed
         if (path.rfind(p + "/", 0) == 0)
           store_->SeedPatch(id, [](FileRecord& f) { f.trashed = true; });
     }
     for (const auto& p : sc_.readonly) {
       auto it = ids_.find(p);
-      if (it == ids_.end()) return InvalidArgumentError(".emulator.json readonly: no " + p);
+      if (it == ids_.end())
+        return InvalidArgumentError(".emulator.json readonly: no " + p);
       store_->SeedPatch(it->second, [](FileRecord& f) { f.read_only = true; });
     }
     return Status();
@@ -152,16 +163,22 @@ class Seeder {
     rec.modified_ms = MtimeMs(e.path());
     if (auto m = sc_.modified.find(rel); m != sc_.modified.end()) {
       auto t = ParseRfc3339(m->second);
-      if (!t) return InvalidArgumentError(".emulator.json modified: bad time for " + rel);
+      if (!t)
+        return InvalidArgumentError(".emulator.json modified: bad time for " +
+                                    rel);
       rec.modified_ms = *t;
     }
     std::error_code ec;
     if (e.is_symlink(ec)) {
       fs::path target = fs::read_symlink(e.path(), ec);
-      fs::path abs = fs::weakly_canonical(e.path().parent_path() / target, ec);
+      fs::path abs =
+          target.is_absolute() ? target : e.path().parent_path() / target;
       rec.name = base;
       rec.mime_type = kShortcutMime;
-      return Finish(rec, rel, parent_id, fs::relative(abs, fs::weakly_canonical(root_)).generic_string());
+      return Finish(rec, rel, parent_id,
+                    abs.lexically_normal()
+                        .lexically_relative(root_.lexically_normal())
+                        .generic_string());
     }
     if (e.is_directory(ec)) {
       rec.name = base;
@@ -173,8 +190,10 @@ class Seeder {
     }
     std::string ext = e.path().extension().string();
     std::ifstream in(e.path(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) return IoError("cannot read " + e.path().string());
+    std::string bytes((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof())
+      return IoError("cannot read " + e.path().string());
     if (auto n = NativeSuffixes().find(ext); n != NativeSuffixes().end()) {
       rec.name = e.path().stem().string();
       rec.mime_type = n->second;
@@ -188,7 +207,8 @@ class Seeder {
       rec.name = base;
       auto w = BlobWriter::Open(journal_->NewBlobPath(), false);
       if (!w.ok()) return w.status();
-      if (Status s = (*w)->Append(bytes.data(), bytes.size()); !s.ok()) return s;
+      if (Status s = (*w)->Append(bytes.data(), bytes.size()); !s.ok())
+        return s;
       auto blob = (*w)->Finish(false);
       if (!blob.ok()) return blob.status();
       rec.content = blob.value();
@@ -197,7 +217,8 @@ class Seeder {
     return Finish(rec, rel, parent_id, "");
   }
 
-  Status Finish(FileRecord rec, const std::string& rel, const std::string& parent_id,
+  Status Finish(FileRecord rec, const std::string& rel,
+                const std::string& parent_id,
                 const std::string& shortcut_target) {
     Rename(rel, &rec);
     if (auto m = sc_.mime_types.find(rel); m != sc_.mime_types.end())
@@ -209,17 +230,18 @@ class Seeder {
   }
 
   void Rename(const std::string& rel, FileRecord* rec) {
-    if (auto n = sc_.names.find(rel); n != sc_.names.end()) rec->name = n->second;
+    if (auto n = sc_.names.find(rel); n != sc_.names.end())
+      rec->name = n->second;
   }
 
   static std::string GuessMime(const std::string& name) {
     static const std::map<std::string, std::string> kTypes = {
-        {".txt", "text/plain"},      {".csv", "text/csv"},
+        {".txt", "text/plain"},        {".csv", "text/csv"},
         {".json", "application/json"}, {".jpg", "image/jpeg"},
-        {".jpeg", "image/jpeg"},     {".png", "image/png"},
-        {".pdf", "application/pdf"}, {".md", "text/markdown"},
-        {".html", "text/html"},      {".zip", "application/zip"},
-        {".py", "text/x-python"},    {".gz", "application/gzip"}};
+        {".jpeg", "image/jpeg"},       {".png", "image/png"},
+        {".pdf", "application/pdf"},   {".md", "text/markdown"},
+        {".html", "text/html"},        {".zip", "application/zip"},
+        {".py", "text/x-python"},      {".gz", "application/gzip"}};
     std::string ext = fs::path(name).extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
     auto it = kTypes.find(ext);
@@ -247,25 +269,35 @@ Result<int64_t> ParseSize(const std::string& text) {
   size_t i = 0;
   int64_t v = 0;
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-    if (v > (INT64_MAX - 9) / 10) return InvalidArgumentError("size too large: " + text);
+    if (v > (INT64_MAX - 9) / 10)
+      return InvalidArgumentError("size too large: " + text);
     v = v * 10 + (text[i++] - '0');
   }
   if (i == 0) return InvalidArgumentError("bad size: " + text);
   std::string unit = text.substr(i);
   int shift = 0;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "K" || unit == "KiB" || unit == "k") shift = 10;
-  else if (unit == "M" || unit == "MiB") shift = 20;
-  else if (unit == "G" || unit == "GiB") shift = 30;
-  else if (unit == "T" || unit == "TiB") shift = 40;
-  else return InvalidArgumentError("bad size unit in '" + text + "' (K, M, G, T)");
-  if (shift && v > (INT64_MAX >> shift)) return InvalidArgumentError("size too large: " + text);
+  if (unit.empty() || unit == "B")
+    shift = 0;
+  else if (unit == "K" || unit == "KiB" || unit == "k")
+    shift = 10;
+  else if (unit == "M" || unit == "MiB")
+    shift = 20;
+  else if (unit == "G" || unit == "GiB")
+    shift = 30;
+  else if (unit == "T" || unit == "TiB")
+    shift = 40;
+  else
+    return InvalidArgumentError("bad size unit in '" + text + "' (K, M, G, T)");
+  if (shift && v > (INT64_MAX >> shift))
+    return InvalidArgumentError("size too large: " + text);
   return v << shift;
 }
 
-Status SeedFromDirectory(const std::string& dir, Store* store, Journal* journal) {
+Status SeedFromDirectory(const std::string& dir, Store* store,
+                         Journal* journal) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return InvalidArgumentError("--seed: not a directory: " + dir);
+  if (!fs::is_directory(dir, ec))
+    return InvalidArgumentError("--seed: not a directory: " + dir);
   auto sc = ReadSidecar(dir);
   if (!sc.ok()) return sc.status();
   Seeder seeder(dir, store, journal, std::move(sc.value()));
@@ -286,7 +318,8 @@ Status GenerateFromSpec(const std::string& spec, Store* store) {
       if (part.empty()) continue;
       cur += (cur.empty() ? "" : "/") + part;
       auto it = folders.find(cur);
-      if (it == folders.end()) it = folders.emplace(cur, store->SeedFolder(parent, part)).first;
+      if (it == folders.end())
+        it = folders.emplace(cur, store->SeedFolder(parent, part)).first;
       parent = it->second;
     }
     return parent;
@@ -295,12 +328,14 @@ Status GenerateFromSpec(const std::string& spec, Store* store) {
   for (std::string item; std::getline(items, item, ',');) {
     size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
-      return InvalidArgumentError("--generate item '" + item + "': expected PATH=SIZE or DIR/=NxSIZE");
+      return InvalidArgumentError("--generate item '" + item +
+                                  "': expected PATH=SIZE or DIR/=NxSIZE");
     std::string path = item.substr(0, eq), what = item.substr(eq + 1);
     size_t x = what.find('x');
     if (path.back() == '/') {
       if (x == std::string::npos)
-        return InvalidArgumentError("--generate item '" + item + "': DIR/ needs COUNTxSIZE");
+        return InvalidArgumentError("--generate item '" + item +
+                                    "': DIR/ needs COUNTxSIZE");
       auto count = ParseSize(what.substr(0, x));
       auto size = ParseSize(what.substr(x + 1));
       if (!count.ok()) return count.status();
@@ -308,11 +343,13 @@ Status GenerateFromSpec(const std::string& spec, Store* store) {
       std::string parent = folder_for(path);
       for (int64_t i = 1; i <= *count; ++i) {
         char name[32];
-        std::snprintf(name, sizeof name, "%06lld.bin", static_cast<long long>(i));
+        std::snprintf(name, sizeof name, "%06lld.bin",
+                      static_cast<long long>(i));
         FileRecord rec;
         rec.name = name;
         rec.mime_type = "application/octet-stream";
-        rec.content = std::make_shared<SyntheticBlob>(PathSeed(path + name), *size);
+        rec.content =
+            std::make_shared<SyntheticBlob>(PathSeed(path + name), *size);
         store->SeedFile(parent, std::move(rec));
       }
     } else {

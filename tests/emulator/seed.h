@@ -25,7 +25,8 @@
 
 namespace gdmount::emulator {
 
-Status SeedFromDirectory(const std::string& dir, Store* store, Journal* journal);
+Status SeedFromDirectory(const std::string& dir, Store* store,
+                         Journal* journal);
 Status GenerateFromSpec(const std::string& spec, Store* store);
 // "64K" -> 65536; "1G" -> 1 GiB; plain digits are bytes.
 Result<int64_t> ParseSize(const std::string& text);

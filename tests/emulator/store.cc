@@ -35,12 +35,18 @@ std::string Base64UrlDecode(std::string_view in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return std::string();
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return std::string();
     buf = (buf << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -64,8 +70,10 @@ bool NaturalLess(const std::string& a, const std::string& b) {
     if (std::isdigit(static_cast<unsigned char>(a[i])) &&
         std::isdigit(static_cast<unsigned char>(b[j]))) {
       size_t i2 = i, j2 = j;
-      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
-      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2])))
+        ++i2;
+      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2])))
+        ++j2;
       std::string_view na(a.data() + i, i2 - i), nb(b.data() + j, j2 - j);
       while (na.size() > 1 && na[0] == '0') na.remove_prefix(1);
       while (nb.size() > 1 && nb[0] == '0') nb.remove_prefix(1);
@@ -85,14 +93,18 @@ bool NaturalLess(const std::string& a, const std::string& b) {
 }
 
 // Compares two records by one orderBy key: <0, 0, >0.
-int CompareBy(const FileRecord& a, const FileRecord& b, const std::string& key) {
+int CompareBy(const FileRecord& a, const FileRecord& b,
+              const std::string& key) {
   auto cmp = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
-  if (key == "name") return a.name.compare(b.name) < 0 ? -1 : (a.name == b.name ? 0 : 1);
+  if (key == "name")
+    return a.name.compare(b.name) < 0 ? -1 : (a.name == b.name ? 0 : 1);
   if (key == "name_natural")
-    return NaturalLess(a.name, b.name) ? -1 : (NaturalLess(b.name, a.name) ? 1 : 0);
+    return NaturalLess(a.name, b.name) ? -1
+                                       : (NaturalLess(b.name, a.name) ? 1 : 0);
   if (key == "folder") return cmp(!a.is_folder(), !b.is_folder());
   if (key == "modifiedTime") return cmp(a.modified_ms, b.modified_ms);
-  if (key == "modifiedByMeTime") return cmp(a.modified_by_me_ms, b.modified_by_me_ms);
+  if (key == "modifiedByMeTime")
+    return cmp(a.modified_by_me_ms, b.modified_by_me_ms);
   if (key == "createdTime") return cmp(a.created_ms, b.created_ms);
   if (key == "viewedByMeTime") return cmp(a.viewed_by_me_ms, b.viewed_by_me_ms);
   if (key == "quotaBytesUsed") return cmp(a.size(), b.size());
@@ -105,9 +117,10 @@ int CompareBy(const FileRecord& a, const FileRecord& b, const std::string& key) 
 
 bool KnownOrderKey(const std::string& k) {
   static const std::set<std::string> kKeys = {
-      "createdTime", "folder",         "modifiedByMeTime", "modifiedTime",
-      "name",        "name_natural",   "quotaBytesUsed",   "recency",
-      "sharedWithMeTime", "starred",   "viewedByMeTime"};
+      "createdTime",    "folder",        "modifiedByMeTime",
+      "modifiedTime",   "name",          "name_natural",
+      "quotaBytesUsed", "recency",       "sharedWithMeTime",
+      "starred",        "viewedByMeTime"};
   return kKeys.count(k) > 0;
 }
 
@@ -222,7 +235,8 @@ ApiOr<Ok> Store::ApplyWritable(const nlohmann::json& md, bool creating,
                                FileRecord* rec) const {
   if (!md.is_object()) return BadRequest("Invalid JSON payload received.");
   for (auto it = md.begin(); it != md.end(); ++it) {
-    if (options_.read_only_fields.count(it.key()) && !(creating && it.key() == "id"))
+    if (options_.read_only_fields.count(it.key()) &&
+        !(creating && it.key() == "id"))
       return FieldNotWritable();
   }
   auto get_string = [&](const char* key, std::string* out) -> bool {
@@ -247,7 +261,8 @@ ApiOr<Ok> Store::ApplyWritable(const nlohmann::json& md, bool creating,
     auto it = md.find(key);
     if (it == md.end() || it->is_null()) continue;
     if (!it->is_boolean()) return InvalidField(key);
-    (std::string(key) == "starred" ? rec->starred : rec->trashed) = it->get<bool>();
+    (std::string(key) == "starred" ? rec->starred : rec->trashed) =
+        it->get<bool>();
   }
   struct TimeField {
     const char* key;
@@ -258,7 +273,8 @@ ApiOr<Ok> Store::ApplyWritable(const nlohmann::json& md, bool creating,
   for (auto& tf : times) {
     auto it = md.find(tf.key);
     if (it == md.end() || it->is_null()) continue;
-    if (std::string(tf.key) == "createdTime" && !creating) return FieldNotWritable();
+    if (std::string(tf.key) == "createdTime" && !creating)
+      return FieldNotWritable();
     std::optional<int64_t> t;
     if (it->is_string()) t = ParseRfc3339(it->get<std::string>());
     if (!t) return InvalidField(tf.key);
@@ -303,7 +319,8 @@ ApiOr<std::string> Store::CheckParent(const std::string& parent_id,
   return p->id;
 }
 
-bool Store::IsAncestor(const std::string& ancestor, const std::string& id) const {
+bool Store::IsAncestor(const std::string& ancestor,
+                       const std::string& id) const {
   const FileRecord* f = Find(id);
   for (int depth = 0; f && depth < 10000; ++depth) {
     if (f->id == ancestor) return true;
@@ -395,15 +412,16 @@ ApiOr<ListPage> Store::List(const ListRequest& req) const {
     return InvalidParameter("spaces", "Invalid Value");
 
   // The page token binds the query: reusing it for another query is an error.
-  std::string fingerprint = (req.q ? "q" : "-") + req.corpora + "|" +
-                            req.drive_id + "|" + req.spaces;
+  std::string fingerprint =
+      (req.q ? "q" : "-") + req.corpora + "|" + req.drive_id + "|" + req.spaces;
   for (const auto& k : req.order) fingerprint += k.key + (k.desc ? "-" : "+");
   uint64_t qhash = Fnv1a(fingerprint);
   uint64_t after = 0, round = 0;
   if (!req.page_token.empty()) {
     std::string raw = Base64UrlDecode(req.page_token);
     unsigned long long a = 0, h = 0, r = 0;
-    if (std::sscanf(raw.c_str(), "v1:%llu:%llu:%llu", &a, &h, &r) != 3 || h != qhash)
+    if (std::sscanf(raw.c_str(), "v1:%llu:%llu:%llu", &a, &h, &r) != 3 ||
+        h != qhash)
       return InvalidParameter("pageToken", "Invalid Value");
     after = a;
     round = r;
@@ -440,18 +458,21 @@ ApiOr<ListPage> Store::List(const ListRequest& req) const {
     return Base64UrlEncode(buf);
   };
 
-  std::optional<std::string> parent = req.q ? req.q->RequiredParent() : std::nullopt;
+  std::optional<std::string> parent =
+      req.q ? req.q->RequiredParent() : std::nullopt;
   if (parent && *parent == "root") parent = root_id_;
   if (req.order.empty() && parent) {
     // Fast path: one folder's children in creation order; the token is the
     // last seq returned, so pages stay consistent under concurrent inserts.
     auto kids = children_.find(*parent);
     if (kids == children_.end()) return page;
-    for (auto it = kids->second.upper_bound(after); it != kids->second.end(); ++it) {
+    for (auto it = kids->second.upper_bound(after); it != kids->second.end();
+         ++it) {
       const FileRecord& f = files_.at(it->second);
       if (!matches(f)) continue;
       if (static_cast<int>(page.files.size()) >= limit) {
-        page.next_page_token = token(page.files.empty() ? after : page.files.back().seq);
+        page.next_page_token =
+            token(page.files.empty() ? after : page.files.back().seq);
         break;
       }
       page.files.push_back(f);
@@ -468,18 +489,20 @@ ApiOr<ListPage> Store::List(const ListRequest& req) const {
     for (const auto& [id, f] : files_)
       if (matches(f)) hits.push_back(&f);
   }
-  std::sort(hits.begin(), hits.end(), [&](const FileRecord* a, const FileRecord* b) {
-    for (const auto& k : req.order) {
-      int c = CompareBy(*a, *b, k.key);
-      if (c != 0) return k.desc ? c > 0 : c < 0;
-    }
-    return a->seq < b->seq;
-  });
+  std::sort(hits.begin(), hits.end(),
+            [&](const FileRecord* a, const FileRecord* b) {
+              for (const auto& k : req.order) {
+                int c = CompareBy(*a, *b, k.key);
+                if (c != 0) return k.desc ? c > 0 : c < 0;
+              }
+              return a->seq < b->seq;
+            });
   // With an orderBy the token is an offset (default order: a seq).
   size_t start = 0;
   if (req.order.empty()) {
-    start = std::upper_bound(hits.begin(), hits.end(), after,
-                             [](uint64_t v, const FileRecord* f) { return v < f->seq; }) -
+    start = std::upper_bound(
+                hits.begin(), hits.end(), after,
+                [](uint64_t v, const FileRecord* f) { return v < f->seq; }) -
             hits.begin();
   } else {
     start = std::min<size_t>(after, hits.size());
@@ -487,8 +510,8 @@ ApiOr<ListPage> Store::List(const ListRequest& req) const {
   size_t end = std::min(hits.size(), start + static_cast<size_t>(limit));
   for (size_t i = start; i < end; ++i) page.files.push_back(*hits[i]);
   if (end < hits.size())
-    page.next_page_token =
-        token(req.order.empty() ? (end > start ? hits[end - 1]->seq : after) : end);
+    page.next_page_token = token(
+        req.order.empty() ? (end > start ? hits[end - 1]->seq : after) : end);
   return page;
 }
 
@@ -496,9 +519,11 @@ std::vector<SharedDrive> Store::Drives() const {
   SharedLock lock(mu_);
   std::vector<SharedDrive> out;
   for (const auto& [id, d] : drives_) out.push_back(d);
-  std::sort(out.begin(), out.end(), [](const SharedDrive& a, const SharedDrive& b) {
-    return a.created_ms < b.created_ms || (a.created_ms == b.created_ms && a.id < b.id);
-  });
+  std::sort(out.begin(), out.end(),
+            [](const SharedDrive& a, const SharedDrive& b) {
+              return a.created_ms < b.created_ms ||
+                     (a.created_ms == b.created_ms && a.id < b.id);
+            });
   return out;
 }
 
@@ -506,8 +531,8 @@ ApiOr<SharedDrive> Store::GetDrive(const std::string& id) const {
   SharedLock lock(mu_);
   auto it = drives_.find(id);
   if (it == drives_.end())
-    return ApiError{404, "notFound", "Shared drive not found: " + id, "global",
-                    "driveId", "parameter"};
+    return ApiError{404,      "notFound", "Shared drive not found: " + id,
+                    "global", "driveId",  "parameter"};
   return it->second;
 }
 
@@ -524,8 +549,9 @@ std::string Store::StartPageToken() const {
 ApiOr<ChangesPage> Store::Changes(const ChangesRequest& req) const {
   uint64_t from = 0;
   if (req.page_token.empty() ||
-      !std::all_of(req.page_token.begin(), req.page_token.end(),
-                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+      !std::all_of(
+          req.page_token.begin(), req.page_token.end(),
+          [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
       req.page_token.size() > 18)
     return InvalidParameter("pageToken", "Invalid Value");
   from = std::stoull(req.page_token);
@@ -538,8 +564,9 @@ ApiOr<ChangesPage> Store::Changes(const ChangesRequest& req) const {
   if (from == 0 || from > next_change_)
     return InvalidParameter("pageToken", "Invalid Value");
   if (!req.drive_id.empty() && !drives_.count(req.drive_id))
-    return ApiError{404, "notFound", "Shared drive not found: " + req.drive_id,
-                    "global", "driveId", "parameter"};
+    return ApiError{
+        404,      "notFound", "Shared drive not found: " + req.drive_id,
+        "global", "driveId",  "parameter"};
   ChangesPage page;
   auto wanted = [&](const ChangeEntry& c) {
     if (c.removed && !req.include_removed) return false;

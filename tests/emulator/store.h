@@ -20,14 +20,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/emulator/api_error.h"
 #include "tests/emulator/journal.h"
@@ -198,8 +197,9 @@ class Store {
   ApiOr<std::string> CheckParent(const std::string& parent_id,
                                  const Scope& scope) const;
   bool IsAncestor(const std::string& ancestor, const std::string& id) const;
-  void ForEachDescendant(const std::string& id,
-                         const std::function<void(const std::string&)>& fn) const;
+  void ForEachDescendant(
+      const std::string& id,
+      const std::function<void(const std::string&)>& fn) const;
   void SetContent(FileRecord* rec, const NewContent& content);
   int64_t UsageOf(const FileRecord& f) const;
   void ApplyJournalRecord(

@@ -24,11 +24,14 @@ ApiOr<FileRecord> Store::Create(const nlohmann::json& metadata,
     return r.error();
   // Parents: none means My Drive's root; more than one is refused.
   std::string parent = root_id_;
-  if (auto it = metadata.find("parents"); it != metadata.end() && !it->is_null()) {
-    if (!it->is_array()) return BadRequest("Invalid value for: parents", "invalid");
+  if (auto it = metadata.find("parents");
+      it != metadata.end() && !it->is_null()) {
+    if (!it->is_array())
+      return BadRequest("Invalid value for: parents", "invalid");
     if (it->size() > 1) return CannotAddParent();
     if (it->size() == 1) {
-      if (!(*it)[0].is_string()) return BadRequest("Invalid value for: parents", "invalid");
+      if (!(*it)[0].is_string())
+        return BadRequest("Invalid value for: parents", "invalid");
       parent = (*it)[0].get<std::string>();
     }
   }
@@ -41,10 +44,12 @@ ApiOr<FileRecord> Store::Create(const nlohmann::json& metadata,
   if (auto it = metadata.find("id"); it != metadata.end() && it->is_string()) {
     std::string id = it->get<std::string>();
     if (files_.count(id))
-      return ApiError{409, "duplicate", "A file already exists with the provided ID.",
-                      "global", "id", "other"};
+      return ApiError{
+          409,      "duplicate", "A file already exists with the provided ID.",
+          "global", "id",        "other"};
     if (!generated_ids_.count(id))
-      return BadRequest("The provided file ID is not usable.", "invalid", "id", "other");
+      return BadRequest("The provided file ID is not usable.", "invalid", "id",
+                        "other");
     generated_ids_.erase(id);
     rec.id = id;
   } else {
@@ -111,21 +116,24 @@ ApiOr<FileRecord> Store::Update(const std::string& id,
                      "requests. Use the addParents and removeParents "
                      "parameters instead.");
   FileRecord next = *cur;
-  if (content && !metadata.contains("mimeType") && !content->mime_type.empty() &&
-      !cur->is_native())
+  if (content && !metadata.contains("mimeType") &&
+      !content->mime_type.empty() && !cur->is_native())
     next.mime_type = content->mime_type;  // new revision, new detected type
   nlohmann::json md = metadata.is_null() ? nlohmann::json::object() : metadata;
-  if (content && md.contains("mimeType")) next.mime_type = md["mimeType"].get<std::string>();
+  if (content && md.contains("mimeType"))
+    next.mime_type = md["mimeType"].get<std::string>();
   if (content) md.erase("mimeType");
   bool was_trashed = cur->trashed;
-  if (auto r = ApplyWritable(md, /*creating=*/false, &next); !r.ok()) return r.error();
+  if (auto r = ApplyWritable(md, /*creating=*/false, &next); !r.ok())
+    return r.error();
 
   // Moves: the result must still have exactly one parent.
   std::vector<std::string> parents = cur->parents;
   for (const auto& r : remove_parents) {
     const FileRecord* rp = Find(r);
     std::string real = rp ? rp->id : r;
-    parents.erase(std::remove(parents.begin(), parents.end(), real), parents.end());
+    parents.erase(std::remove(parents.begin(), parents.end(), real),
+                  parents.end());
   }
   for (const auto& a : add_parents) {
     auto checked = CheckParent(a, scope);
@@ -145,7 +153,8 @@ ApiOr<FileRecord> Store::Update(const std::string& id,
                      "An item must have exactly one parent.");
   if (parents != cur->parents) {
     const FileRecord& np = *Find(parents[0]);
-    if (np.drive_id != cur->drive_id && cur->is_folder() && !np.drive_id.empty())
+    if (np.drive_id != cur->drive_id && cur->is_folder() &&
+        !np.drive_id.empty())
       return Forbidden("teamDrivesFolderMoveInNotSupported",
                        "Moving folders into shared drives is not supported.");
     next.parents = parents;
@@ -169,7 +178,8 @@ ApiOr<FileRecord> Store::Update(const std::string& id,
     } else {
       SetContent(&next, *content);
     }
-    if (!md.contains("modifiedTime")) next.modified_ms = now, next.modified_by_me_ms = now;
+    if (!md.contains("modifiedTime"))
+      next.modified_ms = now, next.modified_by_me_ms = now;
   }
   next.version = cur->version + 1;
 
@@ -218,18 +228,22 @@ ApiOr<FileRecord> Store::Copy(const std::string& id,
     const FileRecord* f = Find(id);
     if (!f || !Visible(*f, scope)) return FileNotFound(id);
     if (f->is_folder())
-      return Forbidden("cannotCopyFile", "This file cannot be copied by the user.");
+      return Forbidden("cannotCopyFile",
+                       "This file cannot be copied by the user.");
     src = *f;
   }
-  nlohmann::json md = metadata.is_object() ? metadata : nlohmann::json::object();
+  nlohmann::json md =
+      metadata.is_object() ? metadata : nlohmann::json::object();
   if (!md.contains("name")) md["name"] = options_.copy_name_prefix + src.name;
-  if (!md.contains("parents") && !src.parents.empty()) md["parents"] = src.parents;
+  if (!md.contains("parents") && !src.parents.empty())
+    md["parents"] = src.parents;
   if (!md.contains("mimeType")) md["mimeType"] = src.mime_type;
   if (src.is_shortcut())
     md["shortcutDetails"] = {{"targetId", src.shortcut_target_id}};
   md.erase("id");
   std::optional<NewContent> content;
-  if (src.content) content = NewContent{src.content, src.mime_type};  // shared, immutable
+  if (src.content)
+    content = NewContent{src.content, src.mime_type};  // shared, immutable
   auto created = Create(md, content, scope);
   if (!created.ok() || !src.is_native()) return created;
   Lock lock(mu_);  // native docs: carry the document text over
@@ -260,8 +274,9 @@ ApiOr<Ok> Store::EmptyTrash(const std::string& drive_id, const Scope& scope) {
   {
     SharedLock lock(mu_);
     if (!drive_id.empty() && !drives_.count(drive_id))
-      return ApiError{404, "notFound", "Shared drive not found: " + drive_id,
-                      "global", "driveId", "parameter"};
+      return ApiError{
+          404,      "notFound", "Shared drive not found: " + drive_id,
+          "global", "driveId",  "parameter"};
     for (const auto& [fid, f] : files_)
       if (f.explicitly_trashed && f.drive_id == drive_id && !f.read_only)
         roots.push_back(fid);
@@ -275,7 +290,8 @@ ApiOr<Ok> Store::EmptyTrash(const std::string& drive_id, const Scope& scope) {
   return Ok{};
 }
 
-std::string Store::SeedFolder(const std::string& parent, const std::string& name) {
+std::string Store::SeedFolder(const std::string& parent,
+                              const std::string& name) {
   FileRecord rec;
   rec.name = name;
   rec.mime_type = kFolderMime;
@@ -296,7 +312,8 @@ std::string Store::SeedFile(const std::string& parent, FileRecord rec) {
   if (rec.modified_by_me_ms == 0) rec.modified_by_me_ms = rec.modified_ms;
   if (rec.content && rec.head_revision_id.empty())
     rec.head_revision_id = "0B" + NewId().substr(1, 20);
-  if (rec.content && rec.original_filename.empty()) rec.original_filename = rec.name;
+  if (rec.content && rec.original_filename.empty())
+    rec.original_filename = rec.name;
   if (rec.is_native() && !rec.native_text)
     rec.native_text = std::make_shared<const std::string>();
   std::string id = rec.id;
@@ -320,7 +337,9 @@ std::string Store::SeedSharedDrive(const std::string& name) {
     Insert(rec);
     Persist(files_.at(id));
     if (journal_ && journal_->persistent())
-      journal_->Append({{"t", "drive"}, {"id", id}, {"name", name},
+      journal_->Append({{"t", "drive"},
+                        {"id", id},
+                        {"name", name},
                         {"created", rec.created_ms}});
   }
   return id;

@@ -153,9 +153,8 @@ Status Store::Open() {
   Lock lock(mu_);
   if (journal_ && journal_->persistent()) {
     BlobCache cache;
-    Status s = journal_->Replay([&](const nlohmann::json& r) {
-      ApplyJournalRecord(r, &cache);
-    });
+    Status s = journal_->Replay(
+        [&](const nlohmann::json& r) { ApplyJournalRecord(r, &cache); });
     if (!s.ok()) return s;
     // Blob files no record names are leftovers of a crash: remove them.
     std::set<std::string> live;
@@ -163,7 +162,8 @@ Status Store::Open() {
       if (auto* fb = dynamic_cast<const FileBlob*>(f.content.get()))
         live.insert(std::filesystem::path(fb->path()).filename().string());
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(journal_->blob_dir(), ec)) {
+    for (const auto& e :
+         std::filesystem::directory_iterator(journal_->blob_dir(), ec)) {
       std::string name = e.path().filename().string();
       if (name.rfind("b", 0) == 0 && !live.count(name))
         std::filesystem::remove(e.path(), ec);
@@ -190,12 +190,15 @@ Status Store::Checkpoint(const std::vector<nlohmann::json>& extra) {
   std::vector<nlohmann::json> records;
   records.push_back({{"t", "root"}, {"id", root_id_}});
   for (const auto& [id, d] : drives_)
-    records.push_back({{"t", "drive"}, {"id", id}, {"name", d.name},
+    records.push_back({{"t", "drive"},
+                       {"id", id},
+                       {"name", d.name},
                        {"created", d.created_ms}});
   std::vector<const FileRecord*> all;
   for (const auto& [id, f] : files_) all.push_back(&f);
-  std::sort(all.begin(), all.end(),
-            [](const FileRecord* a, const FileRecord* b) { return a->seq < b->seq; });
+  std::sort(
+      all.begin(), all.end(),
+      [](const FileRecord* a, const FileRecord* b) { return a->seq < b->seq; });
   for (const FileRecord* f : all) {
     auto it = latest_change_.find(f->id);
     records.push_back({{"t", "file"},
@@ -204,8 +207,11 @@ Status Store::Checkpoint(const std::vector<nlohmann::json>& extra) {
   }
   for (const auto& [counter, c] : changes_)
     if (c.removed)
-      records.push_back({{"t", "del"}, {"id", c.file_id}, {"d", c.drive_id},
-                         {"c", counter}, {"time", c.time_ms}});
+      records.push_back({{"t", "del"},
+                         {"id", c.file_id},
+                         {"d", c.drive_id},
+                         {"c", counter},
+                         {"time", c.time_ms}});
   records.insert(records.end(), extra.begin(), extra.end());
   return journal_->Compact(records);
 }

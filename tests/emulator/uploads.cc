@@ -37,7 +37,9 @@ nlohmann::json UploadSession::ToJson() const {
 UploadSessions::UploadSessions(UploadOptions options,
                                std::shared_ptr<Journal> journal,
                                std::function<int64_t()> now_ms)
-    : options_(options), journal_(std::move(journal)), now_ms_(std::move(now_ms)) {}
+    : options_(options),
+      journal_(std::move(journal)),
+      now_ms_(std::move(now_ms)) {}
 
 Status UploadSessions::Restore() {
   if (!journal_->persistent()) return Status();
@@ -108,7 +110,8 @@ std::shared_ptr<UploadSession> UploadSessions::Find(const std::string& id) {
   return it->second;
 }
 
-void UploadSessions::Finish(const std::string& id, const std::string& result_id) {
+void UploadSessions::Finish(const std::string& id,
+                            const std::string& result_id) {
   journal_->Append({{"t", "session_end"}, {"id", id}, {"result", result_id}});
   // Finished sessions stay findable (a status query after a lost final
   // response must still get 200 + the file) until they expire.

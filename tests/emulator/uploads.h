@@ -15,10 +15,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/emulator/blob.h"
 #include "tests/emulator/journal.h"
@@ -82,7 +81,8 @@ class UploadSessions {
   std::shared_ptr<Journal> journal_;
   std::function<int64_t()> now_ms_;
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<UploadSession>> sessions_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<UploadSession>>
+      sessions_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace gdmount::emulator

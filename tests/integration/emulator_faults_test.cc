@@ -1,13 +1,14 @@
 // Fault injection, rate limits, shaping switches and request statistics.
-#include <catch2/catch.hpp>
-
 #include <curl/curl.h>
+
+#include <catch2/catch.hpp>
 
 #include "tests/support/emulator_fixture.h"
 
 using gdmount::testing::EmulatorFixture;
 
-TEST_CASE("stats count API calls by method; reset zeroes them", "[integration]") {
+TEST_CASE("stats count API calls by method; reset zeroes them",
+          "[integration]") {
   EmulatorFixture fx;
   fx.Raw("POST", "/__emulator/reset-stats");
   std::string id = fx.Upload("s", "abc")["id"];
@@ -24,10 +25,12 @@ TEST_CASE("stats count API calls by method; reset zeroes them", "[integration]")
   CHECK(fx.Stats()["requests"] == 0);
 }
 
-TEST_CASE("nth-request faults: 503 then success, 429 with Retry-After", "[integration]") {
+TEST_CASE("nth-request faults: 503 then success, 429 with Retry-After",
+          "[integration]") {
   EmulatorFixture fx;
-  auto cfg = fx.Raw("POST", "/__emulator/faults",
-                    R"({"faults":["503:nth=1:method=files.list","429:nth=2:method=files.list"],
+  auto cfg = fx.Raw(
+      "POST", "/__emulator/faults",
+      R"({"faults":["503:nth=1:method=files.list","429:nth=2:method=files.list"],
                         "rate_limit":{"qps":0}})");
   REQUIRE(cfg.status == 200);
   auto first = fx.Call("GET", "/drive/v3/files");
@@ -38,26 +41,33 @@ TEST_CASE("nth-request faults: 503 then success, 429 with Retry-After", "[integr
   CHECK(second.header("retry-after") == "1");
   CHECK(fx.Call("GET", "/drive/v3/files").status == 200);
   CHECK(fx.Stats()["faults_injected"]["503"] == 1);
-  CHECK(fx.Raw("POST", "/__emulator/faults", R"({"faults":["bogus:rate=1"]})").status == 400);
+  CHECK(fx.Raw("POST", "/__emulator/faults", R"({"faults":["bogus:rate=1"]})")
+            .status == 400);
 }
 
-TEST_CASE("reset and truncate faults never deliver a complete wrong body", "[integration]") {
+TEST_CASE("reset and truncate faults never deliver a complete wrong body",
+          "[integration]") {
   EmulatorFixture fx;
   std::string bytes(200000, 'z');
   std::string id = fx.Upload("cut", bytes)["id"];
-  fx.Raw("POST", "/__emulator/faults", R"({"faults":["truncate:nth=1:method=files.get.media"]})");
+  fx.Raw("POST", "/__emulator/faults",
+         R"({"faults":["truncate:nth=1:method=files.get.media"]})");
   auto truncated = fx.Call("GET", "/drive/v3/files/" + id + "?alt=media");
   CHECK(truncated.curl_code == CURLE_PARTIAL_FILE);
   CHECK(truncated.body.size() < bytes.size());
-  fx.Raw("POST", "/__emulator/faults", R"({"faults":["reset:nth=1:method=files.get.media"]})");
+  fx.Raw("POST", "/__emulator/faults",
+         R"({"faults":["reset:nth=1:method=files.get.media"]})");
   auto reset = fx.Call("GET", "/drive/v3/files/" + id + "?alt=media");
   CHECK(reset.curl_code != CURLE_OK);
   // A reset on a mutation: the change happened, the answer was lost.
-  fx.Raw("POST", "/__emulator/faults", R"({"faults":["reset:nth=1:method=files.update"]})");
+  fx.Raw("POST", "/__emulator/faults",
+         R"({"faults":["reset:nth=1:method=files.update"]})");
   auto lost = fx.Call("PATCH", "/drive/v3/files/" + id, R"({"name":"renamed"})",
                       {"Content-Type: application/json"});
   CHECK(lost.curl_code != CURLE_OK);
-  CHECK(fx.Call("GET", "/drive/v3/files/" + id + "?fields=name").json()["name"] == "renamed");
+  CHECK(
+      fx.Call("GET", "/drive/v3/files/" + id + "?fields=name").json()["name"] ==
+      "renamed");
   auto ok = fx.Call("GET", "/drive/v3/files/" + id + "?alt=media");
   CHECK(ok.body == bytes);
 }
@@ -71,14 +81,16 @@ TEST_CASE("401 fault revokes the access token", "[integration]") {
   CHECK(r.header("www-authenticate").find("Bearer") == 0);
 }
 
-TEST_CASE("rate limit answers 403 userRateLimitExceeded over budget", "[integration]") {
+TEST_CASE("rate limit answers 403 userRateLimitExceeded over budget",
+          "[integration]") {
   gdmount::emulator::EmulatorOptions opts;
   opts.rate_limit.requests_per_s = 2;
   opts.rate_limit.burst = 2;
   EmulatorFixture fx(opts);
   CHECK(fx.Call("GET", "/drive/v3/files").status == 200);
   CHECK(fx.Call("GET", "/drive/v3/files").status == 200);
-  auto limited = fx.Call("GET", "/drive/v3/files");  // the fake clock has not moved
+  auto limited =
+      fx.Call("GET", "/drive/v3/files");  // the fake clock has not moved
   CHECK(limited.status == 403);
   CHECK(limited.reason() == "userRateLimitExceeded");
   CHECK(limited.json()["error"]["errors"][0]["domain"] == "usageLimits");
@@ -89,10 +101,12 @@ TEST_CASE("rate limit answers 403 userRateLimitExceeded over budget", "[integrat
 
 TEST_CASE("malformed HTTP gets 400, not a crash", "[integration]") {
   EmulatorFixture fx;
-  auto bad_json = fx.Call("POST", "/drive/v3/files", "{not json", {"Content-Type: application/json"});
+  auto bad_json = fx.Call("POST", "/drive/v3/files", "{not json",
+                          {"Content-Type: application/json"});
   CHECK(bad_json.status == 400);
   CHECK(bad_json.reason() == "parseError");
-  auto big_header = fx.Call("GET", "/drive/v3/files", "", {"X-Big: " + std::string(70000, 'a')});
+  auto big_header = fx.Call("GET", "/drive/v3/files", "",
+                            {"X-Big: " + std::string(70000, 'a')});
   CHECK(big_header.status == 431);
   CHECK(fx.Call("GET", "/drive/v3/files").status == 200);  // still serving
 }

@@ -1,7 +1,6 @@
 // files.* over HTTP against the in-process emulator: listing, paging, fields,
 // errors, and Drive's non-POSIX semantics (duplicates, '/', one parent, trash).
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "tests/support/emulator_fixture.h"
@@ -17,21 +16,25 @@ std::string ChildrenQuery(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("files.list pages a folder exactly once, token absent at the end", "[integration]") {
+TEST_CASE("files.list pages a folder exactly once, token absent at the end",
+          "[integration]") {
   EmulatorFixture fx;
   auto dir = fx.Mkdir("paged");
   std::set<std::string> created;
-  for (int i = 0; i < 7; ++i) created.insert(fx.Upload("f" + std::to_string(i), "x", dir["id"])["id"]);
+  for (int i = 0; i < 7; ++i)
+    created.insert(fx.Upload("f" + std::to_string(i), "x", dir["id"])["id"]);
   std::set<std::string> seen;
   std::string token;
   int pages = 0;
   do {
-    auto r = fx.Call("GET", "/drive/v3/files?pageSize=3&fields=nextPageToken,files(id)&q=" +
-                                ChildrenQuery(dir["id"]) +
-                                (token.empty() ? "" : "&pageToken=" + Q(token)));
+    auto r = fx.Call(
+        "GET", "/drive/v3/files?pageSize=3&fields=nextPageToken,files(id)&q=" +
+                   ChildrenQuery(dir["id"]) +
+                   (token.empty() ? "" : "&pageToken=" + Q(token)));
     REQUIRE(r.status == 200);
     auto j = r.json();
-    for (const auto& f : j["files"]) CHECK(seen.insert(f["id"].get<std::string>()).second);
+    for (const auto& f : j["files"])
+      CHECK(seen.insert(f["id"].get<std::string>()).second);
     token = j.value("nextPageToken", "");
     ++pages;
   } while (!token.empty());
@@ -39,7 +42,8 @@ TEST_CASE("files.list pages a folder exactly once, token absent at the end", "[i
   CHECK(pages == 3);
 }
 
-TEST_CASE("files.list honours a fields mask that omits nextPageToken", "[integration]") {
+TEST_CASE("files.list honours a fields mask that omits nextPageToken",
+          "[integration]") {
   EmulatorFixture fx;
   for (int i = 0; i < 3; ++i) fx.Upload("g" + std::to_string(i), "x");
   auto r = fx.Call("GET", "/drive/v3/files?pageSize=1&fields=files(id)");
@@ -62,10 +66,13 @@ TEST_CASE("files.list rejects bad input with Drive's errors", "[integration]") {
   CHECK(bad_q.reason() == "invalid");
   CHECK(bad_q.json()["error"]["errors"][0]["location"] == "q");
   CHECK(fx.Call("GET", "/drive/v3/files?pageSize=0").status == 400);
-  CHECK(fx.Call("GET", "/drive/v3/files?pageSize=5000").status == 200);  // coerced to 1000
+  CHECK(fx.Call("GET", "/drive/v3/files?pageSize=5000").status ==
+        200);  // coerced to 1000
   CHECK(fx.Call("GET", "/drive/v3/files?bogusParam=1").status == 400);
-  CHECK(fx.Call("GET", "/drive/v3/files?supportsAllDrives=maybe").status == 400);
-  CHECK(fx.Call("GET", "/drive/v3/files?fields=files(nosuchfield)").status == 400);
+  CHECK(fx.Call("GET", "/drive/v3/files?supportsAllDrives=maybe").status ==
+        400);
+  CHECK(fx.Call("GET", "/drive/v3/files?fields=files(nosuchfield)").status ==
+        400);
   CHECK(fx.Call("GET", "/drive/v3/files?pageToken=garbage").status == 400);
   CHECK(fx.Call("GET", "/drive/v3/files?orderBy=sideways").status == 400);
 }
@@ -77,15 +84,20 @@ TEST_CASE("files.list orderBy name, name desc and folder", "[integration]") {
   fx.Upload("a2", "x");
   fx.Mkdir("z-dir");
   auto names = [&](const std::string& order) {
-    auto j = fx.Call("GET", "/drive/v3/files?fields=files(name)&orderBy=" + Q(order)).json();
+    auto j =
+        fx.Call("GET", "/drive/v3/files?fields=files(name)&orderBy=" + Q(order))
+            .json();
     std::vector<std::string> out;
     for (const auto& f : j["files"]) out.push_back(f["name"]);
     return out;
   };
   CHECK(names("name") == std::vector<std::string>{"a10", "a2", "b", "z-dir"});
-  CHECK(names("name_natural") == std::vector<std::string>{"a2", "a10", "b", "z-dir"});
-  CHECK(names("name desc") == std::vector<std::string>{"z-dir", "b", "a2", "a10"});
-  CHECK(names("folder,name") == std::vector<std::string>{"z-dir", "a10", "a2", "b"});
+  CHECK(names("name_natural") ==
+        std::vector<std::string>{"a2", "a10", "b", "z-dir"});
+  CHECK(names("name desc") ==
+        std::vector<std::string>{"z-dir", "b", "a2", "a10"});
+  CHECK(names("folder,name") ==
+        std::vector<std::string>{"z-dir", "a10", "a2", "b"});
 }
 
 TEST_CASE("files.get: root alias, default fields, 404 body", "[integration]") {
@@ -103,9 +115,11 @@ TEST_CASE("files.get: root alias, default fields, 404 body", "[integration]") {
   CHECK(err["message"] == "File not found: nope123.");
 }
 
-TEST_CASE("int64 fields are strings and times are RFC 3339 with ms", "[integration]") {
+TEST_CASE("int64 fields are strings and times are RFC 3339 with ms",
+          "[integration]") {
   EmulatorFixture fx;
-  auto f = fx.Upload("n.bin", std::string(1000, 'q'), "root", "id,size,version,modifiedTime,quotaBytesUsed");
+  auto f = fx.Upload("n.bin", std::string(1000, 'q'), "root",
+                     "id,size,version,modifiedTime,quotaBytesUsed");
   CHECK(f["size"] == "1000");
   CHECK(f["version"].is_string());
   CHECK(f["quotaBytesUsed"] == "1000");
@@ -119,9 +133,11 @@ TEST_CASE("duplicate names and '/' in names are allowed", "[integration]") {
   auto b = fx.Upload("same.txt", "two");
   auto s = fx.Upload("a/b", "slash");
   CHECK(a["id"] != b["id"]);
-  auto r = fx.Call("GET", "/drive/v3/files?fields=files(id)&q=" + Q("name = 'same.txt'"));
+  auto r = fx.Call(
+      "GET", "/drive/v3/files?fields=files(id)&q=" + Q("name = 'same.txt'"));
   CHECK(r.json()["files"].size() == 2);
-  auto g = fx.Call("GET", "/drive/v3/files/" + s["id"].get<std::string>() + "?fields=name");
+  auto g = fx.Call(
+      "GET", "/drive/v3/files/" + s["id"].get<std::string>() + "?fields=name");
   CHECK(g.json()["name"] == "a/b");
 }
 
@@ -132,26 +148,33 @@ TEST_CASE("one parent only: create, update, move, cycles", "[integration]") {
   auto f = fx.Upload("f", "x", d1["id"]);
   std::string fid = f["id"];
   nlohmann::json two = {{"name", "x"}, {"parents", {d1["id"], d2["id"]}}};
-  auto r = fx.Call("POST", "/drive/v3/files", two.dump(), {"Content-Type: application/json"});
+  auto r = fx.Call("POST", "/drive/v3/files", two.dump(),
+                   {"Content-Type: application/json"});
   CHECK(r.status == 403);
   CHECK(r.reason() == "cannotAddParent");
   r = fx.Call("PATCH", "/drive/v3/files/" + fid, R"({"parents":["root"]})",
               {"Content-Type: application/json"});
   CHECK(r.status == 403);
   CHECK(r.reason() == "fieldNotWritable");
-  r = fx.Call("PATCH", "/drive/v3/files/" + fid + "?addParents=" + d2["id"].get<std::string>(), "{}",
-              {"Content-Type: application/json"});
+  r = fx.Call(
+      "PATCH",
+      "/drive/v3/files/" + fid + "?addParents=" + d2["id"].get<std::string>(),
+      "{}", {"Content-Type: application/json"});
   CHECK(r.status == 403);
   CHECK(r.reason() == "cannotAddParent");
-  r = fx.Call("PATCH", "/drive/v3/files/" + fid + "?fields=parents,name&addParents=" +
-                           d2["id"].get<std::string>() + "&removeParents=" + d1["id"].get<std::string>(),
+  r = fx.Call("PATCH",
+              "/drive/v3/files/" + fid + "?fields=parents,name&addParents=" +
+                  d2["id"].get<std::string>() +
+                  "&removeParents=" + d1["id"].get<std::string>(),
               R"({"name":"moved"})", {"Content-Type: application/json"});
   REQUIRE(r.status == 200);
   CHECK(r.json()["parents"] == nlohmann::json::array({d2["id"]}));
   CHECK(r.json()["name"] == "moved");
   // d1 into its own child: a cycle.
-  r = fx.Call("PATCH", "/drive/v3/files/" + d1["id"].get<std::string>() + "?addParents=" +
-                           sub["id"].get<std::string>() + "&removeParents=root",
+  r = fx.Call("PATCH",
+              "/drive/v3/files/" + d1["id"].get<std::string>() +
+                  "?addParents=" + sub["id"].get<std::string>() +
+                  "&removeParents=root",
               "{}", {"Content-Type: application/json"});
   CHECK(r.status == 400);
   // Read-only fields in a body.
@@ -161,11 +184,14 @@ TEST_CASE("one parent only: create, update, move, cycles", "[integration]") {
   CHECK(r.reason() == "fieldNotWritable");
 }
 
-TEST_CASE("trash: implicit for descendants, parents kept, untrash restores", "[integration]") {
+TEST_CASE("trash: implicit for descendants, parents kept, untrash restores",
+          "[integration]") {
   EmulatorFixture fx;
   auto d = fx.Mkdir("t");
   auto f = fx.Upload("inside", "x", d["id"]);
-  auto r = fx.Call("PATCH", "/drive/v3/files/" + d["id"].get<std::string>() + "?fields=trashed,explicitlyTrashed",
+  auto r = fx.Call("PATCH",
+                   "/drive/v3/files/" + d["id"].get<std::string>() +
+                       "?fields=trashed,explicitlyTrashed",
                    R"({"trashed":true})", {"Content-Type: application/json"});
   REQUIRE(r.status == 200);
   CHECK(r.json()["explicitlyTrashed"] == true);
@@ -175,13 +201,19 @@ TEST_CASE("trash: implicit for descendants, parents kept, untrash restores", "[i
   CHECK(child["trashed"] == true);
   CHECK(child["explicitlyTrashed"] == false);
   CHECK(child["parents"] == nlohmann::json::array({d["id"]}));
-  auto all = fx.Call("GET", "/drive/v3/files?fields=files(id)&q=" + Q("'" + d["id"].get<std::string>() + "' in parents"));
-  CHECK(all.json()["files"].size() == 1);  // trashed items are listed by default
-  auto live = fx.Call("GET", "/drive/v3/files?fields=files(id)&q=" + ChildrenQuery(d["id"]));
+  auto all =
+      fx.Call("GET", "/drive/v3/files?fields=files(id)&q=" +
+                         Q("'" + d["id"].get<std::string>() + "' in parents"));
+  CHECK(all.json()["files"].size() ==
+        1);  // trashed items are listed by default
+  auto live = fx.Call(
+      "GET", "/drive/v3/files?fields=files(id)&q=" + ChildrenQuery(d["id"]));
   CHECK(live.json()["files"].empty());
-  fx.Call("PATCH", "/drive/v3/files/" + d["id"].get<std::string>(), R"({"trashed":false})",
-          {"Content-Type: application/json"});
-  CHECK(fx.Call("GET", "/drive/v3/files/" + f["id"].get<std::string>() + "?fields=trashed").json()["trashed"] == false);
+  fx.Call("PATCH", "/drive/v3/files/" + d["id"].get<std::string>(),
+          R"({"trashed":false})", {"Content-Type: application/json"});
+  CHECK(fx.Call("GET", "/drive/v3/files/" + f["id"].get<std::string>() +
+                           "?fields=trashed")
+            .json()["trashed"] == false);
 }
 
 TEST_CASE("delete is recursive and permanent; emptyTrash", "[integration]") {
@@ -191,59 +223,83 @@ TEST_CASE("delete is recursive and permanent; emptyTrash", "[integration]") {
   auto r = fx.Call("DELETE", "/drive/v3/files/" + d["id"].get<std::string>());
   CHECK(r.status == 204);
   CHECK(r.body.empty());
-  CHECK(fx.Call("GET", "/drive/v3/files/" + f["id"].get<std::string>()).status == 404);
+  CHECK(
+      fx.Call("GET", "/drive/v3/files/" + f["id"].get<std::string>()).status ==
+      404);
   auto t = fx.Upload("trashme", "x");
-  fx.Call("PATCH", "/drive/v3/files/" + t["id"].get<std::string>(), R"({"trashed":true})",
-          {"Content-Type: application/json"});
+  fx.Call("PATCH", "/drive/v3/files/" + t["id"].get<std::string>(),
+          R"({"trashed":true})", {"Content-Type: application/json"});
   CHECK(fx.Call("DELETE", "/drive/v3/files/trash").status == 204);
-  CHECK(fx.Call("GET", "/drive/v3/files/" + t["id"].get<std::string>()).status == 404);
+  CHECK(
+      fx.Call("GET", "/drive/v3/files/" + t["id"].get<std::string>()).status ==
+      404);
 }
 
-TEST_CASE("content update bumps version, md5, headRevisionId", "[integration]") {
+TEST_CASE("content update bumps version, md5, headRevisionId",
+          "[integration]") {
   EmulatorFixture fx;
-  auto f = fx.Upload("v.txt", "one", "root", "id,version,md5Checksum,headRevisionId,sha256Checksum");
+  auto f = fx.Upload("v.txt", "one", "root",
+                     "id,version,md5Checksum,headRevisionId,sha256Checksum");
   std::string id = f["id"];
-  auto r = fx.Call("PATCH", "/upload/drive/v3/files/" + id +
-                                "?uploadType=media&fields=version,md5Checksum,headRevisionId,size",
-                   "two!", {"Content-Type: text/plain"});
+  auto r = fx.Call(
+      "PATCH",
+      "/upload/drive/v3/files/" + id +
+          "?uploadType=media&fields=version,md5Checksum,headRevisionId,size",
+      "two!", {"Content-Type: text/plain"});
   REQUIRE(r.status == 200);
   auto j = r.json();
-  CHECK(std::stoll(j["version"].get<std::string>()) > std::stoll(f["version"].get<std::string>()));
+  CHECK(std::stoll(j["version"].get<std::string>()) >
+        std::stoll(f["version"].get<std::string>()));
   CHECK(j["md5Checksum"] == gdmount::testing::Md5Hex("two!"));
   CHECK(j["headRevisionId"] != f["headRevisionId"]);
   CHECK(j["size"] == "4");
   // A metadata-only rename bumps version but keeps modifiedTime.
   fx.AdvanceMs(5000);
-  auto before = fx.Call("GET", "/drive/v3/files/" + id + "?fields=modifiedTime,version").json();
-  auto after = fx.Call("PATCH", "/drive/v3/files/" + id + "?fields=modifiedTime,version",
-                       R"({"name":"renamed"})", {"Content-Type: application/json"}).json();
+  auto before =
+      fx.Call("GET", "/drive/v3/files/" + id + "?fields=modifiedTime,version")
+          .json();
+  auto after =
+      fx.Call("PATCH", "/drive/v3/files/" + id + "?fields=modifiedTime,version",
+              R"({"name":"renamed"})", {"Content-Type: application/json"})
+          .json();
   CHECK(after["modifiedTime"] == before["modifiedTime"]);
   CHECK(after["version"] != before["version"]);
 }
 
-TEST_CASE("files.copy shares content; folders cannot be copied", "[integration]") {
+TEST_CASE("files.copy shares content; folders cannot be copied",
+          "[integration]") {
   EmulatorFixture fx;
   auto f = fx.Upload("orig", "payload");
-  auto r = fx.Call("POST", "/drive/v3/files/" + f["id"].get<std::string>() + "/copy?fields=id,name,md5Checksum",
+  auto r = fx.Call("POST",
+                   "/drive/v3/files/" + f["id"].get<std::string>() +
+                       "/copy?fields=id,name,md5Checksum",
                    R"({"name":"dup"})", {"Content-Type: application/json"});
   REQUIRE(r.status == 200);
   CHECK(r.json()["md5Checksum"] == f["md5Checksum"]);
   CHECK(r.json()["id"] != f["id"]);
   auto d = fx.Mkdir("nocopy");
-  CHECK(fx.Call("POST", "/drive/v3/files/" + d["id"].get<std::string>() + "/copy", "{}",
-                {"Content-Type: application/json"}).status == 403);
+  CHECK(fx.Call("POST",
+                "/drive/v3/files/" + d["id"].get<std::string>() + "/copy", "{}",
+                {"Content-Type: application/json"})
+            .status == 403);
 }
 
 TEST_CASE("generateIds makes create idempotent", "[integration]") {
   EmulatorFixture fx;
-  auto ids = fx.Call("GET", "/drive/v3/files/generateIds?count=2").json()["ids"];
+  auto ids =
+      fx.Call("GET", "/drive/v3/files/generateIds?count=2").json()["ids"];
   REQUIRE(ids.size() == 2);
   nlohmann::json md = {{"id", ids[0]}, {"name", "fixed"}};
-  CHECK(fx.Call("POST", "/drive/v3/files", md.dump(), {"Content-Type: application/json"}).status == 200);
-  auto again = fx.Call("POST", "/drive/v3/files", md.dump(), {"Content-Type: application/json"});
+  CHECK(fx.Call("POST", "/drive/v3/files", md.dump(),
+                {"Content-Type: application/json"})
+            .status == 200);
+  auto again = fx.Call("POST", "/drive/v3/files", md.dump(),
+                       {"Content-Type: application/json"});
   CHECK(again.status == 409);
   nlohmann::json made_up = {{"id", "myOwnId"}, {"name", "x"}};
-  CHECK(fx.Call("POST", "/drive/v3/files", made_up.dump(), {"Content-Type: application/json"}).status == 400);
+  CHECK(fx.Call("POST", "/drive/v3/files", made_up.dump(),
+                {"Content-Type: application/json"})
+            .status == 400);
 }
 
 TEST_CASE("shortcuts point at their target", "[integration]") {
@@ -256,12 +312,16 @@ TEST_CASE("shortcuts point at their target", "[integration]") {
                    {"Content-Type: application/json"});
   REQUIRE(r.status == 200);
   CHECK(r.json()["shortcutDetails"]["targetId"] == target["id"]);
-  CHECK(r.json()["shortcutDetails"]["targetMimeType"] == "application/vnd.google-apps.folder");
+  CHECK(r.json()["shortcutDetails"]["targetMimeType"] ==
+        "application/vnd.google-apps.folder");
   md["shortcutDetails"]["targetId"] = "missing";
-  CHECK(fx.Call("POST", "/drive/v3/files", md.dump(), {"Content-Type: application/json"}).status == 404);
+  CHECK(fx.Call("POST", "/drive/v3/files", md.dump(),
+                {"Content-Type: application/json"})
+            .status == 404);
 }
 
-TEST_CASE("shared drives: invisible without supportsAllDrives", "[integration]") {
+TEST_CASE("shared drives: invisible without supportsAllDrives",
+          "[integration]") {
   EmulatorFixture fx({}, [](gdmount::emulator::Emulator& e) {
     std::string drive = e.store().SeedSharedDrive("Team");
     e.store().SeedFolder(drive, "teamdir");
@@ -270,9 +330,13 @@ TEST_CASE("shared drives: invisible without supportsAllDrives", "[integration]")
   REQUIRE(drives["drives"].size() == 1);
   std::string drive_id = drives["drives"][0]["id"];
   CHECK(fx.Call("GET", "/drive/v3/files/" + drive_id).status == 404);
-  CHECK(fx.Call("GET", "/drive/v3/files/" + drive_id + "?supportsAllDrives=true").status == 200);
-  auto listing = fx.Call("GET", "/drive/v3/files?corpora=drive&driveId=" + drive_id +
-                                    "&includeItemsFromAllDrives=true&supportsAllDrives=true&fields=files(name,driveId)");
+  CHECK(
+      fx.Call("GET", "/drive/v3/files/" + drive_id + "?supportsAllDrives=true")
+          .status == 200);
+  auto listing =
+      fx.Call("GET", "/drive/v3/files?corpora=drive&driveId=" + drive_id +
+                         "&includeItemsFromAllDrives=true&supportsAllDrives="
+                         "true&fields=files(name,driveId)");
   REQUIRE(listing.status == 200);
   CHECK(listing.json()["files"][0]["name"] == "teamdir");
   CHECK(listing.json()["files"][0]["driveId"] == drive_id);
@@ -281,30 +345,39 @@ TEST_CASE("shared drives: invisible without supportsAllDrives", "[integration]")
   CHECK(mine["files"].empty());
 }
 
-TEST_CASE("about requires fields and reports quota as strings", "[integration]") {
+TEST_CASE("about requires fields and reports quota as strings",
+          "[integration]") {
   gdmount::emulator::EmulatorOptions opts;
   opts.store.quota_limit = 10;
   EmulatorFixture fx(opts);
   auto none = fx.Call("GET", "/drive/v3/about");
   CHECK(none.status == 400);
   fx.Upload("q", "12345");
-  auto about = fx.Call("GET", "/drive/v3/about?fields=storageQuota,user,maxUploadSize,exportFormats");
+  auto about = fx.Call(
+      "GET",
+      "/drive/v3/about?fields=storageQuota,user,maxUploadSize,exportFormats");
   REQUIRE(about.status == 200);
   CHECK(about.json()["storageQuota"]["limit"] == "10");
   CHECK(about.json()["storageQuota"]["usage"] == "5");
   CHECK(about.json()["user"]["emailAddress"] == "user@example.com");
-  CHECK(about.json()["exportFormats"].contains("application/vnd.google-apps.document"));
+  CHECK(about.json()["exportFormats"].contains(
+      "application/vnd.google-apps.document"));
   // Over quota: storageQuotaExceeded, and nothing is created.
-  std::string body = "--b\r\nContent-Type: application/json\r\n\r\n{\"name\":\"big\"}\r\n--b\r\n"
-                     "Content-Type: text/plain\r\n\r\n123456\r\n--b--\r\n";
+  std::string body =
+      "--b\r\nContent-Type: "
+      "application/json\r\n\r\n{\"name\":\"big\"}\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\n123456\r\n--b--\r\n";
   auto r = fx.Call("POST", "/upload/drive/v3/files?uploadType=multipart", body,
                    {"Content-Type: multipart/related; boundary=b"});
   CHECK(r.status == 403);
   CHECK(r.reason() == "storageQuotaExceeded");
-  CHECK(fx.Call("GET", "/drive/v3/files?q=" + Q("name = 'big'")).json()["files"].empty());
+  CHECK(fx.Call("GET", "/drive/v3/files?q=" + Q("name = 'big'"))
+            .json()["files"]
+            .empty());
 }
 
-TEST_CASE("read-only items refuse changes with insufficientFilePermissions", "[integration]") {
+TEST_CASE("read-only items refuse changes with insufficientFilePermissions",
+          "[integration]") {
   std::string locked;
   EmulatorFixture fx({}, [&](gdmount::emulator::Emulator& e) {
     gdmount::emulator::FileRecord rec;
@@ -318,10 +391,13 @@ TEST_CASE("read-only items refuse changes with insufficientFilePermissions", "[i
   CHECK(r.status == 403);
   CHECK(r.reason() == "insufficientFilePermissions");
   CHECK(fx.Call("DELETE", "/drive/v3/files/" + locked).status == 403);
-  CHECK(fx.Call("GET", "/drive/v3/files/" + locked + "?fields=capabilities/canEdit").json()["capabilities"]["canEdit"] == false);
+  CHECK(fx.Call("GET",
+                "/drive/v3/files/" + locked + "?fields=capabilities/canEdit")
+            .json()["capabilities"]["canEdit"] == false);
 }
 
-TEST_CASE("unknown Drive methods answer 501, unknown paths 404", "[integration]") {
+TEST_CASE("unknown Drive methods answer 501, unknown paths 404",
+          "[integration]") {
   EmulatorFixture fx;
   CHECK(fx.Call("GET", "/drive/v3/files/x/permissions").status == 501);
   CHECK(fx.Call("GET", "/nothing/here").status == 404);

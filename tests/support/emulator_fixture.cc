@@ -33,7 +33,8 @@ size_t OnHeader(char* p, size_t size, size_t n, void* user) {
 }  // namespace
 
 TestResponse HttpCall(const std::string& method, const std::string& url,
-                      const std::string& body, const std::vector<std::string>& headers) {
+                      const std::string& body,
+                      const std::vector<std::string>& headers) {
   TestResponse r;
   CURL* c = curl_easy_init();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -46,7 +47,8 @@ TestResponse HttpCall(const std::string& method, const std::string& url,
   curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
   if (method != "GET" && method != "DELETE") {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body.size()));
   }
   curl_slist* list = nullptr;
   for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
@@ -69,7 +71,8 @@ std::string TestResponse::reason() const {
 EmulatorFixture::EmulatorFixture(emulator::EmulatorOptions options,
                                  std::function<void(emulator::Emulator&)> setup,
                                  std::shared_ptr<emulator::Journal> journal)
-    : clock_(std::make_shared<std::atomic<int64_t>>(kStartMs)), now_ms_(*clock_) {
+    : clock_(std::make_shared<std::atomic<int64_t>>(kStartMs)),
+      now_ms_(*clock_) {
   auto clock = clock_;
   options.store.now_ms = [clock] { return clock->load(); };
   options.oauth.static_tokens.push_back(kToken);
@@ -96,14 +99,16 @@ EmulatorFixture::~EmulatorFixture() {
   serve_thread_.join();
 }
 
-TestResponse EmulatorFixture::Call(const std::string& method, const std::string& path,
+TestResponse EmulatorFixture::Call(const std::string& method,
+                                   const std::string& path,
                                    const std::string& body,
                                    std::vector<std::string> headers) {
   headers.push_back(std::string("Authorization: Bearer ") + kToken);
   return HttpCall(method, url_ + path, body, headers);
 }
 
-TestResponse EmulatorFixture::Raw(const std::string& method, const std::string& path,
+TestResponse EmulatorFixture::Raw(const std::string& method,
+                                  const std::string& path,
                                   const std::string& body,
                                   std::vector<std::string> headers) {
   return HttpCall(method, url_ + path, body, headers);
@@ -113,19 +118,25 @@ nlohmann::json EmulatorFixture::Stats() {
   return Raw("GET", "/__emulator/stats").json();
 }
 
-nlohmann::json EmulatorFixture::Upload(const std::string& name, const std::string& bytes,
-                                       const std::string& parent, const std::string& fields) {
+nlohmann::json EmulatorFixture::Upload(const std::string& name,
+                                       const std::string& bytes,
+                                       const std::string& parent,
+                                       const std::string& fields) {
   nlohmann::json md = {{"name", name}, {"parents", {parent}}};
-  std::string body = "--b0undary\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
-                     md.dump() + "\r\n--b0undary\r\nContent-Type: application/octet-stream\r\n\r\n" +
-                     bytes + "\r\n--b0undary--\r\n";
-  auto r = Call("POST", "/upload/drive/v3/files?uploadType=multipart&fields=" + Q(fields), body,
-                {"Content-Type: multipart/related; boundary=b0undary"});
+  std::string body =
+      "--b0undary\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
+      md.dump() +
+      "\r\n--b0undary\r\nContent-Type: application/octet-stream\r\n\r\n" +
+      bytes + "\r\n--b0undary--\r\n";
+  auto r = Call(
+      "POST", "/upload/drive/v3/files?uploadType=multipart&fields=" + Q(fields),
+      body, {"Content-Type: multipart/related; boundary=b0undary"});
   if (r.status != 200) throw std::runtime_error("upload failed: " + r.body);
   return r.json();
 }
 
-nlohmann::json EmulatorFixture::Mkdir(const std::string& name, const std::string& parent) {
+nlohmann::json EmulatorFixture::Mkdir(const std::string& name,
+                                      const std::string& parent) {
   nlohmann::json md = {{"name", name},
                        {"mimeType", "application/vnd.google-apps.folder"},
                        {"parents", {parent}}};

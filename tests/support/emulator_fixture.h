@@ -8,11 +8,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/emulator/emulator.h"
 
@@ -62,10 +61,12 @@ class EmulatorFixture {
   nlohmann::json Stats();
 
   // Convenience: creates a file with content by multipart upload.
-  nlohmann::json Upload(const std::string& name, const std::string& bytes,
-                        const std::string& parent = "root",
-                        const std::string& fields = "id,name,size,md5Checksum,version,parents");
-  nlohmann::json Mkdir(const std::string& name, const std::string& parent = "root");
+  nlohmann::json Upload(
+      const std::string& name, const std::string& bytes,
+      const std::string& parent = "root",
+      const std::string& fields = "id,name,size,md5Checksum,version,parents");
+  nlohmann::json Mkdir(const std::string& name,
+                       const std::string& parent = "root");
 
  private:
   std::shared_ptr<std::atomic<int64_t>> clock_;
@@ -78,7 +79,8 @@ class EmulatorFixture {
 
 // One HTTP request with libcurl (no Authorization unless in headers).
 TestResponse HttpCall(const std::string& method, const std::string& url,
-                      const std::string& body, const std::vector<std::string>& headers);
+                      const std::string& body,
+                      const std::vector<std::string>& headers);
 // URL-encodes a query value.
 std::string Q(const std::string& s);
 std::string Md5Hex(const std::string& bytes);

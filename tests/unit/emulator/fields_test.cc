@@ -1,4 +1,3 @@
-#include "tests/emulator/discovery.h"
 #include "tests/emulator/fields.h"
 
 #include <catch2/catch.hpp>
@@ -10,18 +9,20 @@
 #include <tuple>
 #include <utility>
 
+#include "tests/emulator/discovery.h"
+
 namespace gdmount::emulator {
 namespace {
 
 using nlohmann::json;
-
 
 // The "schemas" object of the real Drive v3 discovery document, as embedded
 // in the emulator at build time (null if it does not parse; the tests
 // REQUIRE it to be an object).
 const json& Schemas() {
   static const json schemas = [] {
-    json doc = json::parse(gdmount::emulator::kDriveDiscoveryJson, nullptr, false);
+    json doc =
+        json::parse(gdmount::emulator::kDriveDiscoveryJson, nullptr, false);
     if (doc.is_discarded() || !doc.contains("schemas")) return json();
     return doc["schemas"];
   }();
