@@ -74,19 +74,6 @@ ApiError InsufficientPermissions() {
                    "file.");
 }
 
-ApiError AuthError() {
-  ApiError e{401,
-             "authError",
-             "Request had invalid authentication credentials. Expected "
-             "OAuth 2 access token, login cookie or other valid "
-             "authentication credential.",
-             "global",
-             "Authorization",
-             "header"};
-  e.item_message = "Invalid Credentials";
-  return e;
-}
-
 ApiError InternalError(const std::string& message) {
   return ApiError{500, "internalError", message, "global", "", ""};
 }

@@ -46,7 +46,6 @@ ApiError InvalidParameter(const std::string& name, const std::string& message);
 ApiError Forbidden(const std::string& reason, const std::string& message,
                    const std::string& domain = "global");
 ApiError InsufficientPermissions();
-ApiError AuthError();
 ApiError InternalError(const std::string& message = "Internal Error");
 
 template <typename T>

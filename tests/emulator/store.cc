@@ -4,58 +4,13 @@
 #include <random>
 
 #include "tests/emulator/blob.h"
+#include "tests/emulator/jwt.h"
 #include "tests/emulator/timefmt.h"
 
 namespace gdmount::emulator {
 namespace {
 
 constexpr int kMaxParentsMessageless = 1;
-
-std::string Base64UrlEncode(std::string_view in) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      out.push_back(kAlphabet[(buf >> (bits - 6)) & 63]);
-      bits -= 6;
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buf << (6 - bits)) & 63]);
-  return out;
-}
-
-std::string Base64UrlDecode(std::string_view in) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-')
-      v = 62;
-    else if (c == '_')
-      v = 63;
-    else
-      return std::string();
-    buf = (buf << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      out.push_back(static_cast<char>((buf >> (bits - 8)) & 255));
-      bits -= 8;
-    }
-  }
-  return out;
-}
 
 uint64_t Fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -418,7 +373,8 @@ ApiOr<ListPage> Store::List(const ListRequest& req) const {
   uint64_t qhash = Fnv1a(fingerprint);
   uint64_t after = 0, round = 0;
   if (!req.page_token.empty()) {
-    std::string raw = Base64UrlDecode(req.page_token);
+    auto decoded = Base64UrlDecode(req.page_token);
+    std::string raw = decoded.ok() ? *decoded : std::string();
     unsigned long long a = 0, h = 0, r = 0;
     if (std::sscanf(raw.c_str(), "v1:%llu:%llu:%llu", &a, &h, &r) != 3 ||
         h != qhash)
