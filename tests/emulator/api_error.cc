@@ -74,6 +74,31 @@ ApiError InsufficientPermissions() {
                    "file.");
 }
 
+ApiError DriveNotFound(const std::string& drive_id) {
+  return ApiError{404,      "notFound", "Shared drive not found: " + drive_id,
+                  "global", "driveId",  "parameter"};
+}
+
+ApiError StorageQuotaExceeded() {
+  return Forbidden("storageQuotaExceeded",
+                   "The user's Drive storage quota has been exceeded.",
+                   "usageLimits");
+}
+
+ApiError ParentsNotWritable() {
+  return Forbidden("fieldNotWritable",
+                   "The parents field is not directly writable in update "
+                   "requests. Use the addParents and removeParents "
+                   "parameters instead.");
+}
+
+ApiError IncludeItemsWithoutSupportsAllDrives() {
+  return BadRequest(
+      "The includeItemsFromAllDrives parameter can only be set to true when "
+      "supportsAllDrives is also set to true.",
+      "invalid", "includeItemsFromAllDrives");
+}
+
 ApiError InternalError(const std::string& message) {
   return ApiError{500, "internalError", message, "global", "", ""};
 }

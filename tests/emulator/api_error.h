@@ -46,6 +46,11 @@ ApiError InvalidParameter(const std::string& name, const std::string& message);
 ApiError Forbidden(const std::string& reason, const std::string& message,
                    const std::string& domain = "global");
 ApiError InsufficientPermissions();
+ApiError DriveNotFound(const std::string& drive_id);
+ApiError StorageQuotaExceeded();
+// `parents` in an update body (moves use addParents/removeParents).
+ApiError ParentsNotWritable();
+ApiError IncludeItemsWithoutSupportsAllDrives();
 ApiError InternalError(const std::string& message = "Internal Error");
 
 template <typename T>

@@ -164,10 +164,7 @@ void Emulator::OAuthRoute(Call& call) {
   } else {
     ans = {405, "text/plain", "Method Not Allowed\n", {}};
   }
-  call.res.status = ans.status;
-  call.res.body = ans.body;
-  call.res.SetHeader("Content-Type", ans.content_type);
-  for (const auto& [k, v] : ans.headers) call.res.SetHeader(k, v);
+  SendAnswer(call, ans);
 }
 
 void Emulator::AdminRoute(Call& call) {

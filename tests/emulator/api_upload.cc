@@ -160,12 +160,7 @@ void Emulator::UploadResumableStart(Call& call) {
     if (!f.ok()) return SendError(call, f.error());
     if (f->read_only) return SendError(call, InsufficientPermissions());
     if (metadata.contains("parents"))
-      return SendError(
-          call,
-          Forbidden("fieldNotWritable",
-                    "The parents field is not directly writable in update "
-                    "requests. Use the addParents and removeParents "
-                    "parameters instead."));
+      return SendError(call, ParentsNotWritable());
     if (!f->parents.empty()) parent = f->parents[0];
   } else if (auto p = metadata.find("parents");
              p != metadata.end() && p->is_array() && p->size() == 1 &&

@@ -3,9 +3,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "tests/emulator/discovery.h"
+#include "tests/emulator/ids.h"
 #include "tests/emulator/render.h"
 
 namespace gdmount::emulator {
@@ -55,17 +55,8 @@ Emulator::Emulator(EmulatorOptions options, std::shared_ptr<Journal> journal)
   if (!options_.store.now_ms) options_.store.now_ms = WallNowMs;
   options_.store.read_only_fields = ReadOnlyFileFields(discovery_);
   store_ = std::make_unique<Store>(options_.store, journal_);
-  auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
-  auto mu = std::make_shared<std::mutex>();
-  oauth_ = std::make_unique<OAuthServer>(
-      options_.oauth, options_.store.now_ms, [rng, mu] {
-        static const char* kAlphabet =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        std::lock_guard<std::mutex> lock(*mu);
-        std::string s;
-        for (int i = 0; i < 43; ++i) s.push_back(kAlphabet[(*rng)() % 64]);
-        return s;
-      });
+  oauth_ = std::make_unique<OAuthServer>(options_.oauth, options_.store.now_ms,
+                                         [] { return RandomUrlSafe(43); });
   uploads_ = std::make_unique<UploadSessions>(options_.uploads, journal_,
                                               options_.store.now_ms);
 }
@@ -251,10 +242,7 @@ bool Emulator::Authorize(Call& call) {
   }
   auto denied = oauth_->Authenticate(header);
   if (!denied) return true;
-  call.res.status = denied->status;
-  call.res.body = denied->body;
-  call.res.SetHeader("Content-Type", denied->content_type);
-  for (const auto& [k, v] : denied->headers) call.res.SetHeader(k, v);
+  SendAnswer(call, *denied);
   return false;
 }
 
@@ -317,10 +305,7 @@ bool Emulator::ApplyFaults(Call& call) {
       oauth_->RevokeAccessToken(token);
       auto denied = oauth_->Authenticate("Bearer " + token);
       if (!denied) denied = oauth_->Authenticate("Bearer \x01invalid");
-      call.res.status = denied->status;
-      call.res.body = denied->body;
-      call.res.SetHeader("Content-Type", denied->content_type);
-      for (const auto& [k, v] : denied->headers) call.res.SetHeader(k, v);
+      SendAnswer(call, *denied);
       return false;
     }
     case FaultKind::kReset:
@@ -358,6 +343,13 @@ void Emulator::Dispatch(Call& call) {
   if (m == "drives.list") return DrivesList(call);
   if (m == "drives.get") return DrivesGet(call);
   SendError(call, InternalError("unrouted method " + m));
+}
+
+void Emulator::SendAnswer(Call& call, const OAuthServer::HttpAnswer& answer) {
+  call.res.status = answer.status;
+  call.res.body = answer.body;
+  call.res.SetHeader("Content-Type", answer.content_type);
+  for (const auto& [k, v] : answer.headers) call.res.SetHeader(k, v);
 }
 
 void Emulator::SendError(Call& call, const ApiError& e) {

@@ -91,6 +91,8 @@ class Emulator {
 
   // Responses.
   void SendError(Call& call, const ApiError& e);
+  // An OAuth server answer (auth pages, /token, 401s) as the response.
+  void SendAnswer(Call& call, const OAuthServer::HttpAnswer& answer);
   void SendJson(Call& call, int status, const nlohmann::json& body,
                 const std::string& schema);
   std::optional<FieldMask> ParseFields(Call& call, const std::string& schema);

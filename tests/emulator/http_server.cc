@@ -511,7 +511,16 @@ void Connection::Run(const std::string& remote) {
       if (!SendAll(kContinue, sizeof kContinue - 1, false)) return;
     }
     HttpResponse res;
-    server_->handler_(req, res);
+    try {
+      server_->handler_(req, res);
+    } catch (
+        const std::exception& e) {  // a handler bug must not kill the server
+      res = HttpResponse{};
+      res.status = 500;
+      res.SetHeader("Content-Type", "text/plain");
+      res.body = std::string("internal error: ") + e.what() + "\n";
+      res.close_connection = true;
+    }
     // Swallow a small unread body so the connection stays usable.
     int64_t drained = 0;
     char buf[kReadChunk];

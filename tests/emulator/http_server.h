@@ -9,7 +9,8 @@
 //
 // Threading: one accept thread, one thread per connection (clients keep a
 // handful of pooled connections; 16+ concurrent clients are served at once).
-// The handler runs on the connection's thread and must be thread-safe.
+// The handler runs on the connection's thread and must be thread-safe; an
+// exception escaping it becomes a 500 and closes that connection.
 #pragma once
 
 #include <atomic>

@@ -8,7 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
+
+#include "tests/emulator/ids.h"
 
 namespace gdmount::emulator {
 namespace fs = std::filesystem;
@@ -70,13 +71,11 @@ Journal::~Journal() {
 }
 
 std::string Journal::NewBlobPath() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
   std::lock_guard<std::mutex> lock(mu_);
-  char name[64];
-  std::snprintf(name, sizeof name, "b%06llu-%016llx",
-                static_cast<unsigned long long>(++blob_counter_),
-                static_cast<unsigned long long>(rng()));
-  return blob_dir_ + "/" + name;
+  char seq[32];
+  std::snprintf(seq, sizeof seq, "b%06llu-",
+                static_cast<unsigned long long>(++blob_counter_));
+  return blob_dir_ + "/" + seq + RandomUrlSafe(16);
 }
 
 void Journal::Append(const nlohmann::json& record) {

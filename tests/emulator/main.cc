@@ -268,16 +268,7 @@ int Main(int argc, char** argv) {
   http.port = flags.port;
   http.bandwidth_bytes_per_s = options.shaping.bandwidth_bytes_per_s;
   HttpServer server(http, [&emu_owner](HttpRequest& req, HttpResponse& res) {
-    try {
-      emu_owner->Handle(req, res);
-    } catch (const std::exception& e) {  // never crash a connection thread
-      res = HttpResponse{};
-      res.status = 500;
-      res.SetHeader("Content-Type", "application/json; charset=UTF-8");
-      res.body = InternalError(std::string("emulator bug: ") + e.what())
-                     .ToJson()
-                     .dump();
-    }
+    emu_owner->Handle(req, res);
   });
   auto port = server.Listen();
   if (!port.ok()) Die(port.status().message());

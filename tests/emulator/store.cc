@@ -4,6 +4,7 @@
 #include <random>
 
 #include "tests/emulator/blob.h"
+#include "tests/emulator/ids.h"
 #include "tests/emulator/jwt.h"
 #include "tests/emulator/timefmt.h"
 
@@ -106,13 +107,8 @@ Store::~Store() {
 }
 
 std::string Store::NewId() {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  std::string id = "1";
   for (;;) {
-    id.resize(1);
-    for (int i = 0; i < 32; ++i) id.push_back(kAlphabet[rng() % 64]);
+    std::string id = "1" + RandomUrlSafe(32);
     if (!files_.count(id) && !generated_ids_.count(id)) return id;
   }
 }
@@ -315,11 +311,13 @@ ApiOr<Ok> Store::CheckQuota(int64_t bytes, const std::string& parent_id) const {
   SharedLock lock(mu_);
   const FileRecord* p = Find(parent_id.empty() ? root_id_ : parent_id);
   if (p && !p->drive_id.empty()) return Ok{};  // shared drives: own pool
-  if (options_.quota_limit > 0 && usage_ + bytes > options_.quota_limit)
-    return Forbidden("storageQuotaExceeded",
-                     "The user's Drive storage quota has been exceeded.",
-                     "usageLimits");
+  if (OverQuota(bytes)) return StorageQuotaExceeded();
   return Ok{};
+}
+
+bool Store::OverQuota(int64_t extra_bytes) const {
+  return options_.quota_limit > 0 && extra_bytes > 0 &&
+         usage_ + extra_bytes > options_.quota_limit;
 }
 
 ApiOr<FileRecord> Store::Get(const std::string& id, const Scope& scope) const {
@@ -349,10 +347,7 @@ ApiOr<ListPage> Store::List(const ListRequest& req) const {
         "set to drive.",
         "invalid", "driveId");
   if (req.scope.include_all_drives && !req.scope.supports_all_drives)
-    return BadRequest(
-        "The includeItemsFromAllDrives parameter can only be set to true "
-        "when supportsAllDrives is also set to true.",
-        "invalid", "includeItemsFromAllDrives");
+    return IncludeItemsWithoutSupportsAllDrives();
   if ((req.corpora == "drive" || req.corpora == "allDrives") &&
       !req.scope.include_all_drives)
     return BadRequest(
@@ -486,9 +481,7 @@ std::vector<SharedDrive> Store::Drives() const {
 ApiOr<SharedDrive> Store::GetDrive(const std::string& id) const {
   SharedLock lock(mu_);
   auto it = drives_.find(id);
-  if (it == drives_.end())
-    return ApiError{404,      "notFound", "Shared drive not found: " + id,
-                    "global", "driveId",  "parameter"};
+  if (it == drives_.end()) return DriveNotFound(id);
   return it->second;
 }
 
@@ -512,17 +505,12 @@ ApiOr<ChangesPage> Store::Changes(const ChangesRequest& req) const {
     return InvalidParameter("pageToken", "Invalid Value");
   from = std::stoull(req.page_token);
   if (req.scope.include_all_drives && !req.scope.supports_all_drives)
-    return BadRequest(
-        "The includeItemsFromAllDrives parameter can only be set to true "
-        "when supportsAllDrives is also set to true.",
-        "invalid", "includeItemsFromAllDrives");
+    return IncludeItemsWithoutSupportsAllDrives();
   SharedLock lock(mu_);
   if (from == 0 || from > next_change_)
     return InvalidParameter("pageToken", "Invalid Value");
   if (!req.drive_id.empty() && !drives_.count(req.drive_id))
-    return ApiError{
-        404,      "notFound", "Shared drive not found: " + req.drive_id,
-        "global", "driveId",  "parameter"};
+    return DriveNotFound(req.drive_id);
   ChangesPage page;
   auto wanted = [&](const ChangeEntry& c) {
     if (c.removed && !req.include_removed) return false;

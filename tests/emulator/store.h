@@ -202,6 +202,8 @@ class Store {
       const std::function<void(const std::string&)>& fn) const;
   void SetContent(FileRecord* rec, const NewContent& content);
   int64_t UsageOf(const FileRecord& f) const;
+  // True if `extra_bytes` more in My Drive would pass the quota.
+  bool OverQuota(int64_t extra_bytes) const;
   void ApplyJournalRecord(
       const nlohmann::json& rec,
       std::unordered_map<std::string, std::shared_ptr<const Blob>>* blob_cache);

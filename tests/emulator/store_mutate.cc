@@ -8,6 +8,13 @@
 namespace gdmount::emulator {
 namespace {
 
+// The bytes of an upload that becomes a Google-native document's text.
+std::shared_ptr<const std::string> BlobText(const Blob& blob) {
+  std::string text(blob.size(), '\0');
+  if (!blob.ReadAt(0, text.data(), text.size()).ok()) return nullptr;
+  return std::make_shared<const std::string>(std::move(text));
+}
+
 ApiError CannotAddParent() {
   return Forbidden("cannotAddParent",
                    "Increasing the number of parents is not allowed.");
@@ -69,11 +76,8 @@ ApiOr<FileRecord> Store::Create(const nlohmann::json& metadata,
   } else if (!rec.shortcut_target_id.empty()) {
     return BadRequest("shortcutDetails is only allowed for shortcuts.");
   }
-  if (content && rec.drive_id.empty() && options_.quota_limit > 0 &&
-      usage_ + content->blob->size() > options_.quota_limit)
-    return Forbidden("storageQuotaExceeded",
-                     "The user's Drive storage quota has been exceeded.",
-                     "usageLimits");
+  if (content && rec.drive_id.empty() && OverQuota(content->blob->size()))
+    return StorageQuotaExceeded();
   int64_t now = Now();
   if (rec.created_ms == 0) rec.created_ms = now;
   if (rec.modified_ms == 0) rec.modified_ms = now, rec.modified_by_me_ms = now;
@@ -81,10 +85,8 @@ ApiOr<FileRecord> Store::Create(const nlohmann::json& metadata,
   if (rec.trashed) rec.explicitly_trashed = true, rec.trashed_ms = now;
   if (content) {
     if (rec.is_native()) {  // an import: the upload becomes the document
-      std::string text(content->blob->size(), '\0');
-      if (!content->blob->ReadAt(0, text.data(), text.size()).ok())
-        return InternalError();
-      rec.native_text = std::make_shared<const std::string>(std::move(text));
+      rec.native_text = BlobText(*content->blob);
+      if (!rec.native_text) return InternalError();
     } else {
       SetContent(&rec, *content);
       if (rec.original_filename.empty()) rec.original_filename = rec.name;
@@ -111,17 +113,18 @@ ApiOr<FileRecord> Store::Update(const std::string& id,
   if (!cur || !Visible(*cur, scope)) return FileNotFound(id);
   if (cur->read_only) return InsufficientPermissions();
   if (metadata.is_object() && metadata.contains("parents"))
-    return Forbidden("fieldNotWritable",
-                     "The parents field is not directly writable in update "
-                     "requests. Use the addParents and removeParents "
-                     "parameters instead.");
+    return ParentsNotWritable();
   FileRecord next = *cur;
   if (content && !metadata.contains("mimeType") &&
       !content->mime_type.empty() && !cur->is_native())
     next.mime_type = content->mime_type;  // new revision, new detected type
   nlohmann::json md = metadata.is_null() ? nlohmann::json::object() : metadata;
-  if (content && md.contains("mimeType"))
+  if (content && md.contains("mimeType")) {
+    if (!md["mimeType"].is_string())
+      return BadRequest("Invalid value for field: mimeType", "invalid",
+                        "mimeType", "other");
     next.mime_type = md["mimeType"].get<std::string>();
+  }
   if (content) md.erase("mimeType");
   bool was_trashed = cur->trashed;
   if (auto r = ApplyWritable(md, /*creating=*/false, &next); !r.ok())
@@ -165,16 +168,11 @@ ApiOr<FileRecord> Store::Update(const std::string& id,
     if (cur->is_folder() || cur->is_shortcut())
       return BadRequest("Media is not allowed for " + cur->mime_type + ".");
     int64_t delta = content->blob->size() - cur->size();
-    if (next.drive_id.empty() && options_.quota_limit > 0 && delta > 0 &&
-        usage_ + delta > options_.quota_limit)
-      return Forbidden("storageQuotaExceeded",
-                       "The user's Drive storage quota has been exceeded.",
-                       "usageLimits");
+    if (next.drive_id.empty() && OverQuota(delta))
+      return StorageQuotaExceeded();
     if (cur->is_native()) {
-      std::string text(content->blob->size(), '\0');
-      if (!content->blob->ReadAt(0, text.data(), text.size()).ok())
-        return InternalError();
-      next.native_text = std::make_shared<const std::string>(std::move(text));
+      next.native_text = BlobText(*content->blob);
+      if (!next.native_text) return InternalError();
     } else {
       SetContent(&next, *content);
     }
@@ -274,9 +272,7 @@ ApiOr<Ok> Store::EmptyTrash(const std::string& drive_id, const Scope& scope) {
   {
     SharedLock lock(mu_);
     if (!drive_id.empty() && !drives_.count(drive_id))
-      return ApiError{
-          404,      "notFound", "Shared drive not found: " + drive_id,
-          "global", "driveId",  "parameter"};
+      return DriveNotFound(drive_id);
     for (const auto& [fid, f] : files_)
       if (f.explicitly_trashed && f.drive_id == drive_id && !f.read_only)
         roots.push_back(fid);

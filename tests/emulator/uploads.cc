@@ -1,20 +1,14 @@
 #include "tests/emulator/uploads.h"
 
 #include <filesystem>
-#include <random>
 #include <set>
+
+#include "tests/emulator/ids.h"
 
 namespace gdmount::emulator {
 namespace {
 
-std::string NewUploadId() {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  std::string id = "AEnB2U";
-  for (int i = 0; i < 48; ++i) id.push_back(kAlphabet[rng() % 64]);
-  return id;
-}
+std::string NewUploadId() { return "AEnB2U" + RandomUrlSafe(48); }
 
 }  // namespace
 

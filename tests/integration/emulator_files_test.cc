@@ -403,3 +403,18 @@ TEST_CASE("unknown Drive methods answer 501, unknown paths 404",
   CHECK(fx.Call("GET", "/nothing/here").status == 404);
   CHECK(fx.Call("PUT", "/drive/v3/files/abc").status == 405);
 }
+
+TEST_CASE("content update with a non-string mimeType is a 400, not a crash",
+          "[integration]") {
+  EmulatorFixture fx;
+  std::string id = fx.Upload("m.txt", "one")["id"];
+  std::string body =
+      "--b\r\nContent-Type: application/json\r\n\r\n{\"mimeType\":5}\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\ntwo\r\n--b--\r\n";
+  auto r =
+      fx.Call("PATCH", "/upload/drive/v3/files/" + id + "?uploadType=multipart",
+              body, {"Content-Type: multipart/related; boundary=b"});
+  CHECK(r.status == 400);
+  CHECK(r.reason() == "invalid");
+  CHECK(fx.Call("GET", "/drive/v3/files/" + id + "?alt=media").body == "one");
+}
