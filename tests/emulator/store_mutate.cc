@@ -238,7 +238,9 @@ ApiOr<FileRecord> Store::Copy(const std::string& id,
   if (!md.contains("mimeType")) md["mimeType"] = src.mime_type;
   if (src.is_shortcut())
     md["shortcutDetails"] = {{"targetId", src.shortcut_target_id}};
-  md.erase("id");
+  // "id" stays: Drive accepts an id from files.generateIds on copy as on
+  // create ("IDs ... can be used when creating or copying files"), which
+  // makes a retried copy idempotent; Create() validates it.
   std::optional<NewContent> content;
   if (src.content)
     content = NewContent{src.content, src.mime_type};  // shared, immutable
