@@ -129,7 +129,7 @@ Result<int64_t> DriveClientImpl::Export(const std::string& id,
   Call c;
   c.name = "files.export";
   c.url = ApiUrl("/files/" + util::PercentEncode(id) + "/export",
-                 {{"mimeType", mime_type}, {"supportsAllDrives", "true"}});
+                 {{"mimeType", mime_type}});
   c.media = true;
   c.sink = &buffer;
   auto r = Execute(std::move(c));
