@@ -1,0 +1,124 @@
+// CurlTransport against the emulator: streaming bodies, error bodies,
+// stall detection, URL policy.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "http/curl_transport.h"
+#include "tests/emulator/seed.h"
+#include "tests/support/emulator_fixture.h"
+#include "util/encoding.h"
+
+namespace gdmount::http {
+namespace {
+
+using testing::EmulatorFixture;
+
+// Hashes what it receives; keeps nothing.
+class Md5Sink : public BodySink {
+ public:
+  Status Begin(int status, const HttpHeaders&) override {
+    begun_status = status;
+    return Status::Ok();
+  }
+  Status Write(const char* d, size_t n) override {
+    md5.Update(d, n);
+    bytes += n;
+    ++writes;
+    return Status::Ok();
+  }
+  util::Md5Hasher md5;
+  uint64_t bytes = 0;
+  int writes = 0;
+  int begun_status = 0;
+};
+
+HttpRequest Get(const EmulatorFixture& fx, const std::string& path) {
+  HttpRequest r;
+  r.url = fx.url() + path;
+  r.headers = {{"Authorization", std::string("Bearer ") + EmulatorFixture::kToken}};
+  return r;
+}
+
+TEST_CASE("A large body streams into the sink, never into memory",
+          "[integration][http]") {
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("big.bin=64M", &emu.store()).ok());
+  });
+  auto list = fx.Call("GET", "/drive/v3/files?q=name%3D'big.bin'&fields=files(id,md5Checksum)");
+  nlohmann::json files = list.json()["files"];
+  REQUIRE(files.size() == 1);
+  std::string id = files[0]["id"];
+  auto transport = CurlTransport::Create({}).value();
+  Md5Sink sink;
+  HttpRequest r = Get(fx, "/drive/v3/files/" + id + "?alt=media");
+  r.sink = &sink;
+  auto resp = transport->Send(r);
+  REQUIRE(resp.ok());
+  CHECK(resp->status == 200);
+  CHECK(resp->body.empty());
+  CHECK(resp->body_bytes == 64u << 20);
+  CHECK(sink.bytes == 64u << 20);
+  CHECK(sink.writes > 100);  // arrived in pieces, as it streamed
+  CHECK(sink.begun_status == 200);
+  CHECK(sink.md5.FinishHex() == files[0]["md5Checksum"].get<std::string>());
+}
+
+TEST_CASE("Error bodies go to the response, not the sink",
+          "[integration][http]") {
+  EmulatorFixture fx;
+  auto transport = CurlTransport::Create({}).value();
+  Md5Sink sink;
+  HttpRequest r = Get(fx, "/drive/v3/files/nope?alt=media");
+  r.sink = &sink;
+  auto resp = transport->Send(r);
+  REQUIRE(resp.ok());
+  CHECK(resp->status == 404);
+  CHECK(resp->body.find("notFound") != std::string::npos);
+  CHECK(sink.bytes == 0);
+  CHECK(resp->Header("content-type").find("application/json") == 0);
+}
+
+TEST_CASE("A stalled transfer is cut; the caller learns why",
+          "[integration][http]") {
+  emulator::EmulatorOptions opts;
+  opts.shaping.bandwidth_bytes_per_s = 256;  // far below the limit below
+  EmulatorFixture fx(opts, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("slow.bin=1M", &emu.store()).ok());
+  });
+  auto list = fx.Call("GET", "/drive/v3/files?q=name%3D'slow.bin'&fields=files(id)");
+  std::string id = list.json()["files"][0]["id"];
+  CurlTransportOptions o;
+  o.low_speed_limit_bytes = 64 * 1024;
+  o.low_speed_time = std::chrono::seconds(1);
+  auto transport = CurlTransport::Create(o).value();
+  Md5Sink sink;
+  HttpRequest r = Get(fx, "/drive/v3/files/" + id + "?alt=media");
+  r.sink = &sink;
+  auto resp = transport->Send(r);
+  REQUIRE_FALSE(resp.ok());
+  CHECK(resp.status().code() == StatusCode::kUnavailable);
+  CHECK(resp.status().message().find("stalled") != std::string::npos);
+  CHECK(sink.bytes < (1u << 20));
+}
+
+TEST_CASE("Refused URLs never reach the network", "[integration][http]") {
+  auto transport = CurlTransport::Create({}).value();
+  HttpRequest r;
+  r.url = "http://drive.example.com/drive/v3/files";
+  auto resp = transport->Send(r);
+  REQUIRE_FALSE(resp.ok());
+  CHECK(resp.status().code() == StatusCode::kInvalidArgument);
+  CHECK(transport->stats().requests == 0);
+}
+
+TEST_CASE("A connection refused is Unavailable", "[integration][http]") {
+  auto transport = CurlTransport::Create({}).value();
+  HttpRequest r;
+  r.url = "http://127.0.0.1:1/";  // nothing listens on port 1
+  auto resp = transport->Send(r);
+  REQUIRE_FALSE(resp.ok());
+  CHECK(resp.status().code() == StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace gdmount::http
