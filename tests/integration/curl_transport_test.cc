@@ -1,11 +1,19 @@
 // CurlTransport against the emulator: streaming bodies, error bodies,
 // stall detection, URL policy.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <string>
 
 #include "http/curl_transport.h"
 #include "tests/emulator/seed.h"
 #include "tests/support/emulator_fixture.h"
+#include "tests/support/subprocess.h"
 #include "util/encoding.h"
 
 namespace gdmount::http {
@@ -118,6 +126,64 @@ TEST_CASE("A connection refused is Unavailable", "[integration][http]") {
   auto resp = transport->Send(r);
   REQUIRE_FALSE(resp.ok());
   CHECK(resp.status().code() == StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace gdmount::http
+
+namespace gdmount::http {
+namespace {
+
+// A free TCP port on 127.0.0.1 (bound and released; the small race with
+// other processes is acceptable in a test).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+TEST_CASE("TLS is verified: an unknown CA is refused, a configured bundle "
+          "is trusted",
+          "[integration][http][tls]") {
+  char tmpl[] = "/tmp/gdmount-tls-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  std::string dir = tmpl;
+  testing::Subprocess gen({"openssl", "req", "-x509", "-newkey", "rsa:2048",
+                           "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                           "-addext", "subjectAltName=IP:127.0.0.1",
+                           "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"});
+  REQUIRE(gen.Wait(std::chrono::seconds(60)) == 0);
+  int port = FreePort();
+  testing::Subprocess server({"openssl", "s_server", "-accept",
+                              "127.0.0.1:" + std::to_string(port), "-cert",
+                              dir + "/cert.pem", "-key", dir + "/key.pem", "-www"});
+  REQUIRE(server.ReadUntil("ACCEPT", std::chrono::seconds(30)));
+  std::string url = "https://127.0.0.1:" + std::to_string(port) + "/";
+
+  auto strict = CurlTransport::Create({}).value();
+  HttpRequest r;
+  r.url = url;
+  auto refused = strict->Send(r);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+  CHECK(refused.status().message().find("TLS verification failed") !=
+        std::string::npos);
+
+  CurlTransportOptions o;
+  o.ca_bundle = dir + "/cert.pem";
+  auto trusting = CurlTransport::Create(o).value();
+  auto ok = trusting->Send(r);
+  INFO(ok.status().ToString());
+  REQUIRE(ok.ok());
+  CHECK(ok->status == 200);
+  server.Kill(SIGTERM);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
