@@ -64,7 +64,12 @@ class Emulator {
   Status Open();
   // Base URL clients reach us at ("http://127.0.0.1:PORT"), for Location
   // headers and the discovery document's rootUrl.
-  void set_public_url(std::string url) { public_url_ = std::move(url); }
+  // The URL clients reach this emulator at; its /token is also accepted
+  // as a JWT audience. Call before serving.
+  void set_public_url(std::string url) {
+    public_url_ = std::move(url);
+    oauth_->AddTokenAudience(public_url_ + "/token");
+  }
   const std::string& public_url() const { return public_url_; }
   void set_http_counters(HttpCounters* c) { http_counters_ = c; }
 

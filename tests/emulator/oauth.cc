@@ -405,6 +405,19 @@ HttpAnswer CodePage(const std::string& code, const std::string& location) {
   return a;
 }
 
+std::vector<std::string> DefaultAudiences();
+
+}  // namespace
+
+void OAuthServer::AddTokenAudience(const std::string& audience) {
+  if (opts_.token_audiences.empty()) opts_.token_audiences = DefaultAudiences();
+  for (const auto& a : opts_.token_audiences)
+    if (a == audience) return;
+  opts_.token_audiences.push_back(audience);
+}
+
+namespace {
+
 std::vector<std::string> DefaultAudiences() {
   return {kGoogleTokenUri, "https://accounts.google.com/o/oauth2/token",
           "https://www.googleapis.com/oauth2/v4/token"};

@@ -162,6 +162,11 @@ class OAuthServer {
   // unknown tokens.
   void RevokeAccessToken(std::string_view token);
 
+  // Also accepts `audience` as a JWT `aud` (the emulator's own /token URL,
+  // known once it listens). Call before serving: not synchronized with
+  // Token().
+  void AddTokenAudience(const std::string& audience);
+
   // Fault injection: the next `count` Token calls fail with this error
   // (before any validation, consuming nothing). invalid_client answers 401,
   // everything else 400.
@@ -263,7 +268,7 @@ class OAuthServer {
   bool TokenInUseLocked(const std::string& token) const;
   bool IsStatic(std::string_view token) const;
 
-  const OAuthOptions opts_;
+  OAuthOptions opts_;  // token_audiences grows via AddTokenAudience
   const std::function<int64_t()> now_ms_;
   const std::function<std::string()> random_token_;
 

@@ -142,6 +142,12 @@ std::optional<int> Subprocess::Wait(std::chrono::milliseconds timeout) {
     if (r == pid_) {
       status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
       Drain(err_, &err_buf_);
+      // Collect what stdout still holds, so output() is complete.
+      fcntl(out_, F_SETFL, O_NONBLOCK);
+      std::string rest;
+      Drain(out_, &rest);
+      out_buf_ += rest;
+      seen_ += rest;
       return status_;
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;

@@ -30,7 +30,8 @@ class Subprocess {
   // Reads stdout lines until one contains `needle`; returns it.
   std::optional<std::string> ReadUntil(const std::string& needle,
                                        std::chrono::milliseconds timeout);
-  // Everything stdout printed so far (lines read + unread buffer).
+  // Everything stdout printed that was read so far (all of it once Wait
+  // has seen the child exit).
   const std::string& output() const { return seen_; }
   bool Write(const std::string& data);
   void CloseStdin();

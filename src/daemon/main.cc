@@ -1,0 +1,96 @@
+// gdmount: the command-line entry point. Parses the command line, resolves
+// settings (config file < environment < flags), dispatches to a command.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "config/settings.h"
+#include "daemon/auth_command.h"
+#include "daemon/cli.h"
+#include "gdmount/log.h"
+
+namespace gdmount::daemon {
+namespace {
+
+constexpr const char* kVersion = "gdmount 0.1.0";
+
+void PrintHelp(std::ostream& out) {
+  out << "Usage: gdmount [OPTIONS] COMMAND [COMMAND OPTIONS]\n"
+         "\n"
+         "Mount Google Drive as a POSIX directory.\n"
+         "\n"
+         "Commands:\n"
+         "  auth       Sign in (--headless for machines without a browser)\n"
+         "  help CMD   Help for a command\n"
+         "\n"
+         "Options (also in the config file, " "$XDG_CONFIG_HOME/gdmount/config.toml,\n"
+         "as KEY = VALUE; precedence: file < environment < flags):\n";
+  for (const auto& s : config::SettingsTable()) {
+    std::string left = "  " + s.flag + (s.value_name.empty() ? "" : " " + s.value_name);
+    if (left.size() < 30) left.resize(30, ' ');
+    out << left << s.help << "\n" << std::string(30, ' ') << "[key " << s.key;
+    if (!s.env.empty()) out << ", $" << s.env;
+    out << "; default " << s.default_text << "]\n";
+  }
+  out << "  --config FILE                 Config file to read [$GDMOUNT_CONFIG]\n"
+         "  -h, --help                    This help\n"
+         "  -V, --version                 Print the version\n"
+         "\n"
+         "Exit status: 0 success, 1 failure, 2 usage error.\n";
+}
+
+std::optional<std::string> Env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto cl = ParseCommandLine(args, {{"auth", AuthOptions()}, {"help", {}}});
+  if (!cl.ok()) {
+    std::cerr << "gdmount: " << cl.status().message() << "\n";
+    return 2;
+  }
+  if (cl->version) {
+    std::cout << kVersion << "\n";
+    return 0;
+  }
+  std::string command = cl->command;
+  if (command == "help" && !cl->positional.empty()) {
+    command = cl->positional[0];
+    cl->help = true;
+  }
+  if (command.empty() || command == "help") {
+    PrintHelp(cl->help || command == "help" ? std::cout : std::cerr);
+    return cl->help || command == "help" ? 0 : 2;
+  }
+  if (command != "auth") {
+    std::cerr << "gdmount: unknown command '" << command
+              << "'; see gdmount --help\n";
+    return 2;
+  }
+  if (cl->help) {
+    std::cout << kAuthHelp;
+    return 0;
+  }
+  auto settings = config::ResolveSettings(cl->settings, Env);
+  if (!settings.ok()) {
+    std::cerr << "gdmount: " << settings.status().message() << "\n";
+    return 2;
+  }
+  log::Level level;
+  if (!log::ParseLevel(settings->log_level, &level)) {
+    std::cerr << "gdmount: --log-level: expected error, warning, info, debug "
+                 "or trace\n";
+    return 2;
+  }
+  log::SetLevel(level);
+  return RunAuth(*settings, *cl, std::cin, std::cout, std::cerr);
+}
+
+}  // namespace
+}  // namespace gdmount::daemon
+
+int main(int argc, char** argv) { return gdmount::daemon::Main(argc, argv); }
