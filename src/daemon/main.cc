@@ -33,9 +33,9 @@ void PrintHelp(std::ostream& out) {
     if (!s.env.empty()) out << ", $" << s.env;
     out << "; default " << s.default_text << "]\n";
   }
-  out << "  --config FILE                 Config file to read [$GDMOUNT_CONFIG]\n"
-         "  -h, --help                    This help\n"
-         "  -V, --version                 Print the version\n"
+  out << "  --config FILE               Config file to read [$GDMOUNT_CONFIG]\n"
+         "  -h, --help                  This help\n"
+         "  -V, --version               Print the version\n"
          "\n"
          "Exit status: 0 success, 1 failure, 2 usage error.\n";
 }
