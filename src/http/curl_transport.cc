@@ -267,7 +267,9 @@ Result<HttpResponse> CurlTransport::SendOnce(const HttpRequest& request) {
                    options_.http2 ? CURL_HTTP_VERSION_2TLS
                                   : CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip for JSON
+  // gzip for JSON only: a compressed media body would no longer match the
+  // byte ranges and sizes the caller asked for.
+  if (!request.sink) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit_bytes);
