@@ -41,7 +41,7 @@ TEST_CASE("Defaults point at Google over https", "[unit][config]") {
   CHECK(s->config_file == home.dir + "/gdmount/config.toml");
 }
 
-TEST_CASE("--endpoint sets every URL; a specific URL overrides it",
+TEST_CASE("Endpoint sets every URL and a specific URL overrides it",
           "[unit][config]") {
   TempConfigHome home;
   Env env{{{"XDG_CONFIG_HOME", home.dir}}};
