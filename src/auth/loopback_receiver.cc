@@ -134,7 +134,8 @@ struct Connection {
 enum class Progress { kNeedMore, kDone, kRedirect };
 
 // Reads what the client has sent; answers once the headers are complete.
-Progress Service(Connection& c, Query* redirect) {
+Progress Service(Connection& c, const std::string& expected_state,
+                 Query* redirect) {
   char buf[4096];
   bool eof = false;
   for (;;) {
@@ -157,6 +158,15 @@ Progress Service(Connection& c, Query* redirect) {
   std::optional<Query> query = RedirectQuery(c.request);
   if (!query) {
     SendAll(c.fd, HttpAnswer(404, "Not Found", "<p>Not found.</p>\n"));
+    return Progress::kDone;
+  }
+  auto state = query->find("state");
+  if (!expected_state.empty() &&
+      (state == query->end() || state->second != expected_state)) {
+    // Another attempt's (or a forged) redirect: refuse it, keep waiting.
+    SendAll(c.fd, HttpAnswer(400, "Bad Request",
+                             "<p>This sign-in response belongs to another "
+                             "attempt; it was ignored.</p>\n"));
     return Progress::kDone;
   }
   auto error = query->find("error");
@@ -208,10 +218,11 @@ class ConnectionSet {
   }
 
   // Services connections that poll() reported; true once a redirect came.
-  bool ServiceReady(const std::vector<pollfd>& fds, Query* redirect) {
+  bool ServiceReady(const std::vector<pollfd>& fds,
+                    const std::string& expected_state, Query* redirect) {
     for (size_t i = conns_.size(); i-- > 0;) {
       if (fds[i + 1].revents == 0) continue;
-      Progress p = Service(conns_[i], redirect);
+      Progress p = Service(conns_[i], expected_state, redirect);
       if (p == Progress::kRedirect) return true;
       if (p == Progress::kDone) Drop(i);
     }
@@ -257,7 +268,7 @@ std::string LoopbackReceiver::redirect_uri() const {
 }
 
 Result<std::map<std::string, std::string>> LoopbackReceiver::WaitForRedirect(
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout, const std::string& expected_state) {
   const SteadyTime deadline = clock_.SteadyNow() + timeout;
   ConnectionSet conns;
   for (SteadyTime now = clock_.SteadyNow(); now < deadline;
@@ -274,7 +285,7 @@ Result<std::map<std::string, std::string>> LoopbackReceiver::WaitForRedirect(
     }
     if (rc <= 0) continue;
     Query redirect;
-    if (conns.ServiceReady(fds, &redirect)) return redirect;
+    if (conns.ServiceReady(fds, expected_state, &redirect)) return redirect;
     if (fds[0].revents & POLLIN) conns.AcceptAll(listen_fd_, now);
   }
   return Status(StatusCode::kCancelled,

@@ -46,8 +46,11 @@ class LoopbackReceiver {
   // close this tab.", or an error page) and returns its decoded query.
   // Errors: Cancelled when `timeout` passes first; Io if poll/accept fail
   // for a reason other than a signal or a vanished client.
+  // With a non-empty `expected_state`, a redirect carrying another state
+  // (a stale tab, a forged request) gets a 400 page and is ignored: the
+  // wait goes on for the real one.
   Result<std::map<std::string, std::string>> WaitForRedirect(
-      std::chrono::milliseconds timeout);
+      std::chrono::milliseconds timeout, const std::string& expected_state = "");
 
  private:
   LoopbackReceiver(Clock& clock, int fd, int port)

@@ -51,7 +51,7 @@ Result<StoredCredentials> FinishUserSignIn(HttpTransport& http, Clock& clock,
   c.scope = client.scope;
   c.token_url = endpoints.token_url;
   c.expiry_ms = UnixMs(start + std::chrono::seconds(grant->expires_in_s));
-  GDMOUNT_LOG(kInfo) << "signed in; access token valid for "
+  GDMOUNT_LOG(kDebug) << "signed in; access token valid for "
                      << grant->expires_in_s << " s";
   return c;
 }
@@ -121,7 +121,7 @@ Result<StoredCredentials> SignInWithLoopback(
       << std::flush;
   if (open_browser) open_browser(req.url);
   Result<std::map<std::string, std::string>> query =
-      (*receiver)->WaitForRedirect(timeout);
+      (*receiver)->WaitForRedirect(timeout, req.state);
   if (!query.ok()) return query.status();
   Result<std::string> code = CodeFromRedirectQuery(*query, req.state);
   if (!code.ok()) return code.status();
@@ -149,7 +149,7 @@ Result<StoredCredentials> SignInServiceAccount(HttpTransport& http,
   if (!assertion.ok()) return assertion.status();
   Result<TokenGrant> grant = ExchangeJwtAssertion(http, url, *assertion);
   if (!grant.ok()) return grant.status();
-  GDMOUNT_LOG(kInfo) << "service account " << key->client_email
+  GDMOUNT_LOG(kDebug) << "service account " << key->client_email
                      << " can obtain access tokens";
   StoredCredentials c;
   c.type = kServiceAccount;

@@ -177,6 +177,12 @@ TEST_CASE("gdmount auth with a loopback redirect", "[integration][auth][cli]") {
   TempHome home;
   auto p = Gdmount(fx, home, {"auth", "--no-browser", "--timeout", "30"});
   std::string redirect = Approve(ReadAuthUrl(*p));
+  // A stale tab from another attempt is refused, and the wait goes on.
+  std::string stale = redirect;
+  char& first = stale[stale.find("state=") + 6];
+  first = first == 'Z' ? 'Y' : 'Z';
+  auto refused = testing::HttpCall("GET", stale, "", {});
+  CHECK(refused.status == 400);
   // The browser follows the redirect to gdmount's listener.
   auto page = testing::HttpCall("GET", redirect, "", {});
   CHECK(page.status == 200);
