@@ -12,21 +12,9 @@
 namespace gdmount::emulator {
 namespace {
 
-constexpr char kB64UrlAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 // RFC 7636 section 4.1 bounds on the verifier length.
 constexpr size_t kMinVerifierLength = 43;
 constexpr size_t kMaxVerifierLength = 128;
-
-int B64UrlValue(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
 
 using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
@@ -62,78 +50,6 @@ Status CheckRsa(EVP_PKEY* pkey) {
 }
 
 }  // namespace
-
-std::string Base64UrlEncode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(data[i]) << 16) |
-                 (static_cast<uint8_t>(data[i + 1]) << 8) |
-                 static_cast<uint8_t>(data[i + 2]);
-    out += kB64UrlAlphabet[(n >> 18) & 63];
-    out += kB64UrlAlphabet[(n >> 12) & 63];
-    out += kB64UrlAlphabet[(n >> 6) & 63];
-    out += kB64UrlAlphabet[n & 63];
-  }
-  size_t rest = data.size() - i;
-  if (rest > 0) {
-    uint32_t n = static_cast<uint8_t>(data[i]) << 16;
-    if (rest == 2) n |= static_cast<uint8_t>(data[i + 1]) << 8;
-    out += kB64UrlAlphabet[(n >> 18) & 63];
-    out += kB64UrlAlphabet[(n >> 12) & 63];
-    if (rest == 2) out += kB64UrlAlphabet[(n >> 6) & 63];
-  }
-  return out;
-}
-
-Result<std::string> Base64UrlDecode(std::string_view text) {
-  // Tolerate up to two '=' of padding, which some encoders still emit.
-  for (int k = 0; k < 2 && !text.empty() && text.back() == '='; ++k) {
-    text.remove_suffix(1);
-  }
-  if (text.size() % 4 == 1) {
-    return InvalidArgumentError("base64url text has an impossible length");
-  }
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int acc_bits = 0;
-  for (char c : text) {
-    int v = B64UrlValue(c);
-    if (v < 0) return InvalidArgumentError("invalid base64url character");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    acc_bits += 6;
-    if (acc_bits >= 8) {
-      acc_bits -= 8;
-      out += static_cast<char>((acc >> acc_bits) & 0xff);
-    }
-  }
-  return out;
-}
-
-std::string Sha256(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(),
-                 nullptr) != 1) {
-    // Only fails on allocation failure; an empty digest never matches.
-    ERR_clear_error();
-    return std::string();
-  }
-  return std::string(reinterpret_cast<const char*>(md.data()), len);
-}
-
-std::string HexEncode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    out += kHex[(static_cast<uint8_t>(c) >> 4) & 15];
-    out += kHex[static_cast<uint8_t>(c) & 15];
-  }
-  return out;
-}
 
 std::string PkceS256Challenge(std::string_view verifier) {
   return Base64UrlEncode(Sha256(verifier));

@@ -18,6 +18,7 @@
 
 #include "gdmount/result.h"
 #include "gdmount/status.h"
+#include "util/encoding.h"
 
 // OpenSSL's EVP_PKEY, forward-declared so this header stays OpenSSL-free.
 struct evp_pkey_st;
@@ -26,20 +27,12 @@ namespace gdmount::emulator {
 
 // --- encodings and digests --------------------------------------------------
 
-// RFC 4648 section 5 base64url, without '=' padding (as JWT and PKCE use it).
-std::string Base64UrlEncode(std::string_view data);
-
-// Decodes unpadded base64url. Trailing '=' padding is tolerated; any other
-// character outside [A-Za-z0-9-_], or a length that no encoding can have
-// (4n+1), is an error.
-// Returns InvalidArgument on malformed input.
-Result<std::string> Base64UrlDecode(std::string_view text);
-
-// Raw 32-byte SHA-256 digest.
-std::string Sha256(std::string_view data);
-
-// Lower-case hex of arbitrary bytes ("\x01\xab" -> "01ab").
-std::string HexEncode(std::string_view bytes);
+// base64url, SHA-256 and hex are gdmount's own (src/util/encoding.h): the
+// emulator and the client must agree on them byte for byte anyway.
+using util::Base64UrlDecode;
+using util::Base64UrlEncode;
+using util::HexEncode;
+using util::Sha256;
 
 // RFC 7636 S256 code challenge: BASE64URL(SHA256(ASCII(verifier))).
 std::string PkceS256Challenge(std::string_view verifier);

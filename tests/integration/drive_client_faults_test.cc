@@ -12,6 +12,7 @@
 #include "http/curl_transport.h"
 #include "tests/emulator/seed.h"
 #include "tests/support/emulator_fixture.h"
+#include "tests/support/string_sink.h"
 #include "util/encoding.h"
 
 namespace gdmount::drive {
@@ -19,14 +20,7 @@ namespace {
 
 using testing::EmulatorFixture;
 
-class StringSink : public BodySink {
- public:
-  Status Write(const char* d, size_t n) override {
-    data.append(d, n);
-    return Status::Ok();
-  }
-  std::string data;
-};
+using testing::StringSink;
 
 int64_t FaultsInjected(EmulatorFixture& fx) {
   int64_t n = 0;

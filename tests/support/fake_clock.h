@@ -34,6 +34,12 @@ class FakeClock : public Clock {
   }
 
   void Advance(std::chrono::nanoseconds d) { now_ns_ += d.count(); }
+  // Wall-clock milliseconds since the Unix epoch.
+  int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               SystemNow().time_since_epoch())
+        .count();
+  }
   std::vector<std::chrono::nanoseconds> sleeps() {
     std::lock_guard<std::mutex> lock(mu_);
     return sleeps_;

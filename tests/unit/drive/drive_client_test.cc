@@ -7,6 +7,7 @@
 
 #include "drive/drive_client_impl.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/string_sink.h"
 #include "tests/support/fake_transport.h"
 
 namespace gdmount::drive {
@@ -170,14 +171,7 @@ TEST_CASE("A signed-out token source fails the call without retries",
   CHECK(rig.transport.count() == 0);
 }
 
-class StringSink : public BodySink {
- public:
-  Status Write(const char* d, size_t n) override {
-    data.append(d, n);
-    return Status::Ok();
-  }
-  std::string data;
-};
+using testing::StringSink;
 
 std::string Header(const HttpRequest& r, const std::string& name) {
   for (const auto& [k, v] : r.headers)
