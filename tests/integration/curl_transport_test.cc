@@ -188,3 +188,76 @@ TEST_CASE("TLS is verified: an unknown CA is refused, a configured bundle "
 
 }  // namespace
 }  // namespace gdmount::http
+
+namespace gdmount::http {
+namespace {
+
+// A one-route HTTP server (python3) answering every GET with a 302 to
+// `location`; prints its port first.
+std::unique_ptr<testing::Subprocess> Redirector(const std::string& location) {
+  static const char* kScript = R"PY(
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", sys.argv[1])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+)PY";
+  return std::make_unique<testing::Subprocess>(
+      std::vector<std::string>{"python3", "-c", kScript, location});
+}
+
+TEST_CASE("Media redirects are followed, never to plain http elsewhere",
+          "[integration][http]") {
+  EmulatorFixture fx;
+  auto up = fx.Upload("r.bin", "redirected bytes");
+  std::string id = up["id"];
+  auto transport = CurlTransport::Create({}).value();
+
+  // To another host (localhost, not 127.0.0.1): the bearer token is not
+  // forwarded, so the target must carry its own credential, as Google's
+  // signed download URLs do.
+  std::string target = "http://localhost:" + fx.url().substr(fx.url().rfind(':') + 1) +
+                       "/drive/v3/files/" + id + "?alt=media";
+  auto signed_hop = Redirector(target + "&access_token=" + EmulatorFixture::kToken);
+  auto port = signed_hop->ReadLine(std::chrono::seconds(20));
+  REQUIRE(port);
+  HttpRequest r;
+  r.url = "http://127.0.0.1:" + *port + "/download";
+  r.headers = {{"Authorization", std::string("Bearer ") + EmulatorFixture::kToken}};
+  r.follow_redirects = true;
+  auto got = transport->Send(r);
+  REQUIRE(got.ok());
+  CHECK(got->status == 200);
+  CHECK(got->body == "redirected bytes");
+
+  auto bare_hop = Redirector(target);
+  port = bare_hop->ReadLine(std::chrono::seconds(20));
+  REQUIRE(port);
+  r.url = "http://127.0.0.1:" + *port + "/download";
+  auto dropped = transport->Send(r);
+  REQUIRE(dropped.ok());
+  CHECK(dropped->status == 401);  // Authorization did not follow the hop
+
+  r.follow_redirects = false;
+  auto not_followed = transport->Send(r);
+  REQUIRE(not_followed.ok());
+  CHECK(not_followed->status == 302);
+
+  auto evil_hop = Redirector("http://drive.example.com/steal");
+  port = evil_hop->ReadLine(std::chrono::seconds(20));
+  REQUIRE(port);
+  r.url = "http://127.0.0.1:" + *port + "/download";
+  r.follow_redirects = true;
+  auto refused = transport->Send(r);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace gdmount::http
