@@ -27,7 +27,8 @@ struct RetryOptions {
   int max_attempts = 8;                             // first attempt included
   std::chrono::milliseconds initial_backoff{1000};  // Google: ~1 s
   std::chrono::milliseconds max_backoff{32000};     // Google: 32-64 s
-  // Retry-After beyond this is not waited for: the call fails instead.
+  // A longer Retry-After is waited for only this long (then the retry goes
+  // out and, if still refused, counts as one more attempt).
   std::chrono::milliseconds max_retry_after{120000};
   double budget_ratio = 0.5;
   double budget_capacity = 100;
