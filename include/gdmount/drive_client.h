@@ -48,7 +48,7 @@ class ContentSource {
 // State of a resumable upload session as the server reports it.
 struct UploadProgress {
   std::string session_uri;
-  int64_t confirmed = 0;  // bytes the server has persisted
+  int64_t confirmed = 0;          // bytes the server has persisted
   std::optional<DriveFile> done;  // set when the upload completed
 };
 

@@ -15,7 +15,8 @@ inline constexpr const char* kFolderMime = "application/vnd.google-apps.folder";
 inline constexpr const char* kShortcutMime =
     "application/vnd.google-apps.shortcut";
 // Google-native types ("Docs Editors" files and others) start with this.
-inline constexpr const char* kGoogleAppsMimePrefix = "application/vnd.google-apps.";
+inline constexpr const char* kGoogleAppsMimePrefix =
+    "application/vnd.google-apps.";
 
 struct Capabilities {
   bool can_edit = false;

@@ -19,7 +19,13 @@
 
 namespace gdmount::log {
 
-enum class Level { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3, kTrace = 4 };
+enum class Level {
+  kError = 0,
+  kWarning = 1,
+  kInfo = 2,
+  kDebug = 3,
+  kTrace = 4
+};
 
 const char* LevelName(Level level);
 // Parses "error", "warning"/"warn", "info", "debug", "trace".
@@ -59,7 +65,7 @@ class Message {
 
 }  // namespace gdmount::log
 
-#define GDMOUNT_LOG(level)                                       \
+#define GDMOUNT_LOG(level)                                      \
   if (!::gdmount::log::Enabled(::gdmount::log::Level::level)) { \
-  } else                                                         \
+  } else                                                        \
     ::gdmount::log::Message(::gdmount::log::Level::level).stream()

@@ -50,7 +50,8 @@ class LoopbackReceiver {
   // (a stale tab, a forged request) gets a 400 page and is ignored: the
   // wait goes on for the real one.
   Result<std::map<std::string, std::string>> WaitForRedirect(
-      std::chrono::milliseconds timeout, const std::string& expected_state = "");
+      std::chrono::milliseconds timeout,
+      const std::string& expected_state = "");
 
  private:
   LoopbackReceiver(Clock& clock, int fd, int port)

@@ -52,7 +52,7 @@ Result<StoredCredentials> FinishUserSignIn(HttpTransport& http, Clock& clock,
   c.token_url = endpoints.token_url;
   c.expiry_ms = UnixMs(start + std::chrono::seconds(grant->expires_in_s));
   GDMOUNT_LOG(kDebug) << "signed in; access token valid for "
-                     << grant->expires_in_s << " s";
+                      << grant->expires_in_s << " s";
   return c;
 }
 
@@ -150,7 +150,7 @@ Result<StoredCredentials> SignInServiceAccount(HttpTransport& http,
   Result<TokenGrant> grant = ExchangeJwtAssertion(http, url, *assertion);
   if (!grant.ok()) return grant.status();
   GDMOUNT_LOG(kDebug) << "service account " << key->client_email
-                     << " can obtain access tokens";
+                      << " can obtain access tokens";
   StoredCredentials c;
   c.type = kServiceAccount;
   c.key_file = abs.lexically_normal().string();

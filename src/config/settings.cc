@@ -139,8 +139,8 @@ const std::vector<Row>& Rows() {
       {{"ca_bundle", "--ca-bundle", "GDMOUNT_CA_BUNDLE", "FILE",
         "PEM file of trusted CAs", "the system store"},
        String(&Settings::ca_bundle)},
-      {{"proxy", "--proxy", "GDMOUNT_PROXY", "URL",
-        "HTTP(S) proxy", "libcurl's https_proxy/no_proxy environment"},
+      {{"proxy", "--proxy", "GDMOUNT_PROXY", "URL", "HTTP(S) proxy",
+        "libcurl's https_proxy/no_proxy environment"},
        String(&Settings::proxy)},
       {{"http2", "--http2", "GDMOUNT_HTTP2", "",
         "Use HTTP/2 when the server offers it", "false (HTTP/1.1)"},
@@ -152,8 +152,7 @@ const std::vector<Row>& Rows() {
         "Cut a transfer that moves under 1 KiB/s for this long", "30"},
        Int(&Settings::stall_timeout_s, 1, 3600)},
       {{"pacer_rate", "--pacer-rate", "", "N",
-        "Drive requests per second, all threads together (0 = unpaced)",
-        "100"},
+        "Drive requests per second, all threads together (0 = unpaced)", "100"},
        Double(&Settings::pacer_rate, 0)},
       {{"pacer_burst", "--pacer-burst", "", "N",
         "Requests that may go at once after an idle spell", "200"},
@@ -203,10 +202,12 @@ Status Validate(const Settings& s) {
         {"token_url", &s.token_url},
         {"revoke_url", &s.revoke_url}}) {
     Status st = CheckUrlAllowed(*url);
-    if (!st.ok()) return InvalidArgumentError(std::string(name) + ": " + st.message());
+    if (!st.ok())
+      return InvalidArgumentError(std::string(name) + ": " + st.message());
   }
   if (s.chunk_size % 262144 != 0)
-    return InvalidArgumentError("upload_chunk_size must be a multiple of 262144 (256 KiB)");
+    return InvalidArgumentError(
+        "upload_chunk_size must be a multiple of 262144 (256 KiB)");
   return Status::Ok();
 }
 
@@ -235,13 +236,16 @@ Result<Settings> ResolveSettings(
   // 1. The config file (--config, GDMOUNT_CONFIG, or the XDG default).
   std::string path = DefaultConfigPath(env);
   bool explicit_path = false;
-  if (auto e = env("GDMOUNT_CONFIG"); e && !e->empty()) path = *e, explicit_path = true;
-  if (auto it = flags.find("--config"); it != flags.end()) path = it->second, explicit_path = true;
+  if (auto e = env("GDMOUNT_CONFIG"); e && !e->empty())
+    path = *e, explicit_path = true;
+  if (auto it = flags.find("--config"); it != flags.end())
+    path = it->second, explicit_path = true;
   s.config_file = path;
   std::vector<std::string> keys;
   for (const Row& r : Rows()) keys.push_back(r.info.key);
   auto file = LoadConfigFile(path, keys);
-  if (!file.ok() && !(file.status().code() == StatusCode::kNotFound && !explicit_path))
+  if (!file.ok() &&
+      !(file.status().code() == StatusCode::kNotFound && !explicit_path))
     return file.status();
   std::vector<std::pair<const Row*, std::string>> layer;
   std::map<std::string, int> lines;
@@ -259,7 +263,8 @@ Result<Settings> ResolveSettings(
   layer.clear();
   for (const Row& r : Rows())
     if (!r.info.env.empty())
-      if (auto v = env(r.info.env); v && !v->empty()) layer.emplace_back(&r, *v);
+      if (auto v = env(r.info.env); v && !v->empty())
+        layer.emplace_back(&r, *v);
   st = ApplyLayer(s, layer, [](const Row& r) { return "$" + r.info.env; });
   if (!st.ok()) return st;
   // 3. Flags.

@@ -54,9 +54,9 @@ struct Settings {
 
 // One row of the settings table, for --help and the docs.
 struct SettingInfo {
-  std::string key;   // config-file key, e.g. "client_id"
-  std::string flag;  // "--client-id"
-  std::string env;   // "GDMOUNT_CLIENT_ID" or ""
+  std::string key;         // config-file key, e.g. "client_id"
+  std::string flag;        // "--client-id"
+  std::string env;         // "GDMOUNT_CLIENT_ID" or ""
   std::string value_name;  // "ID", or "" for booleans
   std::string help;
   std::string default_text;

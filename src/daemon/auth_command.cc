@@ -39,7 +39,8 @@ Result<auth::OAuthClient> ClientFor(const config::Settings& s) {
           "no OAuth client ID: Google requires your own Desktop OAuth client "
           "for full Drive access. Create one (docs/auth.md, or `gdmount help "
           "auth`), then pass --client-id ID --client-secret SECRET or put "
-          "client_id/client_secret in " + s.config_file);
+          "client_id/client_secret in " +
+          s.config_file);
     client.client_id = kEmulatorClientId;
   }
   return client;
@@ -75,12 +76,13 @@ Result<auth::StoredCredentials> SignIn(const config::Settings& s,
   if (!client.ok()) return client.status();
   auth::OAuthEndpoints endpoints{s.auth_url, s.token_url, s.revoke_url};
   if (cl.options.count("--headless"))
-    return auth::SignInHeadless(transport, *RealClock(), endpoints, *client,
-                                in, out, *SecureRandom());
+    return auth::SignInHeadless(transport, *RealClock(), endpoints, *client, in,
+                                out, *SecureRandom());
   int timeout_s = 300;
   if (auto it = cl.options.find("--timeout"); it != cl.options.end())
     timeout_s = std::atoi(it->second.c_str());
-  if (timeout_s <= 0) return InvalidArgumentError("--timeout must be > 0 seconds");
+  if (timeout_s <= 0)
+    return InvalidArgumentError("--timeout must be > 0 seconds");
   std::function<void(const std::string&)> browser;
   if (!cl.options.count("--no-browser")) browser = OpenBrowser;
   return auth::SignInWithLoopback(transport, *RealClock(), endpoints, *client,
@@ -122,8 +124,8 @@ OptionSpec AuthOptions() {
           {"--timeout", true}};
 }
 
-int RunAuth(const config::Settings& s, const CommandLine& cl,
-            std::istream& in, std::ostream& out, std::ostream& err) {
+int RunAuth(const config::Settings& s, const CommandLine& cl, std::istream& in,
+            std::ostream& out, std::ostream& err) {
   if (cl.options.count("--subject") && !cl.options.count("--service-account")) {
     err << "gdmount auth: --subject only applies with --service-account\n";
     return 2;
@@ -146,7 +148,8 @@ int RunAuth(const config::Settings& s, const CommandLine& cl,
   auth::TokenStore store(*dir);
   Status saved = store.Save(*creds);
   if (!saved.ok()) {
-    err << "gdmount auth: could not save the token: " << saved.message() << "\n";
+    err << "gdmount auth: could not save the token: " << saved.message()
+        << "\n";
     return 1;
   }
   // Prove the token works end to end before declaring success.

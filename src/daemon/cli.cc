@@ -20,9 +20,10 @@ Status UnknownOption(const std::string& name, const OptionSpec& a,
   for (const auto* spec : {&a, &b})
     for (const auto& [n, v] : *spec) names.push_back(n);
   std::string hint = config::ClosestMatch(name, names);
-  return InvalidArgumentError("unknown option " + name +
-                              (hint.empty() ? "" : " (did you mean " + hint + "?)") +
-                              "; see gdmount --help");
+  return InvalidArgumentError(
+      "unknown option " + name +
+      (hint.empty() ? "" : " (did you mean " + hint + "?)") +
+      "; see gdmount --help");
 }
 
 }  // namespace
@@ -59,7 +60,8 @@ Result<CommandLine> ParseCommandLine(
       has_value = true;
     }
     auto cmd_it = command_options.find(cl.command);
-    const OptionSpec& cmd = cmd_it == command_options.end() ? none : cmd_it->second;
+    const OptionSpec& cmd =
+        cmd_it == command_options.end() ? none : cmd_it->second;
     bool is_setting = settings.count(name) > 0;
     const OptionSpec& spec = is_setting ? settings : cmd;
     auto opt = spec.find(name);

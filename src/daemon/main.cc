@@ -24,10 +24,12 @@ void PrintHelp(std::ostream& out) {
          "  auth       Sign in (--headless for machines without a browser)\n"
          "  help CMD   Help for a command\n"
          "\n"
-         "Options (also in the config file, " "$XDG_CONFIG_HOME/gdmount/config.toml,\n"
+         "Options (also in the config file, "
+         "$XDG_CONFIG_HOME/gdmount/config.toml,\n"
          "as KEY = VALUE; precedence: file < environment < flags):\n";
   for (const auto& s : config::SettingsTable()) {
-    std::string left = "  " + s.flag + (s.value_name.empty() ? "" : " " + s.value_name);
+    std::string left =
+        "  " + s.flag + (s.value_name.empty() ? "" : " " + s.value_name);
     if (left.size() < 30) left.resize(30, ' ');
     out << left << s.help << "\n" << std::string(30, ' ') << "[key " << s.key;
     if (!s.env.empty()) out << ", $" << s.env;

@@ -40,8 +40,8 @@ class StoreOwningTokenSource : public TokenSource {
 
 }  // namespace
 
-Result<std::unique_ptr<TokenSource>> MakeTokenSource(
-    const config::Settings& s, HttpTransport& transport) {
+Result<std::unique_ptr<TokenSource>> MakeTokenSource(const config::Settings& s,
+                                                     HttpTransport& transport) {
   auto dir = auth::AccountConfigDir(s.account);
   if (!dir.ok()) return dir.status();
   auto store = std::make_unique<auth::TokenStore>(*dir);
@@ -49,7 +49,8 @@ Result<std::unique_ptr<TokenSource>> MakeTokenSource(
   if (!creds.ok()) return creds.status();
   // The token file remembers the endpoint it was issued by.
   if (creds->token_url.empty()) creds->token_url = s.token_url;
-  auto source = auth::MakeTokenSource(transport, *RealClock(), *creds, store.get());
+  auto source =
+      auth::MakeTokenSource(transport, *RealClock(), *creds, store.get());
   if (!source.ok()) return source.status();
   return std::unique_ptr<TokenSource>(
       new StoreOwningTokenSource(std::move(store), std::move(source.value())));

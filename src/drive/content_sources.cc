@@ -32,7 +32,8 @@ Result<std::unique_ptr<FileContentSource>> FileContentSource::Open(
     ::close(fd);
     return IoError(path + ": fstat failed");
   }
-  return std::unique_ptr<FileContentSource>(new FileContentSource(fd, st.st_size));
+  return std::unique_ptr<FileContentSource>(
+      new FileContentSource(fd, st.st_size));
 }
 
 FileContentSource::~FileContentSource() { ::close(fd_); }
@@ -40,7 +41,8 @@ FileContentSource::~FileContentSource() { ::close(fd_); }
 Status FileContentSource::ReadAt(int64_t offset, char* buf, size_t n) const {
   size_t done = 0;
   while (done < n) {
-    ssize_t r = ::pread(fd_, buf + done, n - done, offset + static_cast<int64_t>(done));
+    ssize_t r =
+        ::pread(fd_, buf + done, n - done, offset + static_cast<int64_t>(done));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return IoError(std::string("pread: ") + std::strerror(errno));
     if (r == 0) return IoError("upload source file shrank while uploading");

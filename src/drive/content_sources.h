@@ -24,7 +24,8 @@ class StringContentSource : public ContentSource {
 class FileContentSource : public ContentSource {
  public:
   // Errors: NotFound, PermissionDenied, Io.
-  static Result<std::unique_ptr<FileContentSource>> Open(const std::string& path);
+  static Result<std::unique_ptr<FileContentSource>> Open(
+      const std::string& path);
   ~FileContentSource() override;
   int64_t size() const override { return size_; }
   Status ReadAt(int64_t offset, char* buf, size_t n) const override;

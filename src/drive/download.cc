@@ -86,8 +86,7 @@ class BufferSink : public BodySink {
 
 }  // namespace
 
-Result<int64_t> DriveClientImpl::Download(const std::string& id,
-                                          int64_t offset,
+Result<int64_t> DriveClientImpl::Download(const std::string& id, int64_t offset,
                                           std::optional<int64_t> length,
                                           BodySink& sink) {
   if (offset < 0 || (length && *length < 0))

@@ -29,7 +29,8 @@ Status ValidateOptions(const DriveClientOptions& o) {
     return InvalidArgumentError("pacer rate must be >= 0 and burst >= 1");
   if (o.id_batch < 1 || o.id_batch > 1000)
     return InvalidArgumentError("id batch must be in 1..1000");
-  for (const std::string* url : {&o.endpoints.api_root, &o.endpoints.upload_root}) {
+  for (const std::string* url :
+       {&o.endpoints.api_root, &o.endpoints.upload_root}) {
     Status s = CheckUrlAllowed(*url);
     if (!s.ok()) return s;
   }
@@ -99,9 +100,8 @@ Result<HttpResponse> DriveClientImpl::Attempt(const Call& call,
   GDMOUNT_LOG(kDebug) << call.name << " " << resp->status << " in " << ms
                       << " ms";
   int status = resp->status;
-  if (Is2xx(status) ||
-      std::find(call.accept.begin(), call.accept.end(), status) !=
-          call.accept.end())
+  if (Is2xx(status) || std::find(call.accept.begin(), call.accept.end(),
+                                 status) != call.accept.end())
     return resp;
   return StatusFromHttp(status, resp->body, resp->Header("retry-after"));
 }
@@ -130,8 +130,8 @@ Result<HttpResponse> DriveClientImpl::Execute(Call call) {
         rate_limited_.fetch_add(1, std::memory_order_relaxed);
       bool transient = IsTransient(s) && attempt < max_attempts;
       if (transient && !budget_.TryWithdraw()) {
-        GDMOUNT_LOG(kWarning) << call.name
-                              << ": retry budget exhausted; not retrying";
+        GDMOUNT_LOG(kWarning)
+            << call.name << ": retry budget exhausted; not retrying";
         transient = false;
       }
       if (!transient) {
@@ -139,9 +139,9 @@ Result<HttpResponse> DriveClientImpl::Execute(Call call) {
         return s;
       }
       auto delay = backoff_.Delay(retry++, s);
-      GDMOUNT_LOG(kWarning) << call.name << ": " << s.ToString() << "; retry "
-                            << retry << "/" << (max_attempts - 1) << " in "
-                            << delay.count() << " ms";
+      GDMOUNT_LOG(kWarning)
+          << call.name << ": " << s.ToString() << "; retry " << retry << "/"
+          << (max_attempts - 1) << " in " << delay.count() << " ms";
       clock_->SleepFor(delay);
       retries_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -194,7 +194,8 @@ Result<FileListPage> DriveClientImpl::ListPage(const ListQuery& query,
   return ParseFileList(r->body);
 }
 
-Result<std::vector<DriveFile>> DriveClientImpl::ListAll(const ListQuery& query) {
+Result<std::vector<DriveFile>> DriveClientImpl::ListAll(
+    const ListQuery& query) {
   for (int restart = 0;; ++restart) {
     std::vector<DriveFile> all;
     std::string token;
@@ -210,8 +211,8 @@ Result<std::vector<DriveFile>> DriveClientImpl::ListAll(const ListQuery& query) 
     } while (!token.empty());
     if (failed.ok()) return all;
     // Page tokens expire after hours; a rejected one means start again.
-    bool rejected_token = !token.empty() &&
-                          failed.code() == StatusCode::kInvalidArgument;
+    bool rejected_token =
+        !token.empty() && failed.code() == StatusCode::kInvalidArgument;
     if (!rejected_token || restart >= 1) return failed;
     GDMOUNT_LOG(kWarning) << "files.list: page token rejected; listing again";
   }

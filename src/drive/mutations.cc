@@ -58,8 +58,8 @@ Result<DriveFile> DriveClientImpl::Create(const FileMetadata& metadata) {
   Call c;
   c.name = "files.create";
   c.method = "POST";
-  c.url = ApiUrl("/files", {{"fields", kFileFields},
-                            {"supportsAllDrives", "true"}});
+  c.url = ApiUrl("/files",
+                 {{"fields", kFileFields}, {"supportsAllDrives", "true"}});
   c.headers = {{"Content-Type", kJsonContentType}};
   c.body = MetadataToJson(md);
   auto r = Execute(std::move(c));

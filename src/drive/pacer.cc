@@ -18,7 +18,8 @@ std::chrono::nanoseconds Pacer::Acquire() {
     auto now = clock_->SteadyNow();
     if (now > last_) {
       double elapsed_s = std::chrono::duration<double>(now - last_).count();
-      tokens_ = std::min(options_.burst, tokens_ + elapsed_s * options_.rate_per_s);
+      tokens_ =
+          std::min(options_.burst, tokens_ + elapsed_s * options_.rate_per_s);
       last_ = now;
     }
     tokens_ -= 1.0;  // may go negative: a reservation of a future token

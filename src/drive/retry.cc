@@ -13,7 +13,8 @@ std::chrono::milliseconds BackoffPolicy::Delay(int retry,
   // 2^n overflows quickly; past 2^30 the cap has long been reached.
   double ceiling = static_cast<double>(options_.initial_backoff.count()) *
                    std::ldexp(1.0, std::min(retry, 30));
-  ceiling = std::min(ceiling, static_cast<double>(options_.max_backoff.count()));
+  ceiling =
+      std::min(ceiling, static_cast<double>(options_.max_backoff.count()));
   auto delay = std::chrono::milliseconds(
       static_cast<int64_t>(ceiling * random_->Uniform01()));
   if (auto after = last.retry_after()) {

@@ -24,8 +24,8 @@ Result<int64_t> ConfirmedFrom(const HttpResponse& r) {
   std::string range = r.Header("range");
   if (range.empty()) return int64_t{0};
   int64_t first = -1, last = -1;
-  if (std::sscanf(range.c_str(), "bytes=%" SCNd64 "-%" SCNd64, &first,
-                  &last) != 2 ||
+  if (std::sscanf(range.c_str(), "bytes=%" SCNd64 "-%" SCNd64, &first, &last) !=
+          2 ||
       first != 0 || last < 0)
     return Status(StatusCode::kCorruption,
                   "resumable upload answered Range '" + range + "'");
@@ -44,8 +44,8 @@ Result<std::string> Md5Of(const ContentSource& content) {
   util::Md5Hasher md5;
   std::string buf(1 << 20, '\0');
   for (int64_t off = 0; off < content.size();) {
-    size_t n = static_cast<size_t>(
-        std::min<int64_t>(static_cast<int64_t>(buf.size()), content.size() - off));
+    size_t n = static_cast<size_t>(std::min<int64_t>(
+        static_cast<int64_t>(buf.size()), content.size() - off));
     Status s = content.ReadAt(off, buf.data(), n);
     if (!s.ok()) return s;
     md5.Update(buf.data(), n);
@@ -79,10 +79,12 @@ Result<DriveFile> DriveClientImpl::UploadMultipart(
       {"fields", kFileFields},
       {"supportsAllDrives", "true"}};
   Call c;
-  c.name = file_id.empty() ? "files.create.multipart" : "files.update.multipart";
+  c.name =
+      file_id.empty() ? "files.create.multipart" : "files.update.multipart";
   c.method = file_id.empty() ? "POST" : "PATCH";
-  c.url = UploadUrl(file_id.empty() ? "/files" : "/files/" + util::PercentEncode(file_id),
-                    std::move(params));
+  c.url = UploadUrl(
+      file_id.empty() ? "/files" : "/files/" + util::PercentEncode(file_id),
+      std::move(params));
   c.headers = {{"Content-Type", "multipart/related; boundary=" + boundary}};
   c.body = std::move(body);
   auto r = Execute(std::move(c));
@@ -113,7 +115,8 @@ Result<std::string> DriveClientImpl::StartResumable(
        {"supportsAllDrives", "true"}});
   c.headers = {{"Content-Type", kJsonContentType},
                {"X-Upload-Content-Length", std::to_string(size)}};
-  if (md.mime_type) c.headers.emplace_back("X-Upload-Content-Type", *md.mime_type);
+  if (md.mime_type)
+    c.headers.emplace_back("X-Upload-Content-Type", *md.mime_type);
   c.body = MetadataToJson(md);
   auto r = Execute(std::move(c));
   if (!r.ok()) return r.status();
@@ -178,7 +181,8 @@ Result<DriveFile> DriveClientImpl::ResumeUpload(
     std::function<void(const UploadProgress&)> progress) {
   const int64_t size = content.size();
   auto report = [&](int64_t confirmed) {
-    if (progress) progress(UploadProgress{session_uri, confirmed, std::nullopt});
+    if (progress)
+      progress(UploadProgress{session_uri, confirmed, std::nullopt});
   };
   auto finish = [&](DriveFile file) -> Result<DriveFile> {
     auto md5 = Md5Of(content);
@@ -209,7 +213,8 @@ Result<DriveFile> DriveClientImpl::ResumeUpload(
       auto confirmed = ConfirmedFrom(*r);
       if (!confirmed.ok()) return confirmed.status();
       if (*confirmed > size)
-        return Status(StatusCode::kCorruption, "server confirmed more bytes than sent");
+        return Status(StatusCode::kCorruption,
+                      "server confirmed more bytes than sent");
       if (*confirmed > offset) failures = 0;
       offset = *confirmed;
       report(offset);
@@ -222,7 +227,8 @@ Result<DriveFile> DriveClientImpl::ResumeUpload(
         !budget_.TryWithdraw())
       return s;
     auto delay = backoff_.Delay(failures - 1, s);
-    GDMOUNT_LOG(kWarning) << "upload chunk at " << offset << ": " << s.ToString()
+    GDMOUNT_LOG(kWarning) << "upload chunk at " << offset << ": "
+                          << s.ToString()
                           << "; asking the server for its offset in "
                           << delay.count() << " ms";
     clock_->SleepFor(delay);

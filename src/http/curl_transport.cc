@@ -51,7 +51,9 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     ex->response.headers.clear();
     size_t sp = line.find(' ');
     ex->response.status =
-        sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
+        sp == std::string_view::npos
+            ? 0
+            : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
     return n;
   }
   size_t colon = line.find(':');
@@ -82,7 +84,9 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     }
   } else {
     bool is_error = ex->response.status < 200 || ex->response.status >= 300;
-    size_t room = is_error ? kMaxErrorBody - std::min(kMaxErrorBody, ex->response.body.size()) : n;
+    size_t room = is_error ? kMaxErrorBody - std::min(kMaxErrorBody,
+                                                      ex->response.body.size())
+                           : n;
     ex->response.body.append(data, std::min(n, room));
   }
   ex->response.body_bytes += n;
@@ -95,12 +99,11 @@ Status FromCurlCode(CURLcode code, const char* errbuf,
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       if (detail.find("Operation too slow") != std::string::npos)
-        return Status(StatusCode::kUnavailable,
-                      "transfer stalled (below " +
-                          std::to_string(options.low_speed_limit_bytes) +
-                          " B/s for " +
-                          std::to_string(options.low_speed_time.count()) +
-                          " s)");
+        return Status(
+            StatusCode::kUnavailable,
+            "transfer stalled (below " +
+                std::to_string(options.low_speed_limit_bytes) + " B/s for " +
+                std::to_string(options.low_speed_time.count()) + " s)");
       return Status(StatusCode::kUnavailable, "timed out: " + detail);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
@@ -158,7 +161,8 @@ CurlTransport::CurlTransport(CurlTransportOptions options)
   curl_share_setopt(shared_->share, CURLSHOPT_UNLOCKFUNC, &Shared::Unlock);
   curl_share_setopt(shared_->share, CURLSHOPT_USERDATA, shared_.get());
   curl_share_setopt(shared_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(shared_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_share_setopt(shared_->share, CURLSHOPT_SHARE,
+                    CURL_LOCK_DATA_SSL_SESSION);
   curl_share_setopt(shared_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 }
 
@@ -212,14 +216,15 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
       // Relative Location: resolve against the current URL's origin.
       if (!from.ok() || location.empty() || location[0] != '/')
         return Status(StatusCode::kUnavailable, "unusable redirect");
-      std::string origin = from->scheme + "://" +
-                           (from->host.find(':') != std::string::npos
-                                ? "[" + from->host + "]"
-                                : from->host) +
-                           (from->port ? ":" + std::to_string(from->port) : "");
+      std::string origin =
+          from->scheme + "://" +
+          (from->host.find(':') != std::string::npos ? "[" + from->host + "]"
+                                                     : from->host) +
+          (from->port ? ":" + std::to_string(from->port) : "");
       location = origin + location;
       to = util::SplitUrl(location);
-      if (!to.ok()) return Status(StatusCode::kUnavailable, "unusable redirect");
+      if (!to.ok())
+        return Status(StatusCode::kUnavailable, "unusable redirect");
     }
     if (from.ok() && (from->host != to->host || from->port != to->port)) {
       // Never hand the bearer token to another host.
@@ -263,16 +268,17 @@ Result<HttpResponse> CurlTransport::SendOnce(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_PROXY, options_.proxy.c_str());
   // The emulator and loopback sign-in never go through a proxy.
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
-  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION,
-                   options_.http2 ? CURL_HTTP_VERSION_2TLS
-                                  : CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(
+      curl, CURLOPT_HTTP_VERSION,
+      options_.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   // gzip for JSON only: a compressed media body would no longer match the
   // byte ranges and sizes the caller asked for.
   if (!request.sink) curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit_bytes);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT,
+                   options_.low_speed_limit_bytes);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
                    static_cast<long>(options_.low_speed_time.count()));
   if (request.timeout.count() > 0)
@@ -309,7 +315,8 @@ Result<HttpResponse> CurlTransport::SendOnce(const HttpRequest& request) {
   if (code == CURLE_WRITE_ERROR && !ex.sink_status.ok()) return ex.sink_status;
   if (code != CURLE_OK) {
     Status s = FromCurlCode(code, errbuf, options_);
-    GDMOUNT_LOG(kDebug) << (request.log_name.empty() ? request.method : request.log_name)
+    GDMOUNT_LOG(kDebug) << (request.log_name.empty() ? request.method
+                                                     : request.log_name)
                         << " transport error: " << s.ToString();
     return s;
   }

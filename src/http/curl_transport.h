@@ -25,9 +25,9 @@
 namespace gdmount::http {
 
 struct CurlTransportOptions {
-  bool http2 = false;        // HTTP/2 over TLS when the server offers it
-  std::string proxy;         // e.g. "http://proxy:3128"; "" = libcurl's env
-  std::string ca_bundle;     // PEM file; "" = the system store
+  bool http2 = false;     // HTTP/2 over TLS when the server offers it
+  std::string proxy;      // e.g. "http://proxy:3128"; "" = libcurl's env
+  std::string ca_bundle;  // PEM file; "" = the system store
   std::chrono::milliseconds connect_timeout{10000};
   // A transfer slower than this for low_speed_time is considered stalled.
   long low_speed_limit_bytes = 1024;

@@ -34,7 +34,8 @@ const std::vector<Rule>& Rules() {
       {std::regex(R"(\b4/0[A-Za-z0-9._\-]+)"), "[REDACTED]"},
       {std::regex(R"(eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)"),
        "[REDACTED]"},
-      {std::regex(R"(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$))"),
+      {std::regex(
+           R"(-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$))"),
        "[REDACTED]"},
   };
   return *rules;
@@ -45,10 +46,9 @@ const std::vector<Rule>& Rules() {
 std::string Redact(std::string_view text) {
   std::string out(text);
   // Cheap pre-check: most log lines contain none of the trigger substrings.
-  static const char* kTriggers[] = {"earer", "asic",  "token", "secret",
-                                    "code",  "ssert", "ya29",  "1//",
-                                    "4/0",   "eyJ",   "KEY",   "password",
-                                    "upload_id"};
+  static const char* kTriggers[] = {
+      "earer", "asic", "token", "secret", "code",     "ssert",    "ya29",
+      "1//",   "4/0",  "eyJ",   "KEY",    "password", "upload_id"};
   bool suspicious = false;
   for (const char* t : kTriggers) {
     if (out.find(t) != std::string::npos) {

@@ -21,7 +21,8 @@ std::string PercentEncode(std::string_view s);
 Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
 
 // "a=1&b=x%20y" from ordered pairs (values and names percent-encoded).
-std::string EncodeQuery(const std::vector<std::pair<std::string, std::string>>& params);
+std::string EncodeQuery(
+    const std::vector<std::pair<std::string, std::string>>& params);
 // Parses "a=1&b=x%20y" (no leading '?'); '+' is a space; a repeated name
 // keeps the first value; a name without '=' has an empty value.
 // InvalidArgument on a malformed escape.

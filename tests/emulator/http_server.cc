@@ -386,10 +386,10 @@ bool Connection::SendAll(const char* p, size_t n, bool shaped) {
   int64_t rate = server_->options_.bandwidth_bytes_per_s;
   // Slices of at most 1/50 s of the rate keep each sleep short, so a client
   // that gave up is noticed (send fails) within a few slices.
-  size_t slice = shaped && rate > 0
-                     ? std::clamp<size_t>(static_cast<size_t>(rate / 50), 1,
-                                          kShapedSlice)
-                     : kSendSlice;
+  size_t slice =
+      shaped && rate > 0
+          ? std::clamp<size_t>(static_cast<size_t>(rate / 50), 1, kShapedSlice)
+          : kSendSlice;
   while (n > 0) {
     size_t take = std::min(n, slice);
     if (shaped && rate > 0) {

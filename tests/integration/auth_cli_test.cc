@@ -31,7 +31,8 @@ struct TempHome {
   std::string dir;
 };
 
-std::unique_ptr<Subprocess> Gdmount(const EmulatorFixture& fx, const TempHome& home,
+std::unique_ptr<Subprocess> Gdmount(const EmulatorFixture& fx,
+                                    const TempHome& home,
                                     std::vector<std::string> args) {
   std::vector<std::string> argv = {GDMOUNT_BIN, "--endpoint", fx.url()};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -69,7 +70,8 @@ nlohmann::json ReadJson(const std::string& path) {
   return nlohmann::json::parse(s.str(), nullptr, false);
 }
 
-void CheckTokenFile(const TempHome& home, const std::string& everything_printed) {
+void CheckTokenFile(const TempHome& home,
+                    const std::string& everything_printed) {
   struct stat st {};
   REQUIRE(stat(home.token_path().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -86,7 +88,8 @@ void CheckTokenFile(const TempHome& home, const std::string& everything_printed)
   }
   // No temporary files left next to it.
   int files = 0;
-  for (auto& e : std::filesystem::directory_iterator(home.dir + "/gdmount/default"))
+  for (auto& e :
+       std::filesystem::directory_iterator(home.dir + "/gdmount/default"))
     files += e.is_regular_file();
   CHECK(files == 1);
 }
@@ -124,9 +127,10 @@ TEST_CASE("gdmount auth --headless with the bare code",
   CheckTokenFile(home, p->output() + p->Stderr());
 }
 
-TEST_CASE("gdmount auth --headless refuses a URL from another attempt, then "
-          "accepts the right one",
-          "[integration][auth][cli]") {
+TEST_CASE(
+    "gdmount auth --headless refuses a URL from another attempt, then "
+    "accepts the right one",
+    "[integration][auth][cli]") {
   EmulatorFixture fx;
   TempHome home;
   auto p = Gdmount(fx, home, {"auth", "--headless"});
@@ -192,9 +196,10 @@ TEST_CASE("gdmount auth with a loopback redirect", "[integration][auth][cli]") {
   CheckTokenFile(home, p->output() + p->Stderr());
 }
 
-TEST_CASE("gdmount auth --service-account: a good key signs in, a bad "
-          "signature is refused",
-          "[integration][auth][cli]") {
+TEST_CASE(
+    "gdmount auth --service-account: a good key signs in, a bad "
+    "signature is refused",
+    "[integration][auth][cli]") {
   EmulatorFixture fx;
   // The child signs JWTs with the real clock: bring the emulator's to it.
   fx.AdvanceMs(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -202,7 +207,9 @@ TEST_CASE("gdmount auth --service-account: a good key signs in, a bad "
                    .count() -
                fx.now_ms());
   TempHome home;
-  auto created = fx.Raw("POST", "/__emulator/service-account?email=robot%40proj.iam.gserviceaccount.com");
+  auto created = fx.Raw(
+      "POST",
+      "/__emulator/service-account?email=robot%40proj.iam.gserviceaccount.com");
   REQUIRE(created.status == 200);
   nlohmann::json key = created.json();
   std::string key_path = home.dir + "/key.json";
@@ -217,7 +224,9 @@ TEST_CASE("gdmount auth --service-account: a good key signs in, a bad "
   CHECK(token.dump().find("PRIVATE KEY") == std::string::npos);  // path only
 
   // Same account, key from another service account: the signature fails.
-  auto other = fx.Raw("POST", "/__emulator/service-account?email=other%40proj.iam.gserviceaccount.com");
+  auto other = fx.Raw(
+      "POST",
+      "/__emulator/service-account?email=other%40proj.iam.gserviceaccount.com");
   REQUIRE(other.status == 200);
   key["private_key"] = other.json()["private_key"];
   std::string forged_path = home.dir + "/forged.json";

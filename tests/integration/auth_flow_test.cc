@@ -88,8 +88,8 @@ struct SignedIn {
     o.endpoints.api_root = fx.url();
     o.endpoints.upload_root = fx.url();
     o.pacer.rate_per_s = 0;
-    client = std::make_unique<drive::DriveClientImpl>(o, http.get(), tokens.get(),
-                                                      clock, random.get());
+    client = std::make_unique<drive::DriveClientImpl>(
+        o, http.get(), tokens.get(), clock, random.get());
   }
   std::unique_ptr<http::CurlTransport> http;
   std::unique_ptr<RandomSource> random = MakeSeededRandom(3);
@@ -102,9 +102,10 @@ int64_t TokenCalls(EmulatorFixture& fx) {
   return stats["methods"].value("oauth.token", int64_t{0});
 }
 
-TEST_CASE("A token that expires mid-run is refreshed without the caller "
-          "noticing",
-          "[integration][auth]") {
+TEST_CASE(
+    "A token that expires mid-run is refreshed without the caller "
+    "noticing",
+    "[integration][auth]") {
   EmulatorFixture fx;
   testing::FakeClock clock;  // gdmount's clock, separate from the emulator's
   SignedIn s(fx, &clock);
@@ -115,7 +116,7 @@ TEST_CASE("A token that expires mid-run is refreshed without the caller "
     clock.Advance(std::chrono::seconds(3599 - 30));  // inside the margin
     fx.AdvanceMs((3599 - 30) * 1000);
     for (int i = 0; i < 20; ++i) REQUIRE(s.client->GetFile("root").ok());
-    CHECK(TokenCalls(fx) - before == 1);  // one refresh for 20 calls
+    CHECK(TokenCalls(fx) - before == 1);            // one refresh for 20 calls
     CHECK(s.client->stats().token_refreshes == 0);  // no 401 was needed
   }
   SECTION("behind its back: the server expired it, the client learns by 401") {

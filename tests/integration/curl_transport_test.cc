@@ -1,5 +1,7 @@
 // CurlTransport against the emulator: streaming bodies, error bodies,
 // stall detection, URL policy.
+#include "http/curl_transport.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -10,7 +12,6 @@
 #include <filesystem>
 #include <string>
 
-#include "http/curl_transport.h"
 #include "tests/emulator/seed.h"
 #include "tests/support/emulator_fixture.h"
 #include "tests/support/subprocess.h"
@@ -43,7 +44,8 @@ class Md5Sink : public BodySink {
 HttpRequest Get(const EmulatorFixture& fx, const std::string& path) {
   HttpRequest r;
   r.url = fx.url() + path;
-  r.headers = {{"Authorization", std::string("Bearer ") + EmulatorFixture::kToken}};
+  r.headers = {
+      {"Authorization", std::string("Bearer ") + EmulatorFixture::kToken}};
   return r;
 }
 
@@ -52,7 +54,8 @@ TEST_CASE("A large body streams into the sink, never into memory",
   EmulatorFixture fx({}, [](emulator::Emulator& emu) {
     REQUIRE(emulator::GenerateFromSpec("big.bin=64M", &emu.store()).ok());
   });
-  auto list = fx.Call("GET", "/drive/v3/files?q=name%3D'big.bin'&fields=files(id,md5Checksum)");
+  auto list = fx.Call(
+      "GET", "/drive/v3/files?q=name%3D'big.bin'&fields=files(id,md5Checksum)");
   nlohmann::json files = list.json()["files"];
   REQUIRE(files.size() == 1);
   std::string id = files[0]["id"];
@@ -93,7 +96,8 @@ TEST_CASE("A stalled transfer is cut; the caller learns why",
   EmulatorFixture fx(opts, [](emulator::Emulator& emu) {
     REQUIRE(emulator::GenerateFromSpec("slow.bin=1M", &emu.store()).ok());
   });
-  auto list = fx.Call("GET", "/drive/v3/files?q=name%3D'slow.bin'&fields=files(id)");
+  auto list =
+      fx.Call("GET", "/drive/v3/files?q=name%3D'slow.bin'&fields=files(id)");
   std::string id = list.json()["files"][0]["id"];
   CurlTransportOptions o;
   o.low_speed_limit_bytes = 64 * 1024;
@@ -148,21 +152,22 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
-TEST_CASE("TLS is verified: an unknown CA is refused, a configured bundle "
-          "is trusted",
-          "[integration][http][tls]") {
+TEST_CASE(
+    "TLS is verified: an unknown CA is refused, a configured bundle "
+    "is trusted",
+    "[integration][http][tls]") {
   char tmpl[] = "/tmp/gdmount-tls-XXXXXX";
   REQUIRE(mkdtemp(tmpl));
   std::string dir = tmpl;
   testing::Subprocess gen({"openssl", "req", "-x509", "-newkey", "rsa:2048",
                            "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                           "-addext", "subjectAltName=IP:127.0.0.1",
-                           "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"});
+                           "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+                           dir + "/key.pem", "-out", dir + "/cert.pem"});
   REQUIRE(gen.Wait(std::chrono::seconds(60)) == 0);
   int port = FreePort();
-  testing::Subprocess server({"openssl", "s_server", "-accept",
-                              "127.0.0.1:" + std::to_string(port), "-cert",
-                              dir + "/cert.pem", "-key", dir + "/key.pem", "-www"});
+  testing::Subprocess server(
+      {"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port),
+       "-cert", dir + "/cert.pem", "-key", dir + "/key.pem", "-www"});
   REQUIRE(server.ReadUntil("ACCEPT", std::chrono::seconds(30)));
   std::string url = "https://127.0.0.1:" + std::to_string(port) + "/";
 
@@ -222,14 +227,17 @@ TEST_CASE("Media redirects are followed, never to plain http elsewhere",
   // To another host (localhost, not 127.0.0.1): the bearer token is not
   // forwarded, so the target must carry its own credential, as Google's
   // signed download URLs do.
-  std::string target = "http://localhost:" + fx.url().substr(fx.url().rfind(':') + 1) +
-                       "/drive/v3/files/" + id + "?alt=media";
-  auto signed_hop = Redirector(target + "&access_token=" + EmulatorFixture::kToken);
+  std::string target =
+      "http://localhost:" + fx.url().substr(fx.url().rfind(':') + 1) +
+      "/drive/v3/files/" + id + "?alt=media";
+  auto signed_hop =
+      Redirector(target + "&access_token=" + EmulatorFixture::kToken);
   auto port = signed_hop->ReadLine(std::chrono::seconds(20));
   REQUIRE(port);
   HttpRequest r;
   r.url = "http://127.0.0.1:" + *port + "/download";
-  r.headers = {{"Authorization", std::string("Bearer ") + EmulatorFixture::kToken}};
+  r.headers = {
+      {"Authorization", std::string("Bearer ") + EmulatorFixture::kToken}};
   r.follow_redirects = true;
   auto got = transport->Send(r);
   REQUIRE(got.ok());

@@ -30,7 +30,9 @@ int64_t FaultsInjected(EmulatorFixture& fx) {
   return n;
 }
 
-std::string Md5Hex(const std::string& s) { return util::HexEncode(util::Md5(s)); }
+std::string Md5Hex(const std::string& s) {
+  return util::HexEncode(util::Md5(s));
+}
 
 std::string Pattern(size_t n, uint32_t seed) {
   std::string s(n, '\0');
@@ -95,16 +97,19 @@ TEST_CASE("Every Drive call survives 30% injected 5xx, 429 and resets",
     REQUIRE(emulator::GenerateFromSpec("listing/=250x10", &emu.store()).ok());
   });
   // A native document to export, created before faults start.
-  auto doc = fx.Call("POST", "/drive/v3/files",
-                     R"({"name":"notes","mimeType":"application/vnd.google-apps.document"})",
-                     {"Content-Type: application/json"});
+  auto doc = fx.Call(
+      "POST", "/drive/v3/files",
+      R"({"name":"notes","mimeType":"application/vnd.google-apps.document"})",
+      {"Content-Type: application/json"});
   REQUIRE(doc.status == 200);
   std::string doc_id = doc.json()["id"];
   std::string exported_truth =
       Direct(fx, "/drive/v3/files/" + doc_id + "/export?mimeType=text/plain");
 
   ClientRig rig(fx);
-  SetFaults(fx, R"(["503:rate=0.05","500:rate=0.05","429:rate=0.1","reset:rate=0.1"])");
+  SetFaults(
+      fx,
+      R"(["503:rate=0.05","500:rate=0.05","429:rate=0.1","reset:rate=0.1"])");
   DriveClient& c = *rig.client;
 
   auto about = c.GetAbout();
@@ -203,16 +208,20 @@ TEST_CASE("Every Drive call survives 30% injected 5xx, 429 and resets",
   // The emulator really did fail requests, and nothing was duplicated.
   CHECK(FaultsInjected(fx) > 10);
   SetFaults(fx, "[]");
-  auto in_dir = fx.Call("GET", "/drive/v3/files?q=" +
-                                   std::string("'") + dir->id +
-                                   "'%20in%20parents&fields=files(name)&pageSize=1000");
+  auto in_dir =
+      fx.Call("GET", "/drive/v3/files?q=" + std::string("'") + dir->id +
+                         "'%20in%20parents&fields=files(name)&pageSize=1000");
   INFO(in_dir.body);
   REQUIRE(in_dir.status == 200);
   std::multiset<std::string> dir_names;
   nlohmann::json in_dir_json = in_dir.json();
-  for (const auto& f : in_dir_json["files"]) dir_names.insert(f["name"].get<std::string>());
+  for (const auto& f : in_dir_json["files"])
+    dir_names.insert(f["name"].get<std::string>());
   CHECK(dir_names == std::multiset<std::string>{"large.bin", "link"});
-  auto roots = fx.Call("GET", "/drive/v3/files?q='root'%20in%20parents%20and%20name%3D'work'&fields=files(id)");
+  auto roots = fx.Call(
+      "GET",
+      "/drive/v3/"
+      "files?q='root'%20in%20parents%20and%20name%3D'work'&fields=files(id)");
   CHECK(roots.json()["files"].size() == 1);
   INFO("client stats: retries " << rig.client->stats().retries);
   CHECK(rig.client->stats().retries > 10);
@@ -225,12 +234,15 @@ TEST_CASE("A 64 MiB resumable upload survives resets mid-chunk",
   const std::string data = Pattern(64 << 20, 9);
   // Every upload chunk has a 30% chance of a reset (mid-body when the
   // emulator has started answering) or a 503.
-  SetFaults(fx, R"(["reset:rate=0.2:method=upload.chunk","503:rate=0.1:method=upload.chunk"])");
+  SetFaults(
+      fx,
+      R"(["reset:rate=0.2:method=upload.chunk","503:rate=0.1:method=upload.chunk"])");
   FileMetadata md;
   md.name = "big.bin";
   std::vector<int64_t> offsets;
-  auto f = rig.client->Upload("", md, StringContentSource(data),
-                              [&](const UploadProgress& p) { offsets.push_back(p.confirmed); });
+  auto f = rig.client->Upload(
+      "", md, StringContentSource(data),
+      [&](const UploadProgress& p) { offsets.push_back(p.confirmed); });
   REQUIRE(f.ok());
   CHECK(f->md5 == Md5Hex(data));
   CHECK(f->size == static_cast<int64_t>(data.size()));
@@ -243,7 +255,8 @@ TEST_CASE("A 64 MiB resumable upload survives resets mid-chunk",
     CHECK((o == static_cast<int64_t>(data.size()) || o % (256 * 1024) == 0));
   // Exactly one file named big.bin.
   SetFaults(fx, "[]");
-  auto list = fx.Call("GET", "/drive/v3/files?q=name%3D'big.bin'&fields=files(id,md5Checksum)");
+  auto list = fx.Call(
+      "GET", "/drive/v3/files?q=name%3D'big.bin'&fields=files(id,md5Checksum)");
   REQUIRE(list.json()["files"].size() == 1);
   CHECK(list.json()["files"][0]["md5Checksum"] == Md5Hex(data));
 }
@@ -257,7 +270,8 @@ TEST_CASE("An expired upload session is restarted from scratch",
   const std::string data = Pattern(1 << 20, 5);
   FileMetadata md;
   md.name = "ttl.bin";
-  auto session = rig.client->StartResumable("", md, static_cast<int64_t>(data.size()));
+  auto session =
+      rig.client->StartResumable("", md, static_cast<int64_t>(data.size()));
   REQUIRE(session.ok());
   fx.AdvanceMs(120000);  // the session is gone now
   DriveClient& client = *rig.client;

@@ -26,11 +26,12 @@ inline HttpResponse Answer(int status, std::string body = "",
 // A Google JSON error body with one reason.
 inline HttpResponse DriveError(int status, const std::string& reason,
                                HttpHeaders headers = {}) {
-  return Answer(status,
-                R"({"error":{"code":)" + std::to_string(status) +
-                    R"(,"message":"m","errors":[{"domain":"global","reason":")" +
-                    reason + R"(","message":"m"}]}})",
-                std::move(headers));
+  return Answer(
+      status,
+      R"({"error":{"code":)" + std::to_string(status) +
+          R"(,"message":"m","errors":[{"domain":"global","reason":")" + reason +
+          R"(","message":"m"}]}})",
+      std::move(headers));
 }
 
 class FakeTransport : public HttpTransport {

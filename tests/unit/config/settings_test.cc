@@ -1,10 +1,10 @@
+#include "config/settings.h"
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-
-#include "config/settings.h"
 
 namespace gdmount::config {
 namespace {
@@ -67,8 +67,9 @@ TEST_CASE("Endpoint sets every URL and a specific URL overrides it",
 
 TEST_CASE("Precedence: file < environment < flags", "[unit][config]") {
   TempConfigHome home;
-  home.Write("client_id = \"from-file\"\nclient_secret = 'file-secret'\n"
-             "pacer_rate = 5\nhttp2 = true\n");
+  home.Write(
+      "client_id = \"from-file\"\nclient_secret = 'file-secret'\n"
+      "pacer_rate = 5\nhttp2 = true\n");
   Env env{{{"XDG_CONFIG_HOME", home.dir}}};
   auto a = ResolveSettings({}, env);
   REQUIRE(a.ok());
@@ -79,7 +80,8 @@ TEST_CASE("Precedence: file < environment < flags", "[unit][config]") {
   env.vars["GDMOUNT_CLIENT_ID"] = "from-env";
   auto b = ResolveSettings({}, env);
   CHECK(b->client_id == "from-env");
-  auto c = ResolveSettings({{"--client-id", "from-flag"}, {"--http2", "false"}}, env);
+  auto c = ResolveSettings({{"--client-id", "from-flag"}, {"--http2", "false"}},
+                           env);
   CHECK(c->client_id == "from-flag");
   CHECK_FALSE(c->http2);
   CHECK(c->client_secret == "file-secret");
@@ -91,16 +93,19 @@ TEST_CASE("Bad settings name their source and the fix", "[unit][config]") {
   home.Write("clinet_id = \"x\"\n");
   auto typo = ResolveSettings({}, env);
   REQUIRE_FALSE(typo.ok());
-  CHECK(typo.status().message().find("did you mean 'client_id'") != std::string::npos);
+  CHECK(typo.status().message().find("did you mean 'client_id'") !=
+        std::string::npos);
   CHECK(typo.status().message().find(":1:") != std::string::npos);
 
   home.Write("\n\npacer_rate = \"fast\"\n");
   auto bad = ResolveSettings({}, env);
   REQUIRE_FALSE(bad.ok());
-  CHECK(bad.status().message().find("config.toml:3: pacer_rate") != std::string::npos);
+  CHECK(bad.status().message().find("config.toml:3: pacer_rate") !=
+        std::string::npos);
 
   home.Write("");
-  auto insecure = ResolveSettings({{"--endpoint", "http://drive.example.com"}}, env);
+  auto insecure =
+      ResolveSettings({{"--endpoint", "http://drive.example.com"}}, env);
   REQUIRE_FALSE(insecure.ok());
   CHECK(insecure.status().message().find("loopback") != std::string::npos);
 

@@ -1,7 +1,8 @@
+#include "daemon/cli.h"
+
 #include <catch2/catch.hpp>
 
 #include "daemon/auth_command.h"
-#include "daemon/cli.h"
 
 namespace gdmount::daemon {
 namespace {
@@ -18,8 +19,8 @@ TEST_CASE("Settings flags go anywhere; command options after the command",
   CHECK(cl->settings.at("--endpoint") == "http://127.0.0.1:5");
   CHECK(cl->settings.at("--account") == "work");
   CHECK(cl->options.count("--headless") == 1);
-  auto sa = ParseCommandLine({"auth", "--service-account", "k.json", "--subject=u@x"},
-                             kCommands);
+  auto sa = ParseCommandLine(
+      {"auth", "--service-account", "k.json", "--subject=u@x"}, kCommands);
   REQUIRE(sa.ok());
   CHECK(sa->options.at("--service-account") == "k.json");
   CHECK(sa->options.at("--subject") == "u@x");
@@ -28,7 +29,8 @@ TEST_CASE("Settings flags go anywhere; command options after the command",
 TEST_CASE("Command-line mistakes are clear errors", "[unit][cli]") {
   auto typo = ParseCommandLine({"auth", "--headles"}, kCommands);
   REQUIRE_FALSE(typo.ok());
-  CHECK(typo.status().message().find("did you mean --headless?") != std::string::npos);
+  CHECK(typo.status().message().find("did you mean --headless?") !=
+        std::string::npos);
   auto missing = ParseCommandLine({"auth", "--service-account"}, kCommands);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().message().find("needs a value") != std::string::npos);

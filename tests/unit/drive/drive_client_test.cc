@@ -1,14 +1,14 @@
 // DriveClientImpl against a scripted FakeTransport and a FakeClock: the
 // retry loop, token refresh, idempotent creates and resumed downloads,
 // asserted by the requests the client sent and the time it slept.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <string>
 
 #include "drive/drive_client_impl.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/string_sink.h"
 #include "tests/support/fake_transport.h"
+#include "tests/support/string_sink.h"
 
 namespace gdmount::drive {
 namespace {
@@ -56,7 +56,8 @@ struct Rig {
   std::unique_ptr<DriveClientImpl> client;
 };
 
-const char* kFile = R"({"id":"f1","name":"a.txt","mimeType":"text/plain","size":"3"})";
+const char* kFile =
+    R"({"id":"f1","name":"a.txt","mimeType":"text/plain","size":"3"})";
 
 TEST_CASE("Transient errors are retried with backoff until success",
           "[unit][drive][client]") {
@@ -85,7 +86,8 @@ TEST_CASE("Transient errors are retried with backoff until success",
 TEST_CASE("Retry-After is honoured", "[unit][drive][client]") {
   int n = 0;
   Rig rig([&](const HttpRequest&) -> Result<HttpResponse> {
-    if (++n == 1) return DriveError(429, "rateLimitExceeded", {{"retry-after", "7"}});
+    if (++n == 1)
+      return DriveError(429, "rateLimitExceeded", {{"retry-after", "7"}});
     return Answer(200, kFile);
   });
   REQUIRE(rig.client->GetFile("f1").ok());
@@ -96,7 +98,8 @@ TEST_CASE("Retry-After is honoured", "[unit][drive][client]") {
 TEST_CASE("Permanent errors are not retried", "[unit][drive][client]") {
   for (auto [status, reason, code] :
        {std::tuple{404, "notFound", StatusCode::kNotFound},
-        std::tuple{403, "insufficientFilePermissions", StatusCode::kPermissionDenied},
+        std::tuple{403, "insufficientFilePermissions",
+                   StatusCode::kPermissionDenied},
         std::tuple{403, "storageQuotaExceeded", StatusCode::kQuotaExceeded},
         std::tuple{400, "invalid", StatusCode::kInvalidArgument},
         std::tuple{403, "dailyLimitExceeded", StatusCode::kRateLimited}}) {
@@ -115,9 +118,11 @@ TEST_CASE("Permanent errors are not retried", "[unit][drive][client]") {
 TEST_CASE("Attempts per call are capped", "[unit][drive][client]") {
   RetryOptions retry;
   retry.max_attempts = 4;
-  Rig rig([](const HttpRequest&) -> Result<HttpResponse> {
-    return DriveError(500, "internalError");
-  }, retry);
+  Rig rig(
+      [](const HttpRequest&) -> Result<HttpResponse> {
+        return DriveError(500, "internalError");
+      },
+      retry);
   auto f = rig.client->GetFile("f1");
   REQUIRE_FALSE(f.ok());
   CHECK(f.status().code() == StatusCode::kUnavailable);
@@ -129,9 +134,11 @@ TEST_CASE("The retry budget stops retry storms", "[unit][drive][client]") {
   RetryOptions retry;
   retry.budget_capacity = 3;
   retry.budget_ratio = 0;  // no refills: only the reserve
-  Rig rig([](const HttpRequest&) -> Result<HttpResponse> {
-    return DriveError(503, "backendError");
-  }, retry);
+  Rig rig(
+      [](const HttpRequest&) -> Result<HttpResponse> {
+        return DriveError(503, "backendError");
+      },
+      retry);
   CHECK_FALSE(rig.client->GetFile("a").ok());
   CHECK(rig.transport.count() == 4);  // 1 + the 3 reserve retries
   CHECK_FALSE(rig.client->GetFile("b").ok());
@@ -163,7 +170,9 @@ TEST_CASE("A 401 refreshes the token once and retries at once",
 
 TEST_CASE("A signed-out token source fails the call without retries",
           "[unit][drive][client]") {
-  Rig rig([](const HttpRequest&) -> Result<HttpResponse> { return Answer(200, kFile); });
+  Rig rig([](const HttpRequest&) -> Result<HttpResponse> {
+    return Answer(200, kFile);
+  });
   rig.tokens.fail_ = true;
   auto f = rig.client->GetFile("f1");
   REQUIRE_FALSE(f.ok());
@@ -221,14 +230,18 @@ TEST_CASE("Download edge cases: 416, ignored Range, wrong Content-Range",
           "[unit][drive][client]") {
   const std::string content = "0123456789";
   SECTION("a range past the end is 0 bytes") {
-    Rig rig([&](const HttpRequest& r) -> Result<HttpResponse> { return Ranged(content, r); });
+    Rig rig([&](const HttpRequest& r) -> Result<HttpResponse> {
+      return Ranged(content, r);
+    });
     StringSink sink;
     auto got = rig.client->Download("f1", 10, std::nullopt, sink);
     REQUIRE(got.ok());
     CHECK(*got == 0);
   }
   SECTION("a server that ignores Range: the prefix is skipped") {
-    Rig rig([&](const HttpRequest&) -> Result<HttpResponse> { return Answer(200, content); });
+    Rig rig([&](const HttpRequest&) -> Result<HttpResponse> {
+      return Answer(200, content);
+    });
     StringSink sink;
     auto got = rig.client->Download("f1", 3, 4, sink);
     REQUIRE(got.ok());
@@ -253,7 +266,9 @@ TEST_CASE("A replayed create finds the file the lost attempt made",
   Rig rig([&](const HttpRequest& r) -> Result<HttpResponse> {
     if (r.url.find("/files/generateIds") != std::string::npos) {
       ++generate_calls;
-      return Answer(200, R"({"kind":"drive#generatedIds","space":"drive","ids":["id1","id2","id3"]})");
+      return Answer(
+          200,
+          R"({"kind":"drive#generatedIds","space":"drive","ids":["id1","id2","id3"]})");
     }
     if (r.method == "POST") {
       created_body = r.body;
@@ -262,7 +277,9 @@ TEST_CASE("A replayed create finds the file the lost attempt made",
       return DriveError(409, "duplicate");
     }
     if (r.method == "GET" && r.url.find("/files/id1?") != std::string::npos)
-      return Answer(200, R"({"id":"id1","name":"dir","mimeType":"application/vnd.google-apps.folder"})");
+      return Answer(
+          200,
+          R"({"id":"id1","name":"dir","mimeType":"application/vnd.google-apps.folder"})");
     return DriveError(404, "notFound");
   });
   auto dir = rig.client->CreateFolder("root", "dir");
@@ -285,7 +302,9 @@ TEST_CASE("A replayed delete that finds nothing succeeded",
   });
   CHECK(rig.client->Delete("f1").ok());
   // Without a replay, 404 is an error.
-  Rig plain([](const HttpRequest&) -> Result<HttpResponse> { return DriveError(404, "notFound"); });
+  Rig plain([](const HttpRequest&) -> Result<HttpResponse> {
+    return DriveError(404, "notFound");
+  });
   CHECK(plain.client->Delete("f1").code() == StatusCode::kNotFound);
 }
 
@@ -295,8 +314,11 @@ TEST_CASE("ListAll follows tokens through short and empty pages",
     if (r.url.find("pageToken=p2") != std::string::npos)
       return Answer(200, R"({"files":[],"nextPageToken":"p3"})");
     if (r.url.find("pageToken=p3") != std::string::npos)
-      return Answer(200, R"({"files":[{"id":"c","name":"c","mimeType":"x/y"}]})");
-    return Answer(200, R"({"files":[{"id":"a","name":"a","mimeType":"x/y"},{"id":"b","name":"b","mimeType":"x/y"}],"nextPageToken":"p2"})");
+      return Answer(200,
+                    R"({"files":[{"id":"c","name":"c","mimeType":"x/y"}]})");
+    return Answer(
+        200,
+        R"({"files":[{"id":"a","name":"a","mimeType":"x/y"},{"id":"b","name":"b","mimeType":"x/y"}],"nextPageToken":"p2"})");
   });
   ListQuery q;
   q.q = "'root' in parents and trashed = false";

@@ -289,7 +289,10 @@ TEST_CASE("Huge server message is truncated and sanitised", "[unit]") {
   CHECK(StatusFromHttp(400, body).message() == "400 r: ab cd");
   // Malformed UTF-8 (here: a bare continuation byte and a cut-off
   // sequence) never reaches a log line.
-  CHECK(StatusFromHttp(502, "a\x80" "b\xc3").message() == "502: a?b?");
+  CHECK(StatusFromHttp(502,
+                       "a\x80"
+                       "b\xc3")
+            .message() == "502: a?b?");
 }
 
 TEST_CASE("416 reports requestedRangeNotSatisfiable", "[unit]") {

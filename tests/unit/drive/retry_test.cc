@@ -1,9 +1,10 @@
+#include "drive/retry.h"
+
 #include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
 
 #include "drive/pacer.h"
-#include "drive/retry.h"
 #include "tests/support/fake_clock.h"
 
 namespace gdmount::drive {
@@ -32,8 +33,8 @@ TEST_CASE("Backoff doubles its ceiling up to the cap (full jitter)",
   BackoffPolicy backoff(o, &top);
   std::vector<int64_t> got;
   for (int n = 0; n < 8; ++n) got.push_back(backoff.Delay(n, Status()).count());
-  CHECK(got == std::vector<int64_t>{999, 1999, 3999, 7999, 15999, 31999,
-                                    31999, 31999});
+  CHECK(got == std::vector<int64_t>{999, 1999, 3999, 7999, 15999, 31999, 31999,
+                                    31999});
   // Enormous retry counts do not overflow.
   CHECK(backoff.Delay(1000, Status()).count() == 31999);
 
@@ -59,7 +60,8 @@ TEST_CASE("Backoff jitter is spread over the whole window",
   CHECK(hi > 7600);
 }
 
-TEST_CASE("Backoff waits at least Retry-After, capped", "[unit][drive][retry]") {
+TEST_CASE("Backoff waits at least Retry-After, capped",
+          "[unit][drive][retry]") {
   RetryOptions o;
   o.max_retry_after = milliseconds(60000);
   FixedRandom bottom(0.0);
@@ -75,7 +77,8 @@ TEST_CASE("Backoff waits at least Retry-After, capped", "[unit][drive][retry]") 
   CHECK(big.Delay(4, s).count() == 15999);  // jitter above Retry-After wins
 }
 
-TEST_CASE("Retry budget: reserve, deposits, exhaustion", "[unit][drive][retry]") {
+TEST_CASE("Retry budget: reserve, deposits, exhaustion",
+          "[unit][drive][retry]") {
   RetryBudget budget(0.5, 3);
   CHECK(budget.TryWithdraw());
   CHECK(budget.TryWithdraw());
@@ -104,7 +107,8 @@ TEST_CASE("Pacer lets a burst through, then spaces requests at the rate",
   CHECK(pacer.Acquire() == milliseconds(100));
 }
 
-TEST_CASE("Pacer is shared fairly by concurrent threads", "[unit][drive][pacer]") {
+TEST_CASE("Pacer is shared fairly by concurrent threads",
+          "[unit][drive][pacer]") {
   testing::FakeClock clock;
   Pacer pacer({100, 1}, &clock);
   std::vector<std::thread> threads;

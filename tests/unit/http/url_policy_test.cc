@@ -6,10 +6,10 @@ namespace gdmount {
 namespace {
 
 TEST_CASE("Plain http is accepted only for loopback hosts", "[unit][http]") {
-  for (const char* ok :
-       {"https://www.googleapis.com/drive/v3/files", "https://10.0.0.1/x",
-        "http://127.0.0.1:8080/drive/v3", "http://127.4.5.6/", "http://[::1]:9/",
-        "http://localhost:1234/token", "HTTP://LOCALHOST/"}) {
+  for (const char* ok : {"https://www.googleapis.com/drive/v3/files",
+                         "https://10.0.0.1/x", "http://127.0.0.1:8080/drive/v3",
+                         "http://127.4.5.6/", "http://[::1]:9/",
+                         "http://localhost:1234/token", "HTTP://LOCALHOST/"}) {
     INFO(ok);
     CHECK(CheckUrlAllowed(ok).ok());
   }

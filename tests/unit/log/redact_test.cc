@@ -19,7 +19,8 @@ TEST_CASE("Redact removes secrets in every shape they travel in",
       {"Authorization: Bearer ya29.a0AfB_secretvalue", "a0AfB_secretvalue"},
       {"authorization: bearer abc.DEF-123", "abc.DEF-123"},
       {"Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"},
-      {"POST /token grant_type=refresh_token&refresh_token=1//0gSecret&client_id=x",
+      {"POST /token "
+       "grant_type=refresh_token&refresh_token=1//0gSecret&client_id=x",
        "0gSecret"},
       {"body client_secret=GOCSPX-hush&code=4/0AbCd&code_verifier=verif123",
        "GOCSPX-hush"},
@@ -33,9 +34,12 @@ TEST_CASE("Redact removes secrets in every shape they travel in",
       {R"({"private_key":"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"})",
        "MIIE"},
       {"assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln", "c2ln"},
-      {"token eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln in text", "eyJpc3MiOiJ4In0"},
+      {"token eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln in text",
+       "eyJpc3MiOiJ4In0"},
       {"stray ya29.c.b0Aaek in a message", "b0Aaek"},
-      {"session http://127.0.0.1:1/upload/drive/v3/files?uploadType=resumable&upload_id=SeSsIoN",
+      {"session "
+       "http://127.0.0.1:1/upload/drive/v3/"
+       "files?uploadType=resumable&upload_id=SeSsIoN",
        "SeSsIoN"},
   };
   for (const Case& c : cases) {
@@ -58,7 +62,8 @@ TEST_CASE("Redact leaves ordinary lines alone", "[unit][log]") {
 TEST_CASE("Log messages reach the sink redacted and filtered by level",
           "[unit][log]") {
   std::vector<std::string> seen;
-  Sink previous = SetSink([&](Level, const std::string& m) { seen.push_back(m); });
+  Sink previous =
+      SetSink([&](Level, const std::string& m) { seen.push_back(m); });
   Level old_level = GetLevel();
   SetLevel(Level::kInfo);
   GDMOUNT_LOG(kInfo) << "Authorization: Bearer sekrit";
