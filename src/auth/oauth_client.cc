@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "auth/pkce.h"
+#include "util/strings.h"
 #include "util/url.h"
 
 namespace gdmount::auth {
@@ -59,14 +60,8 @@ bool LooksLikeUrl(std::string_view s) {
          StartsWith(s, "[::1]");
 }
 
-// Printable and short, for echoing an untrusted error value.
 std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, kMaxEchoedError)) {
-    auto u = static_cast<unsigned char>(c);
-    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
-  }
-  return out;
+  return util::PrintableAscii(s, kMaxEchoedError);
 }
 
 Result<std::string> CodeFromQueryText(std::string_view query,

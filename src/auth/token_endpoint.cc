@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gdmount/log.h"
+#include "util/strings.h"
 #include "util/url.h"
 
 namespace gdmount::auth {
@@ -41,12 +42,7 @@ const char* GrantName(Grant grant) {
 }
 
 std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, kMaxDescription)) {
-    auto u = static_cast<unsigned char>(c);
-    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
-  }
-  return out;
+  return util::PrintableAscii(s, kMaxDescription);
 }
 
 // The string member `key` of a JSON object, or "".

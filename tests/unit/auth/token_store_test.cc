@@ -10,26 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace gdmount::auth {
 namespace {
 
 // A private temp directory, removed with its contents afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gdmount_token_store_XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path_ + "'";
-    if (std::system(cmd.c_str()) != 0) WARN("could not remove " << path_);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using gdmount::testing::TempDir;
 
 mode_t ModeOf(const std::string& path) {
   struct stat st;

@@ -14,6 +14,7 @@
 #include "auth/refreshing_token_cache.h"
 #include "auth/token_endpoint.h"
 #include "gdmount/log.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/auth/fake_http.h"
 #include "util/url.h"
 
@@ -62,22 +63,7 @@ StoredCredentials SignedIn(OAuthEnv& env) {
   return c;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gdmount_user_token_XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path_ + "'";
-    if (std::system(cmd.c_str()) != 0) WARN("could not remove " << path_);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using gdmount::testing::TempDir;
 
 TEST_CASE("UserTokenSource serves the stored token while it is fresh",
           "[unit]") {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace gdmount::config {
 namespace {
 
@@ -378,28 +380,7 @@ TEST_CASE("ParseConfig survives 1 MB of garbage", "[unit]") {
         "config.toml:1048577: arrays and inline tables are not supported");
 }
 
-// A fresh directory under /tmp, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gdmount_config_test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string Write(const std::string& name, const std::string& text) const {
-    std::string file = path_ + "/" + name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using gdmount::testing::TempDir;
 
 TEST_CASE("LoadConfigFile reads and parses a file", "[unit]") {
   TempDir dir;
