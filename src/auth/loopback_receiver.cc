@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/strings.h"
 #include "util/url.h"
 
 namespace gdmount::auth {
@@ -44,32 +45,6 @@ constexpr const char* kSignedInPage =
 std::string DurationText(std::chrono::milliseconds d) {
   if (d < std::chrono::seconds(1)) return std::to_string(d.count()) + " ms";
   return std::to_string(d.count() / 1000) + " s";
-}
-
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
 }
 
 std::string HttpAnswer(int status, const char* reason,
@@ -170,13 +145,13 @@ Progress Service(Connection& c, const std::string& expected_state,
     return Progress::kDone;
   }
   auto error = query->find("error");
-  SendAll(c.fd,
-          error == query->end()
-              ? HttpAnswer(200, "OK", kSignedInPage)
-              : HttpAnswer(200, "OK",
-                           "<p>Sign-in failed: " + HtmlEscape(error->second) +
-                               ". You can close this tab; the terminal "
-                               "says what to do next.</p>\n"));
+  SendAll(c.fd, error == query->end()
+                    ? HttpAnswer(200, "OK", kSignedInPage)
+                    : HttpAnswer(200, "OK",
+                                 "<p>Sign-in failed: " +
+                                     util::HtmlEscape(error->second) +
+                                     ". You can close this tab; the terminal "
+                                     "says what to do next.</p>\n"));
   *redirect = std::move(*query);
   return Progress::kRedirect;
 }

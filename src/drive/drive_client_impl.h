@@ -138,6 +138,10 @@ class DriveClientImpl : public DriveClient {
       std::vector<std::pair<std::string, std::string>> params) const;
   // An id for a create/copy, from a batch fetched with files.generateIds.
   Result<std::string> NextId();
+  // POSTs `metadata` (with a pre-generated id) to `path`: create and copy.
+  Result<DriveFile> CreateWithId(const std::string& name,
+                                 const std::string& path,
+                                 const FileMetadata& metadata);
   // Returns the file `id` when a replayed create answered 409 duplicate.
   Result<DriveFile> CreatedBefore(const std::string& id, const Status& s);
   Result<DriveFile> UploadMultipart(const std::string& file_id,

@@ -48,7 +48,9 @@ Result<DriveFile> DriveClientImpl::CreatedBefore(const std::string& id,
   return GetFile(id);
 }
 
-Result<DriveFile> DriveClientImpl::Create(const FileMetadata& metadata) {
+Result<DriveFile> DriveClientImpl::CreateWithId(const std::string& name,
+                                                const std::string& path,
+                                                const FileMetadata& metadata) {
   FileMetadata md = metadata;
   if (!md.id) {
     auto id = NextId();
@@ -56,15 +58,19 @@ Result<DriveFile> DriveClientImpl::Create(const FileMetadata& metadata) {
     md.id = *id;
   }
   Call c;
-  c.name = "files.create";
+  c.name = name;
   c.method = "POST";
-  c.url = ApiUrl("/files",
-                 {{"fields", kFileFields}, {"supportsAllDrives", "true"}});
+  c.url =
+      ApiUrl(path, {{"fields", kFileFields}, {"supportsAllDrives", "true"}});
   c.headers = {{"Content-Type", kJsonContentType}};
   c.body = MetadataToJson(md);
   auto r = Execute(std::move(c));
   if (!r.ok()) return CreatedBefore(*md.id, r.status());
   return ParseFile(r->body);
+}
+
+Result<DriveFile> DriveClientImpl::Create(const FileMetadata& metadata) {
+  return CreateWithId("files.create", "/files", metadata);
 }
 
 Result<DriveFile> DriveClientImpl::Update(const std::string& id,
@@ -93,22 +99,8 @@ Result<DriveFile> DriveClientImpl::Update(const std::string& id,
 
 Result<DriveFile> DriveClientImpl::Copy(const std::string& id,
                                         const FileMetadata& metadata) {
-  FileMetadata md = metadata;
-  if (!md.id) {
-    auto new_id = NextId();
-    if (!new_id.ok()) return new_id.status();
-    md.id = *new_id;
-  }
-  Call c;
-  c.name = "files.copy";
-  c.method = "POST";
-  c.url = ApiUrl("/files/" + util::PercentEncode(id) + "/copy",
-                 {{"fields", kFileFields}, {"supportsAllDrives", "true"}});
-  c.headers = {{"Content-Type", kJsonContentType}};
-  c.body = MetadataToJson(md);
-  auto r = Execute(std::move(c));
-  if (!r.ok()) return CreatedBefore(*md.id, r.status());
-  return ParseFile(r->body);
+  return CreateWithId("files.copy",
+                      "/files/" + util::PercentEncode(id) + "/copy", metadata);
 }
 
 }  // namespace gdmount::drive

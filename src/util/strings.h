@@ -17,4 +17,31 @@ inline std::string PrintableAscii(std::string_view s, size_t max) {
   return out;
 }
 
+// `s` with &, <, >, " and ' replaced by HTML entities.
+inline std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace gdmount::util

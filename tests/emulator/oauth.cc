@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "util/strings.h"
+
 namespace gdmount::emulator {
 namespace {
 
@@ -132,32 +134,6 @@ std::string AppendQuery(
   return out;
 }
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 bool IsOobRedirect(std::string_view uri) {
   return uri == "urn:ietf:wg:oauth:2.0:oob" ||
          uri == "urn:ietf:wg:oauth:2.0:oob:auto" || uri == "oob";
@@ -226,11 +202,11 @@ HttpAnswer ErrorPage(int status, const std::string& error,
   a.body =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>Error " +
-      std::to_string(status) + " (" + HtmlEscape(error) +
+      std::to_string(status) + " (" + util::HtmlEscape(error) +
       ")</title></head>\n<body><h1>Access blocked: Authorization Error"
       "</h1>\n<p id=\"error\">Error " +
-      std::to_string(status) + ": " + HtmlEscape(error) +
-      "</p>\n<p id=\"error_description\">" + HtmlEscape(description) +
+      std::to_string(status) + ": " + util::HtmlEscape(error) +
+      "</p>\n<p id=\"error_description\">" + util::HtmlEscape(description) +
       "</p>\n</body></html>\n";
   a.headers["Cache-Control"] = "no-store";
   return a;
@@ -240,7 +216,7 @@ HttpAnswer Redirect(const std::string& location) {
   HttpAnswer a;
   a.status = 302;
   a.content_type = "text/html; charset=utf-8";
-  a.body = "<html><body>Moved <a href=\"" + HtmlEscape(location) +
+  a.body = "<html><body>Moved <a href=\"" + util::HtmlEscape(location) +
            "\">here</a>.</body></html>\n";
   a.headers["Location"] = location;
   a.headers["Cache-Control"] = "no-store";
@@ -394,14 +370,14 @@ HttpAnswer CodePage(const std::string& code, const std::string& location) {
   a.body =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>Success code=" +
-      HtmlEscape(code) +
+      util::HtmlEscape(code) +
       "</title></head>\n<body><p>Please copy this code, switch to your "
       "application and paste it there:</p>\n"
       "<textarea id=\"code\" readonly>" +
-      HtmlEscape(code) +
+      util::HtmlEscape(code) +
       "</textarea>\n<p>Or paste the full redirect URL:</p>\n"
       "<textarea id=\"redirect_url\" readonly>" +
-      HtmlEscape(location) + "</textarea>\n</body></html>\n";
+      util::HtmlEscape(location) + "</textarea>\n</body></html>\n";
   return a;
 }
 
