@@ -77,6 +77,11 @@ int Main(int argc, char** argv) {
     std::cout << kAuthHelp;
     return 0;
   }
+  if (!cl->positional.empty()) {
+    std::cerr << "gdmount auth: unexpected argument '" << cl->positional[0]
+              << "'; see gdmount help auth\n";
+    return 2;
+  }
   auto settings = config::ResolveSettings(cl->settings, Env);
   if (!settings.ok()) {
     std::cerr << "gdmount: " << settings.status().message() << "\n";

@@ -115,16 +115,36 @@ TEST_CASE("gdmount auth --headless with the pasted redirect URL",
   CHECK(token.dump().find(CodeOf(redirect)) == std::string::npos);
 }
 
-TEST_CASE("gdmount auth --headless with the bare code",
+TEST_CASE("gdmount auth --headless with the bare code, for a named account",
           "[integration][auth][cli]") {
   EmulatorFixture fx;
   TempHome home;
-  auto p = Gdmount(fx, home, {"auth", "--headless"});
+  auto p = Gdmount(fx, home, {"--account", "work", "auth", "--headless"});
   std::string redirect = Approve(ReadAuthUrl(*p));
   p->Write("  " + CodeOf(redirect) + "  \n");
   REQUIRE(p->Wait(kWait) == 0);
-  CHECK(p->output().find("Signed in as") != std::string::npos);
-  CheckTokenFile(home, p->output() + p->Stderr());
+  CHECK(p->output().find("account \"work\"") != std::string::npos);
+  CHECK(std::filesystem::exists(home.token_path("work")));
+  CHECK_FALSE(std::filesystem::exists(home.token_path("default")));
+}
+
+TEST_CASE("gdmount usage errors exit 2 with the fix", "[integration][cli]") {
+  TempHome home;
+  std::map<std::string, std::string> env{{"XDG_CONFIG_HOME", home.dir}};
+  Subprocess typo({GDMOUNT_BIN, "auth", "--headles"}, env);
+  REQUIRE(typo.Wait(kWait) == 2);
+  CHECK(typo.Stderr().find("did you mean --headless?") != std::string::npos);
+  Subprocess stray({GDMOUNT_BIN, "auth", "now"}, env);
+  REQUIRE(stray.Wait(kWait) == 2);
+  Subprocess account({GDMOUNT_BIN, "--account", "../etc", "auth"}, env);
+  REQUIRE(account.Wait(kWait) == 2);
+  Subprocess insecure(
+      {GDMOUNT_BIN, "--endpoint", "http://drive.example.com", "auth"}, env);
+  REQUIRE(insecure.Wait(kWait) == 2);
+  CHECK(insecure.Stderr().find("loopback") != std::string::npos);
+  Subprocess help({GDMOUNT_BIN, "help", "auth"}, env);
+  REQUIRE(help.Wait(kWait) == 0);
+  CHECK(help.output().find("--headless") != std::string::npos);
 }
 
 TEST_CASE(
