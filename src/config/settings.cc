@@ -165,7 +165,8 @@ const std::vector<Row>& Rows() {
        Int64(&Settings::chunk_size, 262144, int64_t{1} << 32)},
       {{"multipart_threshold", "--multipart-threshold", "", "BYTES",
         "Files up to this size are uploaded in one request", "5242880"},
-       Int64(&Settings::multipart_threshold, 0, int64_t{1} << 32)},
+       // Multipart bodies are built in memory: keep them small.
+       Int64(&Settings::multipart_threshold, 0, int64_t{64} << 20)},
       {{"log_level", "--log-level", "GDMOUNT_LOG_LEVEL", "LEVEL",
         "error, warning, info, debug or trace", "info"},
        String(&Settings::log_level)},

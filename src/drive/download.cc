@@ -67,14 +67,20 @@ class RangeSink : public BodySink {
 };
 
 // Collects an export in memory (Drive caps exports at 10 MB) so the
-// caller's sink sees it only once it arrived whole.
+// caller's sink sees it only once it arrived whole. A server that sends far
+// more than Drive ever would is cut off rather than allowed to fill memory.
 class BufferSink : public BodySink {
  public:
+  static constexpr size_t kMaxExport = 64 << 20;
   Status Begin(int, const HttpHeaders&) override {
     data_.clear();  // a retry starts over
     return Status::Ok();
   }
   Status Write(const char* data, size_t size) override {
+    if (data_.size() + size > kMaxExport)
+      return Status(StatusCode::kNotSupported,
+                    "export larger than " + std::to_string(kMaxExport >> 20) +
+                        " MiB; Drive caps exports at 10 MB");
     data_.append(data, size);
     return Status::Ok();
   }

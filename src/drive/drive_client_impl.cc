@@ -11,6 +11,8 @@ namespace gdmount::drive {
 namespace {
 
 constexpr int64_t kResumableQuantum = 256 * 1024;  // Drive's chunk unit
+// Multipart bodies are built in memory.
+constexpr int64_t kMaxMultipart = int64_t{64} << 20;
 
 bool Is2xx(int status) { return status >= 200 && status < 300; }
 
@@ -21,8 +23,8 @@ Status ValidateOptions(const DriveClientOptions& o) {
     return InvalidArgumentError(
         "upload chunk size must be a positive multiple of 256 KiB, got " +
         std::to_string(o.chunk_size));
-  if (o.multipart_threshold < 0)
-    return InvalidArgumentError("multipart threshold must be >= 0");
+  if (o.multipart_threshold < 0 || o.multipart_threshold > kMaxMultipart)
+    return InvalidArgumentError("multipart threshold must be in 0..64 MiB");
   if (o.retry.max_attempts < 1)
     return InvalidArgumentError("retry attempts must be >= 1");
   if (o.pacer.rate_per_s < 0 || (o.pacer.rate_per_s > 0 && o.pacer.burst < 1))

@@ -333,12 +333,41 @@ TEST_CASE("ListAll follows tokens through short and empty pages",
   CHECK(first.find("nextPageToken") != std::string::npos);  // in fields
 }
 
+TEST_CASE("Exports arrive whole or not at all, and are bounded",
+          "[unit][drive][client]") {
+  int n = 0;
+  Rig rig([&](const HttpRequest&) -> Result<HttpResponse> {
+    // The first answer breaks after 3 bytes; the retry is complete.
+    if (++n == 1)
+      return Answer(200, "hello world", {{"x-fake-cut-after", "3"}});
+    return Answer(200, "hello world");
+  });
+  StringSink sink;
+  auto got = rig.client->Export("doc", "text/plain", sink);
+  REQUIRE(got.ok());
+  CHECK(sink.data == "hello world");  // not "helhello world"
+  CHECK(rig.transport.requests()[0].url.find("mimeType=text%2Fplain") !=
+        std::string::npos);
+
+  Rig huge([](const HttpRequest&) -> Result<HttpResponse> {
+    return Answer(200, std::string(65 << 20, 'x'));
+  });
+  StringSink none;
+  auto big = huge.client->Export("doc", "text/plain", none);
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.status().code() == StatusCode::kNotSupported);
+  CHECK(none.data.empty());
+}
+
 TEST_CASE("Option validation", "[unit][drive][client]") {
   DriveClientOptions o;
   CHECK(ValidateOptions(o).ok());
   o.chunk_size = 1000000;
   CHECK(ValidateOptions(o).code() == StatusCode::kInvalidArgument);
   o.chunk_size = 256 * 1024;
+  o.multipart_threshold = int64_t{65} << 20;
+  CHECK(ValidateOptions(o).code() == StatusCode::kInvalidArgument);
+  o.multipart_threshold = 5 << 20;
   o.endpoints.api_root = "http://drive.example.com";
   CHECK(ValidateOptions(o).code() == StatusCode::kInvalidArgument);
 }
