@@ -1,0 +1,174 @@
+#include "meta/entries_table.h"
+
+namespace gdmount::meta {
+namespace {
+
+// Columns in the order ReadEntry reads them; e = entries, i = inodes.
+#define GDMOUNT_META_ENTRY_SELECT                                           \
+  "SELECT i.ino, e.id, e.parent_id, e.name, e.mime_type, e.size, e.md5, "   \
+  "e.version, e.head_revision_id, e.created_ms, e.modified_ms, e.trashed, " \
+  "e.explicitly_trashed, e.shortcut_target_id, e.shortcut_target_mime, "    \
+  "e.drive_id, e.web_view_link, e.can_edit, e.can_download "                \
+  "FROM entries e JOIN inodes i ON i.id = e.id "
+
+constexpr const char* kSelectById = GDMOUNT_META_ENTRY_SELECT "WHERE e.id = ?";
+constexpr const char* kSelectByIno =
+    GDMOUNT_META_ENTRY_SELECT "WHERE i.ino = ?";
+constexpr const char* kSelectChildren = GDMOUNT_META_ENTRY_SELECT
+    "WHERE e.parent_id = ? AND e.trashed = 0 ORDER BY e.name, e.id";
+constexpr const char* kSelectTrashed =
+    GDMOUNT_META_ENTRY_SELECT "WHERE e.trashed = 1 ORDER BY e.name, e.id";
+#undef GDMOUNT_META_ENTRY_SELECT
+
+constexpr const char* kSelectChildIds =
+    "SELECT id FROM entries WHERE parent_id = ? AND trashed = 0";
+
+// Not "INSERT OR IGNORE": with AUTOINCREMENT an ignored insert still
+// consumes a number, so every re-listing would burn one per entry.
+constexpr const char* kAllocateInode =
+    "INSERT INTO inodes(id) SELECT ?1 "
+    "WHERE NOT EXISTS (SELECT 1 FROM inodes WHERE id = ?1)";
+
+constexpr const char* kUpsertEntry =
+    "INSERT INTO entries(id, parent_id, name, mime_type, size, md5, version, "
+    "head_revision_id, created_ms, modified_ms, trashed, explicitly_trashed, "
+    "shortcut_target_id, shortcut_target_mime, drive_id, web_view_link, "
+    "can_edit, can_download) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+    "?15, ?16, ?17, ?18) "
+    "ON CONFLICT(id) DO UPDATE SET parent_id = ?2, name = ?3, "
+    "mime_type = ?4, size = ?5, md5 = ?6, version = ?7, "
+    "head_revision_id = ?8, created_ms = ?9, modified_ms = ?10, "
+    "trashed = ?11, explicitly_trashed = ?12, shortcut_target_id = ?13, "
+    "shortcut_target_mime = ?14, drive_id = ?15, web_view_link = ?16, "
+    "can_edit = ?17, can_download = ?18";
+
+constexpr const char* kDeleteEntry = "DELETE FROM entries WHERE id = ?";
+
+Entry ReadEntry(const Stmt& row) {
+  Entry e;
+  e.ino = static_cast<uint64_t>(row.Int(0));
+  e.id = row.Text(1);
+  e.parent_id = row.Text(2);
+  e.name = row.Text(3);
+  e.mime_type = row.Text(4);
+  e.size = row.OptionalInt(5);
+  e.md5 = row.Text(6);
+  e.version = row.Int(7);
+  e.head_revision_id = row.Text(8);
+  e.created_ms = row.Int(9);
+  e.modified_ms = row.Int(10);
+  e.trashed = row.Bool(11);
+  e.explicitly_trashed = row.Bool(12);
+  e.shortcut_target_id = row.Text(13);
+  e.shortcut_target_mime = row.Text(14);
+  e.drive_id = row.Text(15);
+  e.web_view_link = row.Text(16);
+  e.can_edit = row.Bool(17);
+  e.can_download = row.Bool(18);
+  return e;
+}
+
+Result<std::optional<Entry>> ReadOne(Stmt* stmt) {
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<Entry>();
+  return std::optional<Entry>(ReadEntry(*stmt));
+}
+
+Result<std::vector<Entry>> ReadAll(Stmt* stmt) {
+  std::vector<Entry> out;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(ReadEntry(*stmt));
+  }
+}
+
+}  // namespace
+
+Status AllocateInode(Db* db, const std::string& id) {
+  auto stmt = db->Prepare(kAllocateInode);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, id).Run();
+}
+
+Status WriteEntry(Db* db, const drive::DriveFile& file,
+                  const std::string& parent_id) {
+  Status allocated = AllocateInode(db, file.id);
+  if (!allocated.ok()) return allocated;
+
+  auto upsert = db->Prepare(kUpsertEntry);
+  if (!upsert.ok()) return upsert.status();
+  // Drive omits capabilities unless asked; the defaults are Drive's usual.
+  drive::Capabilities caps = file.capabilities.value_or(drive::Capabilities());
+  upsert->Bind(1, file.id)
+      .Bind(2, parent_id)
+      .Bind(3, file.name)
+      .Bind(4, file.mime_type)
+      .Bind(5, file.size)
+      .Bind(6, file.md5)
+      .Bind(7, file.version)
+      .Bind(8, file.head_revision_id)
+      .Bind(9, file.created_ms)
+      .Bind(10, file.modified_ms)
+      .BindBool(11, file.trashed)
+      .BindBool(12, file.explicitly_trashed)
+      .Bind(13, file.shortcut_target_id)
+      .Bind(14, file.shortcut_target_mime)
+      .Bind(15, file.drive_id)
+      .Bind(16, file.web_view_link)
+      .BindBool(17, caps.can_edit)
+      .BindBool(18, caps.can_download);
+  return upsert->Run();
+}
+
+Status DeleteEntry(Db* db, const std::string& id) {
+  auto del = db->Prepare(kDeleteEntry);
+  if (!del.ok()) return del.status();
+  return del->Bind(1, id).Run();
+}
+
+Result<std::optional<Entry>> ReadEntryById(Db* db, const std::string& id) {
+  auto stmt = db->Prepare(kSelectById);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, id);
+  return ReadOne(&*stmt);
+}
+
+Result<std::optional<Entry>> ReadEntryByIno(Db* db, uint64_t ino) {
+  auto stmt = db->Prepare(kSelectByIno);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, static_cast<int64_t>(ino));
+  return ReadOne(&*stmt);
+}
+
+Result<std::vector<Entry>> ReadChildren(Db* db, const std::string& parent_id) {
+  auto stmt = db->Prepare(kSelectChildren);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, parent_id);
+  return ReadAll(&*stmt);
+}
+
+Result<std::vector<std::string>> ReadChildIds(Db* db,
+                                              const std::string& parent_id) {
+  auto stmt = db->Prepare(kSelectChildIds);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, parent_id);
+  std::vector<std::string> ids;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return ids;
+    ids.push_back(stmt->Text(0));
+  }
+}
+
+Result<std::vector<Entry>> ReadTrashed(Db* db) {
+  auto stmt = db->Prepare(kSelectTrashed);
+  if (!stmt.ok()) return stmt.status();
+  return ReadAll(&*stmt);
+}
+
+}  // namespace gdmount::meta

@@ -1,0 +1,60 @@
+// Entry: one Drive item as the metadata store keeps it, and ListingState:
+// whether a folder's children are known locally. Plain values, copied out of
+// SQLite; they never alias the database.
+//
+// Thread safety: thread-compatible (plain structs).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "gdmount/drive_types.h"
+
+namespace gdmount::meta {
+
+struct Entry {
+  // Stable inode number (never 0 for a stored entry; 1 only for the root).
+  uint64_t ino = 0;
+  std::string id;
+  // The folder this entry is listed in: the first of DriveFile::parents, or
+  // the folder whose complete listing contained it. "" for the root and for
+  // orphans (items whose parent the account cannot see).
+  std::string parent_id;
+  std::string name;  // Drive's name, unsanitized (may contain '/')
+  std::string mime_type;
+  std::optional<int64_t> size;  // absent for folders and native files
+  std::string md5;              // lower-case hex; "" when absent
+  int64_t version = 0;
+  std::string head_revision_id;
+  int64_t created_ms = 0;  // Unix epoch milliseconds; 0 = absent
+  int64_t modified_ms = 0;
+  // Drive's `trashed`: explicitly trashed, or inside a trashed folder.
+  bool trashed = false;
+  // Drive's `explicitlyTrashed`: trashed by itself (a top-level .Trash item).
+  bool explicitly_trashed = false;
+  std::string shortcut_target_id;    // shortcuts only
+  std::string shortcut_target_mime;  // shortcuts only
+  std::string drive_id;              // shared-drive items only
+  std::string web_view_link;
+  // From DriveFile::capabilities (defaults when Drive sent none).
+  bool can_edit = false;
+  bool can_download = true;
+
+  bool is_folder() const { return mime_type == drive::kFolderMime; }
+  bool is_shortcut() const { return mime_type == drive::kShortcutMime; }
+  // Google-native (Docs, Sheets, ...): no binary content, export only.
+  bool is_native() const {
+    return mime_type.rfind(drive::kGoogleAppsMimePrefix, 0) == 0 &&
+           !is_folder() && !is_shortcut();
+  }
+};
+
+// A folder's local listing. complete == false: its children must be listed
+// from Drive before a lookup in it may be answered negatively.
+struct ListingState {
+  bool complete = false;
+  int64_t fetched_ms = 0;  // when the last complete listing was stored
+};
+
+}  // namespace gdmount::meta

@@ -1,0 +1,296 @@
+#include "meta/metadata_store.h"
+
+#include <unordered_set>
+#include <utility>
+
+#include "meta/entries_table.h"
+#include "meta/sqlite_db.h"
+
+namespace gdmount::meta {
+namespace {
+
+constexpr const char* kRootIdKey = "root_id";
+constexpr const char* kChangeTokenKey = "change_token";
+
+constexpr const char* kSelectIno = "SELECT ino FROM inodes WHERE id = ?";
+constexpr const char* kSelectId = "SELECT id FROM inodes WHERE ino = ?";
+// Deleting an inode row cascades to its entry (the only inode rows ever
+// deleted are the root's, when the root changes).
+constexpr const char* kFreeRootIno = "DELETE FROM inodes WHERE ino = 1";
+constexpr const char* kFreeIdIno = "DELETE FROM inodes WHERE id = ?";
+constexpr const char* kBindRootIno =
+    "INSERT INTO inodes(ino, id) VALUES (1, ?)";
+
+constexpr const char* kSelectListing =
+    "SELECT complete, fetched_ms FROM listings WHERE parent_id = ?";
+constexpr const char* kMarkListed =
+    "INSERT INTO listings(parent_id, complete, fetched_ms) VALUES (?1, 1, ?2) "
+    "ON CONFLICT(parent_id) DO UPDATE SET complete = 1, fetched_ms = ?2";
+constexpr const char* kInvalidateListing =
+    "UPDATE listings SET complete = 0 WHERE parent_id = ?";
+constexpr const char* kDeleteListing =
+    "DELETE FROM listings WHERE parent_id = ?";
+
+constexpr const char* kSelectSetting =
+    "SELECT value FROM settings WHERE key = ?";
+constexpr const char* kUpsertSetting =
+    "INSERT INTO settings(key, value) VALUES (?1, ?2) "
+    "ON CONFLICT(key) DO UPDATE SET value = ?2";
+
+// Runs one statement that takes a single text parameter and returns no
+// rows.
+Status RunWith(Db* db, const char* sql, const std::string& param) {
+  auto stmt = db->Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, param).Run();
+}
+
+// The first column of the first row of `sql` (one text parameter), as text.
+Result<std::optional<std::string>> SelectText(Db* db, const char* sql,
+                                              const std::string& param) {
+  auto stmt = db->Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Bind(1, param).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->Text(0));
+}
+
+Status CheckIds(const std::vector<drive::DriveFile>& files) {
+  for (const drive::DriveFile& f : files) {
+    if (f.id.empty()) return InvalidArgumentError("Drive file without an id");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// --- opening ---------------------------------------------------------------
+
+Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(
+    const std::string& path) {
+  return OpenWithMigrationsForTest(path, SchemaMigrations());
+}
+
+Result<std::unique_ptr<MetadataStore>> MetadataStore::OpenWithMigrationsForTest(
+    const std::string& path, const std::vector<Migration>& migrations) {
+  auto db = Db::Open(path);
+  if (!db.ok()) return db.status();
+  Result<int> version = Migrate(db->get(), migrations);
+  if (!version.ok()) return version.status();
+  auto root = SelectText(db->get(), kSelectSetting, kRootIdKey);
+  if (!root.ok()) return root.status();
+  return std::unique_ptr<MetadataStore>(new MetadataStore(
+      std::move(*db), *version, root->value_or(std::string())));
+}
+
+MetadataStore::MetadataStore(std::unique_ptr<Db> db, int schema_version,
+                             std::string root_id)
+    : db_(std::move(db)),
+      root_id_(std::move(root_id)),
+      schema_version_(schema_version) {}
+
+MetadataStore::~MetadataStore() = default;
+
+// --- root ------------------------------------------------------------------
+
+Status MetadataStore::SetRoot(const drive::DriveFile& root) {
+  if (root.id.empty()) return InvalidArgumentError("root without an id");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Status s = BindRootInoLocked(root.id);
+  if (s.ok()) s = WriteEntry(db_.get(), root, "");
+  if (s.ok()) s = SetSettingLocked(kRootIdKey, root.id);
+  if (s.ok()) s = txn->Commit();
+  if (s.ok()) root_id_ = root.id;
+  return s;
+}
+
+Status MetadataStore::BindRootInoLocked(const std::string& id) {
+  {
+    auto stmt = db_->Prepare(kSelectId);
+    if (!stmt.ok()) return stmt.status();
+    Result<bool> row = stmt->Bind(1, static_cast<int64_t>(kRootIno)).Step();
+    if (!row.ok()) return row.status();
+    if (*row && stmt->Text(0) == id) return Status::Ok();
+  }
+  // Inode 1 changes hands: the old root's entry goes with its inode row,
+  // and the new root gives up any number it had.
+  Status s = db_->Exec(kFreeRootIno);
+  if (s.ok()) s = RunWith(db_.get(), kFreeIdIno, id);
+  if (s.ok()) s = RunWith(db_.get(), kBindRootIno, id);
+  return s;
+}
+
+Result<std::optional<Entry>> MetadataStore::Root() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (root_id_.empty()) return std::optional<Entry>();
+  return ReadEntryById(db_.get(), root_id_);
+}
+
+// --- writes ----------------------------------------------------------------
+
+Status MetadataStore::UpsertLocked(const drive::DriveFile& file,
+                                   const std::string& parent_id) {
+  // The root has no parent, even when it is a folder inside the Drive.
+  return WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
+}
+
+Status MetadataStore::Upsert(const std::vector<drive::DriveFile>& files) {
+  Status valid = CheckIds(files);
+  if (!valid.ok()) return valid;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  for (const drive::DriveFile& f : files) {
+    Status s = UpsertLocked(f, f.parents.empty() ? "" : f.parents.front());
+    if (!s.ok()) return s;
+  }
+  return txn->Commit();
+}
+
+Status MetadataStore::ReplaceChildren(
+    const std::string& parent_id, const std::vector<drive::DriveFile>& children,
+    int64_t fetched_ms) {
+  if (parent_id.empty()) return InvalidArgumentError("listing without parent");
+  Status valid = CheckIds(children);
+  if (!valid.ok()) return valid;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Status s = RemoveVanishedLocked(parent_id, children);
+  if (!s.ok()) return s;
+  for (const drive::DriveFile& child : children) {
+    s = UpsertLocked(child, parent_id);
+    if (!s.ok()) return s;
+  }
+  auto mark = db_->Prepare(kMarkListed);
+  if (!mark.ok()) return mark.status();
+  s = mark->Bind(1, parent_id).Bind(2, fetched_ms).Run();
+  if (!s.ok()) return s;
+  return txn->Commit();
+}
+
+Status MetadataStore::RemoveVanishedLocked(
+    const std::string& parent_id,
+    const std::vector<drive::DriveFile>& children) {
+  auto stored = ReadChildIds(db_.get(), parent_id);
+  if (!stored.ok()) return stored.status();
+  std::unordered_set<std::string> listed;
+  listed.reserve(children.size());
+  for (const drive::DriveFile& child : children) listed.insert(child.id);
+  for (const std::string& id : *stored) {
+    if (listed.count(id) != 0) continue;
+    Status s = RemoveLocked(id);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status MetadataStore::RemoveLocked(const std::string& id) {
+  Status s = DeleteEntry(db_.get(), id);
+  // A folder that is gone (or moved) must be listed again when next seen.
+  if (s.ok()) s = RunWith(db_.get(), kDeleteListing, id);
+  return s;
+}
+
+Status MetadataStore::Remove(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Status s = RemoveLocked(id);
+  if (!s.ok()) return s;
+  return txn->Commit();
+}
+
+// --- listings --------------------------------------------------------------
+
+Result<ListingState> MetadataStore::Listing(const std::string& parent_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto stmt = db_->Prepare(kSelectListing);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Bind(1, parent_id).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return ListingState();
+  return ListingState{stmt->Bool(0), stmt->Int(1)};
+}
+
+Status MetadataStore::InvalidateListing(const std::string& parent_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return RunWith(db_.get(), kInvalidateListing, parent_id);
+}
+
+// --- reads -----------------------------------------------------------------
+
+Result<std::optional<Entry>> MetadataStore::Get(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReadEntryById(db_.get(), id);
+}
+
+Result<std::optional<Entry>> MetadataStore::GetByIno(uint64_t ino) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReadEntryByIno(db_.get(), ino);
+}
+
+Result<std::vector<Entry>> MetadataStore::Children(
+    const std::string& parent_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReadChildren(db_.get(), parent_id);
+}
+
+Result<std::vector<Entry>> MetadataStore::Trashed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReadTrashed(db_.get());
+}
+
+// --- inodes ----------------------------------------------------------------
+
+Result<uint64_t> MetadataStore::InodeFor(const std::string& id) {
+  if (id.empty()) return InvalidArgumentError("inode for an empty id");
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      auto stmt = db_->Prepare(kSelectIno);
+      if (!stmt.ok()) return stmt.status();
+      Result<bool> row = stmt->Bind(1, id).Step();
+      if (!row.ok()) return row.status();
+      if (*row) return static_cast<uint64_t>(stmt->Int(0));
+    }
+    // Usually the id is known (no write); allocate only when it is not.
+    Status s = AllocateInode(db_.get(), id);
+    if (!s.ok()) return s;
+  }
+  return InternalError("inode for " + id + " vanished after allocation");
+}
+
+Result<std::optional<std::string>> MetadataStore::IdForIno(uint64_t ino) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto stmt = db_->Prepare(kSelectId);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Bind(1, static_cast<int64_t>(ino)).Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->Text(0));
+}
+
+// --- settings --------------------------------------------------------------
+
+Status MetadataStore::SetSettingLocked(const std::string& key,
+                                       const std::string& value) {
+  auto stmt = db_->Prepare(kUpsertSetting);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, key).Bind(2, value).Run();
+}
+
+Status MetadataStore::SetChangeToken(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SetSettingLocked(kChangeTokenKey, token);
+}
+
+Result<std::optional<std::string>> MetadataStore::ChangeToken() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SelectText(db_.get(), kSelectSetting, kChangeTokenKey);
+}
+
+}  // namespace gdmount::meta

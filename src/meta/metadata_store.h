@@ -1,0 +1,149 @@
+// MetadataStore: gdmount's local copy of Drive's metadata, in SQLite. The
+// only code in gdmount that knows SQL.
+//
+// Design note. Data flows in from Drive (a folder's complete listing via
+// ReplaceChildren, single items via Upsert, the change feed via Upsert and
+// Remove) and out to the VFS (Get/GetByIno/Children/Trashed/Listing). The
+// VFS answers lookup, getattr and readdir from here; it lists a folder from
+// Drive only while Listing(folder).complete is false.
+//
+// Invariants:
+//   - Inode numbers are stable: the first time an id is seen it gets the
+//     next unused number (2, 3, ...); it keeps that number forever, across
+//     Remove and re-adding and across reopening the database. Numbers are
+//     never reused. The root gets FUSE_ROOT_ID (1).
+//   - An entry's parent is the first element of DriveFile::parents ("" for
+//     the root and for orphans), except that ReplaceChildren files its
+//     children under the folder it lists.
+//   - Trashed entries stay stored (they are listed by Trashed(), for
+//     .Trash) but are not Children() of their folder.
+//   - Every call is one short transaction: readers never see half of a
+//     ReplaceChildren, and a crash loses at most whole calls.
+//
+// Thread safety: thread-safe; one internal mutex serializes every call
+// over one SQLite connection. Lock order: InodeTable -> Inode -> Handle ->
+// MetadataStore; no other lock is taken while holding this one.
+//
+// Errors (every method): Io when the disk fails (message names the
+// database path and SQLite's reason), Corruption when the file is damaged,
+// Internal for a bug in this module.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gdmount/drive_types.h"
+#include "gdmount/result.h"
+#include "gdmount/status.h"
+#include "meta/entry.h"
+#include "meta/schema.h"
+
+namespace gdmount::meta {
+
+class Db;
+
+inline constexpr uint64_t kRootIno = 1;  // FUSE_ROOT_ID
+
+class MetadataStore {
+ public:
+  // Opens or creates the database at `path` (":memory:" for a private
+  // in-memory one; otherwise the parent directory must exist) with WAL
+  // journaling, synchronous=NORMAL, foreign keys and a busy timeout, and
+  // migrates it to kSchemaVersion.
+  // Errors: Corruption (with the path) if the file is not a sound SQLite
+  // database; NotSupported if it was written by a newer gdmount (schema
+  // version above kSchemaVersion); Io otherwise.
+  static Result<std::unique_ptr<MetadataStore>> Open(const std::string& path);
+  // Open, with `migrations` instead of SchemaMigrations().
+  static Result<std::unique_ptr<MetadataStore>> OpenWithMigrationsForTest(
+      const std::string& path, const std::vector<Migration>& migrations);
+  ~MetadataStore();
+
+  MetadataStore(const MetadataStore&) = delete;
+  MetadataStore& operator=(const MetadataStore&) = delete;
+
+  // Records `root` (what files.get("root") or the configured root folder
+  // returned) as the root: it gets inode 1, parent "", and Root() returns
+  // it. Setting the same id again only updates its metadata. Setting a
+  // different id moves inode 1 to it: the previous root's row is dropped
+  // and it gets a new number if it is seen again (a changed root is a
+  // different mount; callers normally use one database per root).
+  // Errors: InvalidArgument if root.id is empty.
+  Status SetRoot(const drive::DriveFile& root);
+  // The root's entry; nullopt before SetRoot (or after Remove of the root).
+  Result<std::optional<Entry>> Root();
+
+  // Inserts or updates `files` in one transaction, allocating inode
+  // numbers for new ids. The parent is parents[0] ("" if none; always ""
+  // for the root). Listing state is not changed.
+  // Errors: InvalidArgument if a file has an empty id (nothing is stored).
+  Status Upsert(const std::vector<drive::DriveFile>& files);
+
+  // Stores a complete listing of folder `parent_id` (Drive's
+  // "'<id>' in parents and trashed = false"), in one transaction: upserts
+  // `children` with parent `parent_id`, removes the non-trashed entries
+  // filed under `parent_id` that are not in `children` (they moved or were
+  // deleted; trashed ones are kept for .Trash), and marks the listing
+  // complete as of `fetched_ms`. Does not cascade into removed folders.
+  // Errors: InvalidArgument if parent_id or a child's id is empty.
+  Status ReplaceChildren(const std::string& parent_id,
+                         const std::vector<drive::DriveFile>& children,
+                         int64_t fetched_ms);
+  // {false, 0} for a folder never listed.
+  Result<ListingState> Listing(const std::string& parent_id);
+  // Marks the listing incomplete (fetched_ms is kept), so the next lookup
+  // lists the folder again. A no-op for a folder never listed.
+  Status InvalidateListing(const std::string& parent_id);
+
+  // nullopt if `id` / `ino` has no stored entry.
+  Result<std::optional<Entry>> Get(const std::string& id);
+  Result<std::optional<Entry>> GetByIno(uint64_t ino);
+  // The non-trashed entries filed under `parent_id`, ordered by name
+  // (bytewise), then id. Empty if none (whether or not the folder is known).
+  Result<std::vector<Entry>> Children(const std::string& parent_id);
+  // Every trashed entry, explicitly or implicitly (inside a trashed folder;
+  // see Entry::explicitly_trashed), ordered by name, then id.
+  Result<std::vector<Entry>> Trashed();
+
+  // Drops the entry for `id` and its listing state; keeps its inode number.
+  // Does not cascade to its children. Removing an unknown id succeeds.
+  Status Remove(const std::string& id);
+
+  // The inode number of `id`, allocating one if it has none yet.
+  // Errors: InvalidArgument if `id` is empty.
+  Result<uint64_t> InodeFor(const std::string& id);
+  // The id that owns `ino`; nullopt if no id has it.
+  Result<std::optional<std::string>> IdForIno(uint64_t ino);
+
+  // The change feed's saved page token (changes.list).
+  Status SetChangeToken(const std::string& token);
+  // nullopt until SetChangeToken.
+  Result<std::optional<std::string>> ChangeToken();
+
+  // The schema version of the open database.
+  int schema_version() const { return schema_version_; }
+
+ private:
+  MetadataStore(std::unique_ptr<Db> db, int schema_version,
+                std::string root_id);
+
+  // All *Locked: REQUIRES mu_ held.
+  Status UpsertLocked(const drive::DriveFile& file,
+                      const std::string& parent_id);
+  Status BindRootInoLocked(const std::string& id);
+  Status RemoveVanishedLocked(const std::string& parent_id,
+                              const std::vector<drive::DriveFile>& children);
+  Status RemoveLocked(const std::string& id);
+  Status SetSettingLocked(const std::string& key, const std::string& value);
+
+  std::mutex mu_;
+  std::unique_ptr<Db> db_;  // GUARDED_BY(mu_)
+  std::string root_id_;     // GUARDED_BY(mu_); "" before SetRoot
+  const int schema_version_;
+};
+
+}  // namespace gdmount::meta

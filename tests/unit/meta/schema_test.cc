@@ -1,0 +1,175 @@
+// Opening, migrating and refusing databases.
+#include "meta/schema.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "meta/metadata_store.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/meta/test_files.h"
+
+namespace gdmount::meta {
+namespace {
+
+using gdmount::testing::TempDir;
+using testing::File;
+using testing::Must;
+using testing::MustOk;
+using testing::OpenStore;
+
+// The shipped v1 plus a hypothetical v2, as a later gdmount would have it.
+std::vector<Migration> WithV2(const std::string& v2_sql) {
+  std::vector<Migration> migrations = SchemaMigrations();
+  migrations.push_back({2, v2_sql});
+  return migrations;
+}
+
+constexpr const char* kGoodV2 =
+    "CREATE TABLE uploads (id TEXT PRIMARY KEY, path TEXT NOT NULL);"
+    "ALTER TABLE entries ADD COLUMN note TEXT NOT NULL DEFAULT ''";
+
+TEST_CASE("A new database is at the latest schema version", "[unit][meta]") {
+  CHECK(SchemaMigrations().size() == static_cast<size_t>(kSchemaVersion));
+  auto store = OpenStore();
+  CHECK(store->schema_version() == kSchemaVersion);
+}
+
+TEST_CASE("Reopening a database is idempotent", "[unit][meta]") {
+  TempDir tmp;
+  std::string path = tmp.path() + "/m.db";
+  {
+    auto store = OpenStore(path);
+    MustOk(store->Upsert({File("a", "p", "a")}));
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto store = OpenStore(path);
+    CHECK(store->schema_version() == kSchemaVersion);
+    CHECK(Must(store->Get("a"))->name == "a");
+  }
+}
+
+TEST_CASE("Opening an older database applies the newer migrations",
+          "[unit][meta]") {
+  TempDir tmp;
+  std::string path = tmp.path() + "/m.db";
+  uint64_t ino = 0;
+  {
+    auto v1 = OpenStore(path);  // as written by this (v1) build
+    MustOk(v1->Upsert({File("a", "p", "a")}));
+    ino = Must(v1->InodeFor("a"));
+  }
+  auto v2 =
+      Must(MetadataStore::OpenWithMigrationsForTest(path, WithV2(kGoodV2)));
+  CHECK(v2->schema_version() == 2);
+  CHECK(Must(v2->Get("a"))->ino == ino);
+  MustOk(v2->Upsert({File("b", "p", "b")}));  // writes work after ALTER
+  CHECK(Must(v2->Children("p")).size() == 2);
+}
+
+TEST_CASE("A database from a newer gdmount is refused", "[unit][meta]") {
+  TempDir tmp;
+  std::string path = tmp.path() + "/m.db";
+  {
+    auto v2 =
+        Must(MetadataStore::OpenWithMigrationsForTest(path, WithV2(kGoodV2)));
+    CHECK(v2->schema_version() == 2);
+  }
+  auto opened = MetadataStore::Open(path);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().code() == StatusCode::kNotSupported);
+  std::string message = opened.status().message();
+  CHECK_THAT(message, Catch::Contains(path));
+  CHECK_THAT(message, Catch::Contains("schema version 2"));
+  CHECK_THAT(message, Catch::Contains("newer"));
+}
+
+TEST_CASE("A failing migration is rolled back", "[unit][meta]") {
+  TempDir tmp;
+  std::string path = tmp.path() + "/m.db";
+  {
+    auto v1 = OpenStore(path);
+    MustOk(v1->Upsert({File("a", "p", "a")}));
+  }
+  auto bad = MetadataStore::OpenWithMigrationsForTest(
+      path, WithV2("CREATE TABLE uploads (id TEXT); NOT VALID SQL"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("schema version 2"));
+  // Still v1, and no half of v2 was left behind: applying the good v2
+  // (which creates `uploads` again) works.
+  CHECK(OpenStore(path)->schema_version() == 1);
+  auto v2 =
+      Must(MetadataStore::OpenWithMigrationsForTest(path, WithV2(kGoodV2)));
+  CHECK(v2->schema_version() == 2);
+  CHECK(Must(v2->Get("a")).has_value());
+}
+
+TEST_CASE("A malformed migration list is rejected", "[unit][meta]") {
+  std::vector<Migration> gap = SchemaMigrations();
+  gap.push_back({3, "CREATE TABLE x (y)"});
+  auto opened = MetadataStore::OpenWithMigrationsForTest(":memory:", gap);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("A file of garbage is Corruption and not a crash", "[unit][meta]") {
+  TempDir tmp;
+  std::string garbage(64 * 1024, '\0');
+  for (size_t i = 0; i < garbage.size(); ++i) {
+    garbage[i] = static_cast<char>((i * 131 + 7) % 251);
+  }
+  std::string path = tmp.Write("garbage.db", garbage);
+  auto opened = MetadataStore::Open(path);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().code() == StatusCode::kCorruption);
+  CHECK_THAT(opened.status().message(), Catch::Contains(path));
+}
+
+TEST_CASE("A damaged database reports Corruption and not a crash",
+          "[unit][meta]") {
+  TempDir tmp;
+  std::string path = tmp.path() + "/m.db";
+  {
+    auto store = OpenStore(path);
+    std::vector<drive::DriveFile> files;
+    for (int i = 0; i < 2000; ++i) {
+      files.push_back(
+          File("id" + std::to_string(i), "p", "name-" + std::to_string(i)));
+    }
+    MustOk(store->ReplaceChildren("p", files, 1));
+  }
+  {
+    // Keep the first 16 pages (header, schema, the tables' root pages and
+    // schema_version, all created first) and overwrite the rest: the pages
+    // the 2000 rows live in.
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(0, std::ios::end);
+    std::streamoff size = f.tellg();
+    constexpr std::streamoff kKept = 16 * 4096;
+    REQUIRE(size > 2 * kKept);
+    f.seekp(kKept);
+    std::string junk(static_cast<size_t>(size - kKept), '\xA5');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto store = OpenStore(path);
+  auto children = store->Children("p");
+  REQUIRE_FALSE(children.ok());
+  CHECK(children.status().code() == StatusCode::kCorruption);
+  CHECK_THAT(children.status().message(), Catch::Contains(path));
+  // Writes into damaged pages fail the same way, without a crash.
+  Status write = store->ReplaceChildren("p", {}, 2);
+  CHECK(write.code() == StatusCode::kCorruption);
+}
+
+TEST_CASE("An unopenable path is Io with the path", "[unit][meta]") {
+  TempDir tmp;
+  std::string path = tmp.path() + "/missing-dir/m.db";
+  auto opened = MetadataStore::Open(path);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().code() == StatusCode::kIo);
+  CHECK_THAT(opened.status().message(), Catch::Contains(path));
+}
+
+}  // namespace
+}  // namespace gdmount::meta
