@@ -65,6 +65,10 @@ class DriveClient {
   // Every page, following nextPageToken until it is absent (never judged by
   // page length). A rejected page token restarts the listing once.
   virtual Result<std::vector<DriveFile>> ListAll(const ListQuery& query) = 0;
+  // Every non-trashed child of a folder, in pages of 1000 (the listing the
+  // filesystem stores).
+  virtual Result<std::vector<DriveFile>> ListChildren(
+      const std::string& folder_id) = 0;
 
   // Bytes [offset, offset+length) of a binary file into `sink` (length
   // nullopt: to the end). A transfer cut mid-way is resumed from the byte it

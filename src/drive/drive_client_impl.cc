@@ -4,6 +4,7 @@
 
 #include "drive/errors.h"
 #include "drive/json_codec.h"
+#include "drive/query.h"
 #include "gdmount/log.h"
 #include "util/url.h"
 
@@ -218,6 +219,14 @@ Result<std::vector<DriveFile>> DriveClientImpl::ListAll(
     if (!rejected_token || restart >= 1) return failed;
     GDMOUNT_LOG(kWarning) << "files.list: page token rejected; listing again";
   }
+}
+
+Result<std::vector<DriveFile>> DriveClientImpl::ListChildren(
+    const std::string& folder_id) {
+  ListQuery q;
+  q.q = ChildrenQuery(folder_id);
+  q.page_size = 1000;
+  return ListAll(q);
 }
 
 Status DriveClientImpl::Delete(const std::string& id) {

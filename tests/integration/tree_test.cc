@@ -1,0 +1,145 @@
+// vfs::Tree over the real Drive client and metadata store against the
+// emulator: a folder is listed once, then served locally; concurrent
+// lookups share one listing; a reopened store needs no listing at all.
+#include "vfs/tree.h"
+
+#include <catch2/catch.hpp>
+#include <set>
+#include <thread>
+
+#include "drive/drive_client_impl.h"
+#include "http/curl_transport.h"
+#include "tests/emulator/seed.h"
+#include "tests/support/emulator_fixture.h"
+#include "tests/support/temp_dir.h"
+
+namespace gdmount::vfs {
+namespace {
+
+using testing::EmulatorFixture;
+
+int64_t ListCalls(EmulatorFixture& fx) {
+  nlohmann::json stats = fx.Stats();
+  return stats["methods"].value("files.list", int64_t{0});
+}
+
+struct Stack {
+  Stack(EmulatorFixture& fx, const std::string& db_path)
+      : tokens(EmulatorFixture::kToken),
+        transport(http::CurlTransport::Create({}).value()),
+        random(MakeSeededRandom(5)) {
+    drive::DriveClientOptions o;
+    o.endpoints.api_root = fx.url();
+    o.endpoints.upload_root = fx.url();
+    o.pacer.rate_per_s = 0;
+    client = std::make_unique<drive::DriveClientImpl>(
+        o, transport.get(), &tokens, RealClock(), random.get());
+    store = std::move(meta::MetadataStore::Open(db_path).value());
+    tree = std::make_unique<Tree>(store.get(), client.get(), RealClock(),
+                                  DefaultExportMap());
+    REQUIRE(tree->Init().ok());
+  }
+  StaticTokenSource tokens;
+  std::unique_ptr<http::CurlTransport> transport;
+  std::unique_ptr<RandomSource> random;
+  std::unique_ptr<drive::DriveClientImpl> client;
+  std::unique_ptr<meta::MetadataStore> store;
+  std::unique_ptr<Tree> tree;
+};
+
+std::string IdOf(Tree& tree, const std::string& folder,
+                 const std::string& name) {
+  auto c = tree.Lookup(folder, name);
+  REQUIRE(c.ok());
+  REQUIRE(c->has_value());
+  return (*c)->entry.id;
+}
+
+TEST_CASE("A folder is listed once, then lookups are local",
+          "[integration][vfs]") {
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("big/=2500x0", &emu.store()).ok());
+  });
+  fx.Upload("a/b.txt", "slash");
+  fx.Upload("twin.txt", "one");
+  fx.Upload("twin.txt", "two");
+  testing::TempDir dir;
+  Stack s(fx, dir.path() + "/meta.db");
+  std::string big = IdOf(*s.tree, s.tree->root_id(), "big");
+  int64_t before = ListCalls(fx);
+  auto children = s.tree->List(big);
+  REQUIRE(children.ok());
+  CHECK(children->size() == 2500);
+  CHECK(ListCalls(fx) - before == 3);  // 1000 + 1000 + 500
+  // Everything after the listing is local: hits, misses, a second listing.
+  auto hit = s.tree->Lookup(big, (*children)[1234].name);
+  REQUIRE(hit.ok());
+  CHECK(hit->has_value());
+  auto miss = s.tree->Lookup(big, "no-such-file");
+  REQUIRE(miss.ok());
+  CHECK_FALSE(miss->has_value());
+  REQUIRE(s.tree->List(big).ok());
+  CHECK(ListCalls(fx) - before == 3);
+
+  // Name rules applied: '/' shown as a look-alike, twins told apart.
+  auto root = s.tree->List(s.tree->root_id());
+  REQUIRE(root.ok());
+  std::set<std::string> names;
+  for (const auto& c : *root) names.insert(c.name);
+  CHECK(names.count("a\u2215b.txt") == 1);
+  CHECK(names.count("twin.txt") == 1);
+  CHECK(names.size() == root->size());
+  CHECK(root->size() == 4);  // big, a/b.txt and the twins
+}
+
+TEST_CASE("Concurrent lookups in an unlisted folder share one listing",
+          "[integration][vfs]") {
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("many/=1500x0", &emu.store()).ok());
+  });
+  testing::TempDir dir;
+  Stack s(fx, dir.path() + "/meta.db");
+  std::string many = IdOf(*s.tree, s.tree->root_id(), "many");
+  uint64_t listings_before = s.tree->listings();
+  int64_t before = ListCalls(fx);
+  std::vector<std::thread> threads;
+  std::atomic<int> found{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      auto c = s.tree->Lookup(many, "missing-" + std::to_string(t));
+      if (c.ok() && !c->has_value()) ++found;
+    });
+  for (auto& th : threads) th.join();
+  CHECK(found == 8);
+  CHECK(s.tree->listings() - listings_before == 1);
+  CHECK(ListCalls(fx) - before == 2);  // one listing of two pages
+}
+
+TEST_CASE(
+    "A reopened store serves listed folders with the same inodes and "
+    "no listing",
+    "[integration][vfs]") {
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("data/=50x10", &emu.store()).ok());
+  });
+  testing::TempDir dir;
+  std::map<std::string, uint64_t> inodes;
+  std::string data;
+  {
+    Stack s(fx, dir.path() + "/meta.db");
+    data = IdOf(*s.tree, s.tree->root_id(), "data");
+    auto list = s.tree->List(data);
+    REQUIRE(list.ok());
+    for (const auto& c : *list) inodes[c.name] = c.entry.ino;
+  }
+  int64_t before = ListCalls(fx);
+  Stack again(fx, dir.path() + "/meta.db");
+  auto list = again.tree->List(data);
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 50);
+  for (const auto& c : *list) CHECK(inodes.at(c.name) == c.entry.ino);
+  CHECK(ListCalls(fx) - before == 0);
+}
+
+}  // namespace
+}  // namespace gdmount::vfs
