@@ -44,6 +44,7 @@ class Tree {
   // Errors: the Drive call's.
   Status Init();
   const std::string& root_id() const { return root_id_; }
+  const ExportMap& exports() const { return exports_; }
 
   // Children of a folder, in display-name order; hidden items left out.
   // Lists the folder first if it has not been listed.

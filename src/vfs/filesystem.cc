@@ -1,0 +1,181 @@
+#include "vfs/filesystem.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "gdmount/log.h"
+
+namespace gdmount::vfs {
+namespace {
+
+// Collects an export for the handle that will serve it.
+class StringSink : public BodySink {
+ public:
+  Status Write(const char* d, size_t n) override {
+    data.append(d, n);
+    return Status::Ok();
+  }
+  std::string data;
+};
+
+}  // namespace
+
+cache::FileKey KeyOf(const meta::Entry& e) {
+  cache::FileKey k;
+  k.id = e.id;
+  k.version = !e.md5.empty()                ? e.md5
+              : !e.head_revision_id.empty() ? e.head_revision_id
+                                            : std::to_string(e.version);
+  k.size = e.size.value_or(0);
+  k.md5 = e.md5;
+  return k;
+}
+
+Filesystem::Filesystem(Tree* tree, meta::MetadataStore* store,
+                       cache::ContentCache* cache, drive::DriveClient* client,
+                       FsOptions options)
+    : tree_(tree),
+      store_(store),
+      cache_(cache),
+      client_(client),
+      options_(options),
+      inodes_(tree->root_id()) {}
+
+Result<meta::Entry> Filesystem::EntryOf(uint64_t ino) {
+  auto e = ino == kRootIno ? store_->Root() : store_->GetByIno(ino);
+  if (!e.ok()) return e.status();
+  if (!e->has_value())
+    return NotFoundError("no entry for inode " + std::to_string(ino));
+  return std::move(**e);
+}
+
+Attr Filesystem::AttrOf(const meta::Entry& e) const {
+  Attr a;
+  a.ino = e.ino;
+  a.uid = options_.uid;
+  a.gid = options_.gid;
+  a.mtime_ms = e.modified_ms;
+  a.ctime_ms = e.modified_ms;
+  // Read-only for now: no write bits whatever the umask says.
+  if (e.is_folder()) {
+    a.mode = S_IFDIR | (0555 & ~options_.umask);
+    a.nlink = 2;
+  } else if (e.is_shortcut()) {
+    a.mode = S_IFLNK | 0777;
+  } else {
+    a.mode = S_IFREG | (0444 & ~options_.umask);
+    a.size = e.size.value_or(0);
+  }
+  return a;
+}
+
+Result<Attr> Filesystem::Lookup(uint64_t parent, const std::string& name) {
+  auto dir = EntryOf(parent);
+  if (!dir.ok()) return dir.status();
+  if (!dir->is_folder())
+    return InvalidArgumentError("lookup in a file, not a directory");
+  auto child = tree_->Lookup(dir->id, name);
+  if (!child.ok()) return child.status();
+  if (!child->has_value()) return NotFoundError(name);
+  Attr a = AttrOf((*child)->entry);
+  inodes_.Ref(a.ino, (*child)->entry.id);
+  return a;
+}
+
+Result<Attr> Filesystem::GetAttr(uint64_t ino) {
+  auto e = EntryOf(ino);
+  if (!e.ok()) return e.status();
+  return AttrOf(*e);
+}
+
+Result<std::vector<DirEntry>> Filesystem::ReadDir(uint64_t ino) {
+  auto dir = EntryOf(ino);
+  if (!dir.ok()) return dir.status();
+  if (!dir->is_folder()) return InvalidArgumentError("not a directory");
+  auto children = tree_->List(dir->id);
+  if (!children.ok()) return children.status();
+  std::vector<DirEntry> out;
+  out.reserve(children->size());
+  for (const Child& c : *children)
+    out.push_back(DirEntry{c.name, AttrOf(c.entry), c.entry.id});
+  return out;
+}
+
+void Filesystem::Remember(uint64_t ino, const std::string& id) {
+  inodes_.Ref(ino, id);
+}
+
+void Filesystem::Forget(uint64_t ino, uint64_t n) { inodes_.Forget(ino, n); }
+
+Result<std::string> Filesystem::ExportOf(const meta::Entry& e) {
+  auto format = tree_->exports().find(e.mime_type);
+  if (format == tree_->exports().end())
+    return Status(StatusCode::kNotSupported,
+                  "no export format for " + e.mime_type);
+  StringSink sink;
+  auto n = client_->Export(e.id, format->second.mime_type, sink);
+  if (!n.ok()) return n.status();
+  return std::move(sink.data);
+}
+
+Result<uint64_t> Filesystem::Open(uint64_t ino) {
+  auto e = EntryOf(ino);
+  if (!e.ok()) return e.status();
+  if (e->is_folder()) return InvalidArgumentError("is a directory");
+  auto h = std::make_shared<Handle>();
+  h->ino = ino;
+  if (e->is_native()) {
+    auto bytes = ExportOf(*e);
+    if (!bytes.ok()) return bytes.status();
+    h->exported = true;
+    h->export_bytes = std::move(bytes.value());
+  } else {
+    h->key = KeyOf(*e);
+    Status pinned = cache_->Pin(h->key);
+    if (!pinned.ok()) return pinned;
+  }
+  inodes_.OpenHandle(ino);
+  std::lock_guard<std::mutex> lock(handles_mu_);
+  uint64_t fh = next_fh_++;
+  handles_[fh] = std::move(h);
+  return fh;
+}
+
+Result<size_t> Filesystem::Read(uint64_t fh, int64_t offset, char* buf,
+                                size_t size) {
+  std::shared_ptr<Handle> h;
+  {
+    std::lock_guard<std::mutex> lock(handles_mu_);
+    auto it = handles_.find(fh);
+    if (it == handles_.end()) return InvalidArgumentError("bad file handle");
+    h = it->second;
+  }
+  if (offset < 0) return InvalidArgumentError("negative offset");
+  if (!h->exported) return cache_->Read(h->key, offset, buf, size);
+  const std::string& data = h->export_bytes;
+  if (static_cast<uint64_t>(offset) >= data.size()) return size_t{0};
+  size_t n = std::min(size, data.size() - static_cast<size_t>(offset));
+  std::memcpy(buf, data.data() + offset, n);
+  return n;
+}
+
+void Filesystem::Release(uint64_t fh) {
+  std::shared_ptr<Handle> h;
+  {
+    std::lock_guard<std::mutex> lock(handles_mu_);
+    auto it = handles_.find(fh);
+    if (it == handles_.end()) return;
+    h = std::move(it->second);
+    handles_.erase(it);
+  }
+  if (!h->exported) cache_->Unpin(h->key);
+  inodes_.CloseHandle(h->ino);
+}
+
+size_t Filesystem::open_handles() const {
+  std::lock_guard<std::mutex> lock(handles_mu_);
+  return handles_.size();
+}
+
+}  // namespace gdmount::vfs

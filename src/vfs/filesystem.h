@@ -1,0 +1,111 @@
+// Filesystem: the read-only filesystem operations, FUSE-agnostic (the fuse/
+// module translates kernel requests into these calls and Status into errno).
+//
+// Design note. Names and folders come from Tree (listed once, then local);
+// attributes from the stored entries; file bytes from the ContentCache
+// (binary files, read through the chunk cache) or, for Google-native files,
+// from an export held by the open handle (Drive caps exports at 10 MB and
+// cannot serve them in ranges). The kernel's references are counted in the
+// InodeTable: the FUSE layer calls Remember() for every entry it hands out
+// and Forget() when the kernel forgets.
+//
+// Thread safety: thread-safe. The handle map has its own mutex, held only
+// for map operations; reads run without it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cache/content_cache.h"
+#include "gdmount/drive_client.h"
+#include "meta/metadata_store.h"
+#include "vfs/inode_table.h"
+#include "vfs/tree.h"
+
+namespace gdmount::vfs {
+
+struct FsOptions {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t umask = 022;
+};
+
+// What stat() shows. Times in milliseconds since the epoch.
+struct Attr {
+  uint64_t ino = 0;
+  mode_t mode = 0;  // type and permission bits
+  uint32_t nlink = 1;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  int64_t size = 0;
+  int64_t mtime_ms = 0;
+  int64_t ctime_ms = 0;
+};
+
+struct DirEntry {
+  std::string name;
+  Attr attr;
+  std::string id;
+};
+
+class Filesystem {
+ public:
+  // The pointers must outlive the Filesystem; `tree` must be Init()ed.
+  Filesystem(Tree* tree, meta::MetadataStore* store, cache::ContentCache* cache,
+             drive::DriveClient* client, FsOptions options);
+
+  // The child `name` of directory `parent`; counts one kernel reference.
+  // NotFound, or InvalidArgument if `parent` is not a directory.
+  Result<Attr> Lookup(uint64_t parent, const std::string& name);
+  Result<Attr> GetAttr(uint64_t ino);
+  // The children of a directory (without "." and "..").
+  Result<std::vector<DirEntry>> ReadDir(uint64_t ino);
+  // The FUSE layer handed out an entry for (ino, id) (readdirplus).
+  void Remember(uint64_t ino, const std::string& id);
+  void Forget(uint64_t ino, uint64_t n);
+
+  // Opens a file for reading; returns a handle. InvalidArgument for a
+  // directory; NotSupported (with Drive's reason) for a native file that
+  // cannot be exported.
+  Result<uint64_t> Open(uint64_t ino);
+  // Up to `size` bytes at `offset`; fewer at the end of the file.
+  Result<size_t> Read(uint64_t fh, int64_t offset, char* buf, size_t size);
+  void Release(uint64_t fh);
+
+  size_t open_handles() const;
+
+ private:
+  struct Handle {
+    uint64_t ino = 0;
+    cache::FileKey key;
+    bool exported = false;
+    std::string export_bytes;  // native files: the export, whole
+  };
+
+  Result<meta::Entry> EntryOf(uint64_t ino);
+  Attr AttrOf(const meta::Entry& e) const;
+  Result<std::string> ExportOf(const meta::Entry& e);
+
+  Tree* tree_;
+  meta::MetadataStore* store_;
+  cache::ContentCache* cache_;
+  drive::DriveClient* client_;
+  const FsOptions options_;
+  InodeTable inodes_;
+
+  mutable std::mutex handles_mu_;
+  std::map<uint64_t, std::shared_ptr<Handle>> handles_;  // GUARDED_BY
+  uint64_t next_fh_ = 1;                                 // GUARDED_BY
+};
+
+// The cache key of a stored file: its content version is the md5, else the
+// head revision, else Drive's version number.
+cache::FileKey KeyOf(const meta::Entry& e);
+
+}  // namespace gdmount::vfs
