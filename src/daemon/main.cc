@@ -8,6 +8,7 @@
 #include "config/settings.h"
 #include "daemon/auth_command.h"
 #include "daemon/cli.h"
+#include "daemon/mount_command.h"
 #include "gdmount/log.h"
 
 namespace gdmount::daemon {
@@ -22,6 +23,7 @@ void PrintHelp(std::ostream& out) {
          "\n"
          "Commands:\n"
          "  auth       Sign in (--headless for machines without a browser)\n"
+         "  mount      Mount Drive at a directory (read-only for now)\n"
          "  help CMD   Help for a command\n"
          "\n"
          "Options (also in the config file, "
@@ -50,7 +52,8 @@ std::optional<std::string> Env(const std::string& name) {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto cl = ParseCommandLine(args, {{"auth", AuthOptions()}, {"help", {}}});
+  auto cl = ParseCommandLine(
+      args, {{"auth", AuthOptions()}, {"mount", MountOptions()}, {"help", {}}});
   if (!cl.ok()) {
     std::cerr << "gdmount: " << cl.status().message() << "\n";
     return 2;
@@ -68,16 +71,16 @@ int Main(int argc, char** argv) {
     PrintHelp(cl->help || command == "help" ? std::cout : std::cerr);
     return cl->help || command == "help" ? 0 : 2;
   }
-  if (command != "auth") {
+  if (command != "auth" && command != "mount") {
     std::cerr << "gdmount: unknown command '" << command
               << "'; see gdmount --help\n";
     return 2;
   }
   if (cl->help) {
-    std::cout << kAuthHelp;
+    std::cout << (command == "auth" ? kAuthHelp : kMountHelp);
     return 0;
   }
-  if (!cl->positional.empty()) {
+  if (command == "auth" && !cl->positional.empty()) {
     std::cerr << "gdmount auth: unexpected argument '" << cl->positional[0]
               << "'; see gdmount help auth\n";
     return 2;
@@ -94,6 +97,7 @@ int Main(int argc, char** argv) {
     return 2;
   }
   log::SetLevel(level);
+  if (command == "mount") return RunMount(*settings, *cl, std::cerr);
   return RunAuth(*settings, *cl, std::cin, std::cout, std::cerr);
 }
 

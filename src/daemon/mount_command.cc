@@ -1,0 +1,138 @@
+#include "daemon/mount_command.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "cache/content_cache.h"
+#include "daemon/wiring.h"
+#include "fuse/fuse_frontend.h"
+#include "gdmount/log.h"
+#include "meta/metadata_store.h"
+#include "vfs/filesystem.h"
+
+namespace gdmount::daemon {
+namespace {
+
+// $VAR/gdmount/ACCOUNT, or $HOME/fallback/gdmount/ACCOUNT; made 0700.
+Result<std::string> PrivateDir(const char* var, const char* fallback,
+                               const std::string& account) {
+  const char* base = std::getenv(var);
+  std::string root =
+      base && *base
+          ? base
+          : std::string(std::getenv("HOME") ? std::getenv("HOME") : "/root") +
+                "/" + fallback;
+  std::string dir = root + "/gdmount/" + account;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return IoError("cannot create " + dir + ": " + ec.message());
+  if (chmod(dir.c_str(), 0700) != 0) return IoError("cannot chmod 0700 " + dir);
+  return dir;
+}
+
+// Applies "-o a,b=c" mount options.
+Status ParseMountOptions(const std::string& text, fuse::MountOptions* m,
+                         vfs::FsOptions* fs) {
+  std::stringstream in(text);
+  std::string opt;
+  while (std::getline(in, opt, ',')) {
+    auto eq = opt.find('=');
+    std::string key = opt.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : opt.substr(eq + 1);
+    char* end = nullptr;
+    if (key == "allow_other") {
+      m->allow_other = true;
+    } else if (key == "debug") {
+      m->debug = true;
+    } else if (key == "ro" || key.empty()) {
+      // Read-only is the only mode for now.
+    } else if (key == "uid" || key == "gid") {
+      unsigned long v = std::strtoul(value.c_str(), &end, 10);
+      if (value.empty() || *end)
+        return InvalidArgumentError("-o " + opt + ": not a number");
+      (key == "uid" ? fs->uid : fs->gid) = static_cast<uint32_t>(v);
+    } else if (key == "umask") {
+      unsigned long v = std::strtoul(value.c_str(), &end, 8);
+      if (value.empty() || *end || v > 0777)
+        return InvalidArgumentError("-o " + opt + ": not an octal umask");
+      fs->umask = static_cast<mode_t>(v);
+    } else {
+      return InvalidArgumentError("unknown mount option '" + key + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char kMountHelp[] =
+    "Usage: gdmount mount MOUNTPOINT [-f] [-o OPTIONS]\n"
+    "\n"
+    "Serves Drive at MOUNTPOINT (read-only for now) until `gdmount unmount`,\n"
+    "`fusermount3 -u MOUNTPOINT`, Ctrl-C or SIGTERM. Runs in the foreground.\n"
+    "\n"
+    "  -f                 Stay in the foreground (the only mode for now)\n"
+    "  -o OPTIONS         allow_other (adds default_permissions), uid=N,\n"
+    "                     gid=N, umask=OCTAL (default 022), ro, debug\n";
+
+OptionSpec MountOptions() { return {{"-f", false}, {"-o", true}}; }
+
+int RunMount(const config::Settings& s, const CommandLine& cl,
+             std::ostream& err) {
+  if (cl.positional.size() != 1) {
+    err << "gdmount mount: expected one MOUNTPOINT; see gdmount help mount\n";
+    return 2;
+  }
+  fuse::MountOptions mo;
+  mo.mountpoint = cl.positional[0];
+  vfs::FsOptions fo;
+  fo.uid = getuid();
+  fo.gid = getgid();
+  if (auto o = cl.options.find("-o"); o != cl.options.end()) {
+    Status st = ParseMountOptions(o->second, &mo, &fo);
+    if (!st.ok()) {
+      err << "gdmount mount: " << st.message() << "\n";
+      return 2;
+    }
+  }
+  auto fail = [&err](const Status& st) {
+    err << "gdmount mount: " << st.message() << "\n";
+    return 1;
+  };
+  auto state = PrivateDir("XDG_STATE_HOME", ".local/state", s.account);
+  if (!state.ok()) return fail(state.status());
+  auto cache_dir = PrivateDir("XDG_CACHE_HOME", ".cache", s.account);
+  if (!cache_dir.ok()) return fail(cache_dir.status());
+  auto transport = MakeTransport(s);
+  if (!transport.ok()) return fail(transport.status());
+  auto tokens = MakeTokenSource(s, **transport);
+  if (!tokens.ok()) return fail(tokens.status());
+  auto client = MakeDriveClient(s, transport->get(), tokens->get());
+  if (!client.ok()) return fail(client.status());
+  auto store = meta::MetadataStore::Open(*state + "/meta.db");
+  if (!store.ok()) return fail(store.status());
+  vfs::Tree tree(store->get(), client->get(), RealClock(),
+                 vfs::DefaultExportMap());
+  Status init = tree.Init();
+  if (!init.ok()) return fail(init);
+  cache::ContentCacheOptions co;
+  co.dir = *cache_dir + "/content";
+  auto cache = cache::ContentCache::Open(co, client->get());
+  if (!cache.ok()) return fail(cache.status());
+  vfs::Filesystem fs(&tree, store->get(), cache->get(), client->get(), fo);
+  fuse::FuseFrontend frontend(&fs, mo);
+  Status mounted = frontend.Mount();
+  if (!mounted.ok()) return fail(mounted);
+  GDMOUNT_LOG(kInfo) << "mounted at " << mo.mountpoint;
+  Status ran = frontend.Run();
+  if (!ran.ok()) return fail(ran);
+  GDMOUNT_LOG(kInfo) << "unmounted " << mo.mountpoint;
+  return 0;
+}
+
+}  // namespace gdmount::daemon

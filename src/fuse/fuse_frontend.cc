@@ -1,0 +1,245 @@
+#define FUSE_USE_VERSION 314
+#include "fuse/fuse_frontend.h"
+
+#include <fuse3/fuse_lowlevel.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <vector>
+
+#include "fuse/errno_map.h"
+#include "gdmount/log.h"
+
+namespace gdmount::fuse {
+namespace {
+
+FuseFrontend* Self(fuse_req_t req) {
+  return static_cast<FuseFrontend*>(fuse_req_userdata(req));
+}
+
+struct stat ToStat(const vfs::Attr& a) {
+  struct stat st {};
+  st.st_ino = a.ino;
+  st.st_mode = a.mode;
+  st.st_nlink = a.nlink;
+  st.st_uid = a.uid;
+  st.st_gid = a.gid;
+  st.st_size = a.size;
+  st.st_blocks = (a.size + 511) / 512;
+  st.st_blksize = 4096;
+  st.st_mtim.tv_sec = a.mtime_ms / 1000;
+  st.st_mtim.tv_nsec = (a.mtime_ms % 1000) * 1000000;
+  st.st_ctim = st.st_mtim;
+  st.st_atim = st.st_mtim;
+  return st;
+}
+
+int Fail(const char* op, uint64_t ino, const Status& s) {
+  int err = ErrnoFor(s);
+  if (err != ENOENT) {  // misses are routine, not failures
+    GDMOUNT_LOG(kWarning) << op << " ino " << ino << ": " << s.ToString()
+                          << " -> errno " << err;
+  }
+  return err;
+}
+
+fuse_entry_param EntryOf(FuseFrontend* self, const vfs::Attr& a) {
+  fuse_entry_param e{};
+  e.ino = a.ino;
+  e.attr = ToStat(a);
+  e.attr_timeout = self->options().attr_timeout_s;
+  e.entry_timeout = self->options().entry_timeout_s;
+  return e;
+}
+
+void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  FuseFrontend* self = Self(req);
+  auto a = self->fs()->Lookup(parent, name);
+  if (!a.ok()) {
+    if (a.status().code() == StatusCode::kNotFound) {
+      // Negative entry: the kernel may cache the miss for entry_timeout.
+      fuse_entry_param e{};
+      e.entry_timeout = self->options().entry_timeout_s;
+      fuse_reply_entry(req, &e);
+      return;
+    }
+    fuse_reply_err(req, Fail("lookup", parent, a.status()));
+    return;
+  }
+  fuse_entry_param e = EntryOf(self, *a);
+  fuse_reply_entry(req, &e);
+}
+
+void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t n) {
+  Self(req)->fs()->Forget(ino, n);
+  fuse_reply_none(req);
+}
+
+void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i)
+    Self(req)->fs()->Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  FuseFrontend* self = Self(req);
+  auto a = self->fs()->GetAttr(ino);
+  if (!a.ok()) {
+    fuse_reply_err(req, Fail("getattr", ino, a.status()));
+    return;
+  }
+  struct stat st = ToStat(*a);
+  fuse_reply_attr(req, &st, self->options().attr_timeout_s);
+}
+
+// readdir and readdirplus: the listing is recomputed from the (cached)
+// folder view for each call; `off` is the index of the next entry + 1.
+void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+             bool plus) {
+  FuseFrontend* self = Self(req);
+  auto entries = self->fs()->ReadDir(ino);
+  if (!entries.ok()) {
+    fuse_reply_err(req, Fail("readdir", ino, entries.status()));
+    return;
+  }
+  std::vector<char> buf(size);
+  size_t used = 0;
+  for (size_t i = static_cast<size_t>(off); i < entries->size(); ++i) {
+    const vfs::DirEntry& d = (*entries)[i];
+    size_t n;
+    if (plus) {
+      fuse_entry_param e = EntryOf(self, d.attr);
+      n = fuse_add_direntry_plus(req, buf.data() + used, size - used,
+                                 d.name.c_str(), &e, static_cast<off_t>(i + 1));
+    } else {
+      struct stat st = ToStat(d.attr);
+      n = fuse_add_direntry(req, buf.data() + used, size - used, d.name.c_str(),
+                            &st, static_cast<off_t>(i + 1));
+    }
+    if (n > size - used) break;  // did not fit: not handed out
+    if (plus) self->fs()->Remember(d.attr.ino, d.id);
+    used += n;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+               fuse_file_info*) {
+  ReadDir(req, ino, size, off, false);
+}
+
+void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                   fuse_file_info*) {
+  ReadDir(req, ino, size, off, true);
+}
+
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+    fuse_reply_err(req, EROFS);
+    return;
+  }
+  auto fh = Self(req)->fs()->Open(ino);
+  if (!fh.ok()) {
+    fuse_reply_err(req, Fail("open", ino, fh.status()));
+    return;
+  }
+  fi->fh = *fh;
+  fuse_reply_open(req, fi);
+}
+
+void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+            fuse_file_info* fi) {
+  std::vector<char> buf(size);
+  auto n = Self(req)->fs()->Read(fi->fh, off, buf.data(), size);
+  if (!n.ok()) {
+    fuse_reply_err(req, Fail("read", ino, n.status()));
+    return;
+  }
+  fuse_reply_buf(req, buf.data(), *n);
+}
+
+void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  Self(req)->fs()->Release(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void OpStatfs(fuse_req_t req, fuse_ino_t) {
+  struct statvfs st {};
+  st.f_bsize = 4096;
+  st.f_frsize = 4096;
+  st.f_namemax = 255;
+  fuse_reply_statfs(req, &st);
+}
+
+void OpReadonly(fuse_req_t req) { fuse_reply_err(req, EROFS); }
+
+fuse_lowlevel_ops Ops() {
+  fuse_lowlevel_ops ops{};
+  ops.lookup = OpLookup;
+  ops.forget = OpForget;
+  ops.forget_multi = OpForgetMulti;
+  ops.getattr = OpGetattr;
+  ops.readdir = OpReaddir;
+  ops.readdirplus = OpReaddirplus;
+  ops.open = OpOpen;
+  ops.read = OpRead;
+  ops.release = OpRelease;
+  ops.statfs = OpStatfs;
+  ops.mkdir = [](fuse_req_t r, fuse_ino_t, const char*, mode_t) {
+    OpReadonly(r);
+  };
+  ops.unlink = [](fuse_req_t r, fuse_ino_t, const char*) { OpReadonly(r); };
+  ops.rmdir = [](fuse_req_t r, fuse_ino_t, const char*) { OpReadonly(r); };
+  ops.create = [](fuse_req_t r, fuse_ino_t, const char*, mode_t,
+                  fuse_file_info*) { OpReadonly(r); };
+  ops.rename = [](fuse_req_t r, fuse_ino_t, const char*, fuse_ino_t,
+                  const char*, unsigned int) { OpReadonly(r); };
+  return ops;
+}
+
+}  // namespace
+
+FuseFrontend::FuseFrontend(vfs::Filesystem* fs, MountOptions options)
+    : fs_(fs), options_(std::move(options)) {}
+
+FuseFrontend::~FuseFrontend() {
+  if (signals_) fuse_remove_signal_handlers(session_);
+  if (mounted_) fuse_session_unmount(session_);
+  if (session_) fuse_session_destroy(session_);
+}
+
+Status FuseFrontend::Mount() {
+  std::vector<std::string> argv = {"gdmount", "-o",
+                                   "fsname=gdmount,subtype=gdmount,ro"};
+  if (options_.allow_other) argv.back() += ",allow_other,default_permissions";
+  if (options_.debug) argv.push_back("-d");
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(args.size()), args.data());
+  fuse_lowlevel_ops ops = Ops();
+  session_ = fuse_session_new(&fargs, &ops, sizeof ops, this);
+  if (!session_) return IoError("could not create the FUSE session");
+  if (fuse_set_signal_handlers(session_) != 0)
+    return IoError("could not install signal handlers");
+  signals_ = true;
+  if (fuse_session_mount(session_, options_.mountpoint.c_str()) != 0)
+    return IoError("could not mount at " + options_.mountpoint +
+                   " (is /dev/fuse there, and the directory empty?)");
+  mounted_ = true;
+  return Status::Ok();
+}
+
+Status FuseFrontend::Run() {
+  fuse_loop_config* cfg = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_clone_fd(cfg, 0);
+  fuse_loop_cfg_set_max_threads(cfg,
+                                static_cast<unsigned>(options_.max_threads));
+  int rc = fuse_session_loop_mt(session_, cfg);
+  fuse_loop_cfg_destroy(cfg);
+  if (rc != 0 && rc != SIGINT && rc != SIGTERM)
+    return IoError("FUSE loop ended with " + std::to_string(rc));
+  return Status::Ok();
+}
+
+}  // namespace gdmount::fuse

@@ -1,0 +1,53 @@
+// FuseFrontend: the kernel side of the mount (libfuse3 low-level API,
+// multi-threaded loop). Each handler decodes the request, calls
+// vfs::Filesystem, maps Status to errno (errno_map.h), logs a failed op
+// once, and replies. This is the only module that sees libfuse.
+//
+// Read-only for now: opens for writing and every mutating op answer EROFS.
+//
+// Thread safety: Run() blocks in the loop; Exit() may be called from any
+// thread (or a signal handler installed by libfuse) to end it.
+#pragma once
+
+#include <string>
+
+#include "gdmount/status.h"
+#include "vfs/filesystem.h"
+
+struct fuse_session;
+
+namespace gdmount::fuse {
+
+struct MountOptions {
+  std::string mountpoint;
+  bool allow_other = false;  // then default_permissions too
+  bool debug = false;        // libfuse's own request trace
+  double entry_timeout_s = 1.0;
+  double attr_timeout_s = 1.0;
+  int max_threads = 16;
+};
+
+class FuseFrontend {
+ public:
+  FuseFrontend(vfs::Filesystem* fs, MountOptions options);
+  ~FuseFrontend();
+
+  // Creates the session and mounts. Errors: Io with libfuse's reason
+  // (no /dev/fuse, mount point missing or busy...).
+  Status Mount();
+  // Serves requests until unmounted (fusermount3 -u, umount) or SIGINT /
+  // SIGTERM; then unmounts. Returns Io if the loop failed.
+  Status Run();
+
+  vfs::Filesystem* fs() { return fs_; }
+  const MountOptions& options() const { return options_; }
+
+ private:
+  vfs::Filesystem* fs_;
+  MountOptions options_;
+  ::fuse_session* session_ = nullptr;
+  bool mounted_ = false;
+  bool signals_ = false;
+};
+
+}  // namespace gdmount::fuse
