@@ -3,6 +3,7 @@
 
 #include <fuse3/fuse_lowlevel.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -139,12 +140,14 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     fuse_reply_err(req, EROFS);
     return;
   }
-  auto fh = Self(req)->fs()->Open(ino);
-  if (!fh.ok()) {
-    fuse_reply_err(req, Fail("open", ino, fh.status()));
+  auto opened = Self(req)->fs()->Open(ino);
+  if (!opened.ok()) {
+    fuse_reply_err(req, Fail("open", ino, opened.status()));
     return;
   }
-  fi->fh = *fh;
+  fi->fh = opened->fh;
+  fi->direct_io = opened->direct_io;
+  fi->keep_cache = !opened->direct_io;  // content is keyed by version
   fuse_reply_open(req, fi);
 }
 
@@ -164,12 +167,58 @@ void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
-void OpStatfs(fuse_req_t req, fuse_ino_t) {
+void OpStatfs(fuse_req_t req, fuse_ino_t ino) {
+  auto q = Self(req)->fs()->StatFs();
+  if (!q.ok()) {
+    fuse_reply_err(req, Fail("statfs", ino, q.status()));
+    return;
+  }
+  constexpr int64_t kBlock = 4096;
+  // An unlimited quota is shown as 1 PiB so df and free-space checks work.
+  int64_t total = q->total_bytes > 0 ? q->total_bytes : int64_t{1} << 50;
+  int64_t free_bytes = std::max<int64_t>(0, total - q->used_bytes);
   struct statvfs st {};
-  st.f_bsize = 4096;
-  st.f_frsize = 4096;
+  st.f_bsize = kBlock;
+  st.f_frsize = kBlock;
+  st.f_blocks = static_cast<fsblkcnt_t>(total / kBlock);
+  st.f_bfree = static_cast<fsblkcnt_t>(free_bytes / kBlock);
+  st.f_bavail = st.f_bfree;
   st.f_namemax = 255;
   fuse_reply_statfs(req, &st);
+}
+
+// getxattr/listxattr protocol: size 0 asks for the length; too small a
+// buffer is ERANGE.
+void ReplyXattr(fuse_req_t req, const std::string& value, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, value.size());
+  } else if (size < value.size()) {
+    fuse_reply_err(req, ERANGE);
+  } else {
+    fuse_reply_buf(req, value.data(), value.size());
+  }
+}
+
+void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  auto v = Self(req)->fs()->GetXattr(ino, name);
+  if (!v.ok()) {
+    fuse_reply_err(req, v.status().code() == StatusCode::kNotFound
+                            ? ENODATA
+                            : Fail("getxattr", ino, v.status()));
+    return;
+  }
+  ReplyXattr(req, *v, size);
+}
+
+void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  auto names = Self(req)->fs()->ListXattr(ino);
+  if (!names.ok()) {
+    fuse_reply_err(req, Fail("listxattr", ino, names.status()));
+    return;
+  }
+  std::string list;
+  for (const auto& n : *names) list.append(n).push_back('\0');
+  ReplyXattr(req, list, size);
 }
 
 void OpReadonly(fuse_req_t req) { fuse_reply_err(req, EROFS); }
@@ -186,6 +235,10 @@ fuse_lowlevel_ops Ops() {
   ops.read = OpRead;
   ops.release = OpRelease;
   ops.statfs = OpStatfs;
+  ops.getxattr = OpGetxattr;
+  ops.listxattr = OpListxattr;
+  ops.setxattr = [](fuse_req_t r, fuse_ino_t, const char*, const char*, size_t,
+                    int) { OpReadonly(r); };
   ops.mkdir = [](fuse_req_t r, fuse_ino_t, const char*, mode_t) {
     OpReadonly(r);
   };

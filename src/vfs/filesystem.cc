@@ -34,12 +34,13 @@ cache::FileKey KeyOf(const meta::Entry& e) {
 
 Filesystem::Filesystem(Tree* tree, meta::MetadataStore* store,
                        cache::ContentCache* cache, drive::DriveClient* client,
-                       FsOptions options)
+                       FsOptions options, Clock* clock)
     : tree_(tree),
       store_(store),
       cache_(cache),
       client_(client),
       options_(options),
+      clock_(clock),
       inodes_(tree->root_id()) {}
 
 Result<meta::Entry> Filesystem::EntryOf(uint64_t ino) {
@@ -119,7 +120,7 @@ Result<std::string> Filesystem::ExportOf(const meta::Entry& e) {
   return std::move(sink.data);
 }
 
-Result<uint64_t> Filesystem::Open(uint64_t ino) {
+Result<OpenFile> Filesystem::Open(uint64_t ino) {
   auto e = EntryOf(ino);
   if (!e.ok()) return e.status();
   if (e->is_folder()) return InvalidArgumentError("is a directory");
@@ -136,10 +137,12 @@ Result<uint64_t> Filesystem::Open(uint64_t ino) {
     if (!pinned.ok()) return pinned;
   }
   inodes_.OpenHandle(ino);
+  OpenFile opened;
+  opened.direct_io = h->exported;
   std::lock_guard<std::mutex> lock(handles_mu_);
-  uint64_t fh = next_fh_++;
-  handles_[fh] = std::move(h);
-  return fh;
+  opened.fh = next_fh_++;
+  handles_[opened.fh] = std::move(h);
+  return opened;
 }
 
 Result<size_t> Filesystem::Read(uint64_t fh, int64_t offset, char* buf,
@@ -171,6 +174,55 @@ void Filesystem::Release(uint64_t fh) {
   }
   if (!h->exported) cache_->Unpin(h->key);
   inodes_.CloseHandle(h->ino);
+}
+
+namespace {
+constexpr const char* kXattrPrefix = "user.gdmount.";
+constexpr auto kStatfsTtl = std::chrono::seconds(60);
+}  // namespace
+
+Result<std::vector<std::string>> Filesystem::ListXattr(uint64_t ino) {
+  auto e = EntryOf(ino);
+  if (!e.ok()) return e.status();
+  std::vector<std::string> names;
+  for (const auto& [suffix, value] :
+       {std::pair<const char*, const std::string*>{"id", &e->id},
+        {"md5", &e->md5},
+        {"mime_type", &e->mime_type},
+        {"web_view_link", &e->web_view_link}})
+    if (!value->empty()) names.push_back(std::string(kXattrPrefix) + suffix);
+  return names;
+}
+
+Result<std::string> Filesystem::GetXattr(uint64_t ino,
+                                         const std::string& name) {
+  auto e = EntryOf(ino);
+  if (!e.ok()) return e.status();
+  const std::string prefix = kXattrPrefix;
+  if (name.rfind(prefix, 0) == 0) {
+    std::string key = name.substr(prefix.size());
+    const std::string* value = key == "id"              ? &e->id
+                               : key == "md5"           ? &e->md5
+                               : key == "mime_type"     ? &e->mime_type
+                               : key == "web_view_link" ? &e->web_view_link
+                                                        : nullptr;
+    if (value && !value->empty()) return *value;
+  }
+  return NotFoundError("no attribute " + name);
+}
+
+Result<FsStats> Filesystem::StatFs() {
+  std::lock_guard<std::mutex> lock(statfs_mu_);
+  auto now = clock_->SteadyNow();
+  if (statfs_cache_ && now - statfs_when_ < kStatfsTtl) return *statfs_cache_;
+  auto about = client_->GetAbout();
+  if (!about.ok()) return about.status();
+  FsStats st;
+  st.total_bytes = about->quota_limit.value_or(0);
+  st.used_bytes = about->quota_usage;
+  statfs_cache_ = st;
+  statfs_when_ = now;
+  return st;
 }
 
 size_t Filesystem::open_handles() const {

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,18 @@ struct Attr {
   int64_t ctime_ms = 0;
 };
 
+struct OpenFile {
+  uint64_t fh = 0;
+  // Bypass the page cache: Google-native files, whose size is unknown to
+  // stat() (0) until exported.
+  bool direct_io = false;
+};
+
+struct FsStats {
+  int64_t total_bytes = 0;  // the Drive quota; 0 = unlimited
+  int64_t used_bytes = 0;
+};
+
 struct DirEntry {
   std::string name;
   Attr attr;
@@ -58,7 +71,8 @@ class Filesystem {
  public:
   // The pointers must outlive the Filesystem; `tree` must be Init()ed.
   Filesystem(Tree* tree, meta::MetadataStore* store, cache::ContentCache* cache,
-             drive::DriveClient* client, FsOptions options);
+             drive::DriveClient* client, FsOptions options,
+             Clock* clock = RealClock());
 
   // The child `name` of directory `parent`; counts one kernel reference.
   // NotFound, or InvalidArgument if `parent` is not a directory.
@@ -73,12 +87,21 @@ class Filesystem {
   // Opens a file for reading; returns a handle. InvalidArgument for a
   // directory; NotSupported (with Drive's reason) for a native file that
   // cannot be exported.
-  Result<uint64_t> Open(uint64_t ino);
+  Result<OpenFile> Open(uint64_t ino);
   // Up to `size` bytes at `offset`; fewer at the end of the file.
   Result<size_t> Read(uint64_t fh, int64_t offset, char* buf, size_t size);
   void Release(uint64_t fh);
 
   size_t open_handles() const;
+
+  // Extended attributes exposing Drive metadata: user.gdmount.id, .md5,
+  // .mime_type, .web_view_link (absent values are not listed).
+  // NotFound for an unknown name (the FUSE layer answers ENODATA).
+  Result<std::string> GetXattr(uint64_t ino, const std::string& name);
+  Result<std::vector<std::string>> ListXattr(uint64_t ino);
+
+  // Quota from about.storageQuota, fetched at most once a minute.
+  Result<FsStats> StatFs();
 
  private:
   struct Handle {
@@ -97,7 +120,12 @@ class Filesystem {
   cache::ContentCache* cache_;
   drive::DriveClient* client_;
   const FsOptions options_;
+  Clock* clock_;
   InodeTable inodes_;
+
+  std::mutex statfs_mu_;
+  std::optional<FsStats> statfs_cache_;                // GUARDED_BY
+  std::chrono::steady_clock::time_point statfs_when_;  // GUARDED_BY
 
   mutable std::mutex handles_mu_;
   std::map<uint64_t, std::shared_ptr<Handle>> handles_;  // GUARDED_BY

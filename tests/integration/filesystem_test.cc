@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "drive/drive_client_impl.h"
@@ -51,8 +52,9 @@ struct FsStack {
                                       client.get(), fo);
   }
   std::string ReadAll(uint64_t ino) {
-    auto fh = fs->Open(ino);
-    REQUIRE(fh.ok());
+    auto opened = fs->Open(ino);
+    REQUIRE(opened.ok());
+    auto fh = Result<uint64_t>(opened->fh);
     std::string out;
     std::string buf(100000, '\0');  // not a chunk multiple on purpose
     for (int64_t off = 0;;) {
@@ -146,7 +148,26 @@ TEST_CASE(
   auto a = s.fs->Lookup(kRootIno, "notes.docx");
   REQUIRE(a.ok());
   CHECK(S_ISREG(a->mode));
+  auto opened = s.fs->Open(a->ino);
+  REQUIRE(opened.ok());
+  CHECK(opened->direct_io);  // size unknown until exported
+  s.fs->Release(opened->fh);
   CHECK(s.ReadAll(a->ino) == truth.body);
+  auto mime = s.fs->GetXattr(a->ino, "user.gdmount.mime_type");
+  REQUIRE(mime.ok());
+  CHECK(*mime == "application/vnd.google-apps.document");
+  CHECK(s.fs->GetXattr(a->ino, "user.gdmount.id").value() == id);
+  CHECK(s.fs->GetXattr(a->ino, "user.other").status().code() ==
+        StatusCode::kNotFound);
+  auto names = s.fs->ListXattr(a->ino);
+  REQUIRE(names.ok());
+  CHECK(std::find(names->begin(), names->end(), "user.gdmount.md5") ==
+        names->end());  // Docs have no md5
+  auto quota = s.fs->StatFs();
+  REQUIRE(quota.ok());
+  int64_t about_calls = fx.Stats()["methods"].value("about.get", int64_t{0});
+  REQUIRE(s.fs->StatFs().ok());  // cached for a minute
+  CHECK(fx.Stats()["methods"].value("about.get", int64_t{0}) == about_calls);
 }
 
 }  // namespace
