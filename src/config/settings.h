@@ -49,6 +49,12 @@ struct Settings {
   int64_t chunk_size = 8 << 20;
   int64_t multipart_threshold = 5 << 20;
 
+  // Mount.
+  double entry_timeout_s = 60;
+  double attr_timeout_s = 60;
+  int64_t cache_chunk_size = 8 << 20;
+  int64_t cache_budget = int64_t{10} << 30;
+
   std::string log_level = "info";
 };
 

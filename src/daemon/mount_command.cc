@@ -90,6 +90,8 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   }
   fuse::MountOptions mo;
   mo.mountpoint = cl.positional[0];
+  mo.entry_timeout_s = s.entry_timeout_s;
+  mo.attr_timeout_s = s.attr_timeout_s;
   vfs::FsOptions fo;
   fo.uid = getuid();
   fo.gid = getgid();
@@ -122,6 +124,8 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   if (!init.ok()) return fail(init);
   cache::ContentCacheOptions co;
   co.dir = *cache_dir + "/content";
+  co.chunk_size = s.cache_chunk_size;
+  co.budget_bytes = s.cache_budget;
   auto cache = cache::ContentCache::Open(co, client->get());
   if (!cache.ok()) return fail(cache.status());
   vfs::Filesystem fs(&tree, store->get(), cache->get(), client->get(), fo);

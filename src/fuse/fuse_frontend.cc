@@ -106,8 +106,10 @@ void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   }
   std::vector<char> buf(size);
   size_t used = 0;
-  for (size_t i = static_cast<size_t>(off); i < entries->size(); ++i) {
-    const vfs::DirEntry& d = (*entries)[i];
+  const auto& children = **entries;
+  for (size_t i = static_cast<size_t>(off); i < children.size(); ++i) {
+    const vfs::Child& c = children[i];
+    vfs::DirEntry d{c.name, self->fs()->AttrOf(c.entry), c.entry.id};
     size_t n;
     if (plus) {
       fuse_entry_param e = EntryOf(self, d.attr);
@@ -200,6 +202,12 @@ void ReplyXattr(fuse_req_t req, const std::string& value, size_t size) {
 }
 
 void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  // ls -l asks every file for security.* and system.posix_acl_*: answer
+  // those without touching the store.
+  if (std::strncmp(name, "user.gdmount.", 13) != 0) {
+    fuse_reply_err(req, ENODATA);
+    return;
+  }
   auto v = Self(req)->fs()->GetXattr(ino, name);
   if (!v.ok()) {
     fuse_reply_err(req, v.status().code() == StatusCode::kNotFound

@@ -90,17 +90,12 @@ Result<Attr> Filesystem::GetAttr(uint64_t ino) {
   return AttrOf(*e);
 }
 
-Result<std::vector<DirEntry>> Filesystem::ReadDir(uint64_t ino) {
+Result<std::shared_ptr<const std::vector<Child>>> Filesystem::ReadDir(
+    uint64_t ino) {
   auto dir = EntryOf(ino);
   if (!dir.ok()) return dir.status();
   if (!dir->is_folder()) return InvalidArgumentError("not a directory");
-  auto children = tree_->List(dir->id);
-  if (!children.ok()) return children.status();
-  std::vector<DirEntry> out;
-  out.reserve(children->size());
-  for (const Child& c : *children)
-    out.push_back(DirEntry{c.name, AttrOf(c.entry), c.entry.id});
-  return out;
+  return tree_->ListShared(dir->id);
 }
 
 void Filesystem::Remember(uint64_t ino, const std::string& id) {

@@ -78,8 +78,11 @@ class Filesystem {
   // NotFound, or InvalidArgument if `parent` is not a directory.
   Result<Attr> Lookup(uint64_t parent, const std::string& name);
   Result<Attr> GetAttr(uint64_t ino);
-  // The children of a directory (without "." and "..").
-  Result<std::vector<DirEntry>> ReadDir(uint64_t ino);
+  // The children of a directory (without "." and ".."), shared and
+  // immutable (a folder of 100,000 entries is not copied per call).
+  Result<std::shared_ptr<const std::vector<Child>>> ReadDir(uint64_t ino);
+  // What stat() shows for a stored entry.
+  Attr AttrOf(const meta::Entry& e) const;
   // The FUSE layer handed out an entry for (ino, id) (readdirplus).
   void Remember(uint64_t ino, const std::string& id);
   void Forget(uint64_t ino, uint64_t n);
@@ -112,7 +115,6 @@ class Filesystem {
   };
 
   Result<meta::Entry> EntryOf(uint64_t ino);
-  Attr AttrOf(const meta::Entry& e) const;
   Result<std::string> ExportOf(const meta::Entry& e);
 
   Tree* tree_;

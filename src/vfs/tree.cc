@@ -94,6 +94,14 @@ Result<std::vector<Child>> Tree::List(const std::string& folder_id) {
   return (*view)->children;
 }
 
+Result<std::shared_ptr<const std::vector<Child>>> Tree::ListShared(
+    const std::string& folder_id) {
+  auto view = View(folder_id);
+  if (!view.ok()) return view.status();
+  // Aliasing constructor: shares ownership of the whole view.
+  return std::shared_ptr<const std::vector<Child>>(*view, &(*view)->children);
+}
+
 Result<std::optional<Child>> Tree::Lookup(const std::string& folder_id,
                                           const std::string& name) {
   auto view = View(folder_id);

@@ -49,6 +49,9 @@ class Tree {
   // Children of a folder, in display-name order; hidden items left out.
   // Lists the folder first if it has not been listed.
   Result<std::vector<Child>> List(const std::string& folder_id);
+  // The same, shared and immutable: no copy of a large folder per call.
+  Result<std::shared_ptr<const std::vector<Child>>> ListShared(
+      const std::string& folder_id);
   // The child called `name`; nullopt if there is none (answered locally
   // once the folder is listed).
   Result<std::optional<Child>> Lookup(const std::string& folder_id,

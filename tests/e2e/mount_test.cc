@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -182,6 +183,29 @@ TEST_CASE("A mounted Drive reads byte-exact with find and md5sum", "[e2e]") {
         ino_before);
   CHECK(Method(fx, "files.list") == lists_before);
   CHECK(again.Unmount() == 0);
+}
+
+TEST_CASE("ls -l of 100,000 entries: one list call per 1,000, none per entry",
+          "[e2e]") {
+  if (access("/dev/fuse", R_OK | W_OK) != 0) {
+    WARN("no /dev/fuse: end-to-end mount test skipped");
+    return;
+  }
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("flat/=100000x0", &emu.store()).ok());
+  });
+  testing::TempDir home;
+  Mount m(fx, home);
+  int64_t lists = Method(fx, "files.list");
+  int64_t gets = Method(fx, "files.get");
+  std::string out = Run({"ls", "-l", m.dir() + "/flat"});
+  CHECK(std::count(out.begin(), out.end(), '\n') == 100001);  // + "total"
+  int64_t cold = Method(fx, "files.list") - lists;
+  CHECK(cold <= 101);
+  CHECK(Method(fx, "files.get") == gets);  // nothing per entry
+  Run({"ls", "-l", m.dir() + "/flat"});
+  CHECK(Method(fx, "files.list") - lists == cold);  // warm: zero calls
+  CHECK(m.Unmount() == 0);
 }
 
 }  // namespace

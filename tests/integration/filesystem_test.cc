@@ -94,9 +94,9 @@ TEST_CASE("Files read byte-exact through the cache; attributes from Drive",
   CHECK(dir->uid == 1234);
   auto entries = s.fs->ReadDir(dir->ino);
   REQUIRE(entries.ok());
-  REQUIRE(entries->size() == 2);
-  CHECK((*entries)[0].name == "big.bin");
-  CHECK((*entries)[1].name == "empty.txt");
+  REQUIRE((*entries)->size() == 2);
+  CHECK((**entries)[0].name == "big.bin");
+  CHECK((**entries)[1].name == "empty.txt");
 
   auto file = s.fs->Lookup(dir->ino, "big.bin");
   REQUIRE(file.ok());
