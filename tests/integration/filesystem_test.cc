@@ -8,8 +8,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "drive/drive_client_impl.h"
-#include "http/curl_transport.h"
+#include "tests/support/drive_rig.h"
 #include "tests/support/emulator_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -26,30 +25,22 @@ std::string Pattern(size_t n) {
 }
 
 struct FsStack {
-  explicit FsStack(EmulatorFixture& fx)
-      : tokens(EmulatorFixture::kToken),
-        transport(http::CurlTransport::Create({}).value()),
-        random(MakeSeededRandom(9)) {
-    drive::DriveClientOptions o;
-    o.endpoints.api_root = fx.url();
-    o.endpoints.upload_root = fx.url();
-    o.pacer.rate_per_s = 0;
-    client = std::make_unique<drive::DriveClientImpl>(
-        o, transport.get(), &tokens, RealClock(), random.get());
+  explicit FsStack(EmulatorFixture& fx) : drive(fx, 9) {
+    drive::DriveClient* client = drive.client.get();
     store =
         std::move(meta::MetadataStore::Open(dir.path() + "/meta.db").value());
-    tree = std::make_unique<Tree>(store.get(), client.get(), RealClock(),
+    tree = std::make_unique<Tree>(store.get(), client, RealClock(),
                                   DefaultExportMap());
     REQUIRE(tree->Init().ok());
     cache::ContentCacheOptions co;
     co.dir = dir.path() + "/cache";
     co.chunk_size = 256 * 1024;
-    cache = std::move(cache::ContentCache::Open(co, client.get()).value());
+    cache = std::move(cache::ContentCache::Open(co, client).value());
     FsOptions fo;
     fo.uid = 1234;
     fo.gid = 5678;
     fs = std::make_unique<Filesystem>(tree.get(), store.get(), cache.get(),
-                                      client.get(), fo);
+                                      client, fo);
   }
   std::string ReadAll(uint64_t ino) {
     auto opened = fs->Open(ino);
@@ -68,10 +59,7 @@ struct FsStack {
     return out;
   }
   testing::TempDir dir;
-  StaticTokenSource tokens;
-  std::unique_ptr<http::CurlTransport> transport;
-  std::unique_ptr<RandomSource> random;
-  std::unique_ptr<drive::DriveClientImpl> client;
+  testing::DriveRig drive;
   std::unique_ptr<meta::MetadataStore> store;
   std::unique_ptr<Tree> tree;
   std::unique_ptr<cache::ContentCache> cache;

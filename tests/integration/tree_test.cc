@@ -7,9 +7,8 @@
 #include <set>
 #include <thread>
 
-#include "drive/drive_client_impl.h"
-#include "http/curl_transport.h"
 #include "tests/emulator/seed.h"
+#include "tests/support/drive_rig.h"
 #include "tests/support/emulator_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -24,25 +23,13 @@ int64_t ListCalls(EmulatorFixture& fx) {
 }
 
 struct Stack {
-  Stack(EmulatorFixture& fx, const std::string& db_path)
-      : tokens(EmulatorFixture::kToken),
-        transport(http::CurlTransport::Create({}).value()),
-        random(MakeSeededRandom(5)) {
-    drive::DriveClientOptions o;
-    o.endpoints.api_root = fx.url();
-    o.endpoints.upload_root = fx.url();
-    o.pacer.rate_per_s = 0;
-    client = std::make_unique<drive::DriveClientImpl>(
-        o, transport.get(), &tokens, RealClock(), random.get());
+  Stack(EmulatorFixture& fx, const std::string& db_path) : drive(fx, 5) {
     store = std::move(meta::MetadataStore::Open(db_path).value());
-    tree = std::make_unique<Tree>(store.get(), client.get(), RealClock(),
+    tree = std::make_unique<Tree>(store.get(), drive.client.get(), RealClock(),
                                   DefaultExportMap());
     REQUIRE(tree->Init().ok());
   }
-  StaticTokenSource tokens;
-  std::unique_ptr<http::CurlTransport> transport;
-  std::unique_ptr<RandomSource> random;
-  std::unique_ptr<drive::DriveClientImpl> client;
+  testing::DriveRig drive;
   std::unique_ptr<meta::MetadataStore> store;
   std::unique_ptr<Tree> tree;
 };

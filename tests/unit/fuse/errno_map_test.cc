@@ -1,7 +1,7 @@
+#include "fuse/errno_map.h"
+
 #include <catch2/catch.hpp>
 #include <cerrno>
-
-#include "fuse/errno_map.h"
 
 namespace gdmount::fuse {
 namespace {

@@ -1,0 +1,32 @@
+// The real Drive client stack (CurlTransport + DriveClientImpl with the
+// emulator's static token, unpaced) pointed at an EmulatorFixture, for
+// integration tests of the layers above drive/.
+#pragma once
+
+#include <memory>
+
+#include "drive/drive_client_impl.h"
+#include "http/curl_transport.h"
+#include "tests/support/emulator_fixture.h"
+
+namespace gdmount::testing {
+
+struct DriveRig {
+  explicit DriveRig(const EmulatorFixture& fx, uint64_t seed = 1)
+      : tokens(EmulatorFixture::kToken),
+        transport(http::CurlTransport::Create({}).value()),
+        random(MakeSeededRandom(seed)) {
+    drive::DriveClientOptions o;
+    o.endpoints.api_root = fx.url();
+    o.endpoints.upload_root = fx.url();
+    o.pacer.rate_per_s = 0;
+    client = std::make_unique<drive::DriveClientImpl>(
+        o, transport.get(), &tokens, RealClock(), random.get());
+  }
+  StaticTokenSource tokens;
+  std::unique_ptr<http::CurlTransport> transport;
+  std::unique_ptr<RandomSource> random;
+  std::unique_ptr<drive::DriveClientImpl> client;
+};
+
+}  // namespace gdmount::testing
