@@ -207,14 +207,18 @@ Result<std::string> Filesystem::GetXattr(uint64_t ino,
 }
 
 Result<FsStats> Filesystem::StatFs() {
-  std::lock_guard<std::mutex> lock(statfs_mu_);
   auto now = clock_->SteadyNow();
-  if (statfs_cache_ && now - statfs_when_ < kStatfsTtl) return *statfs_cache_;
+  {
+    std::lock_guard<std::mutex> lock(statfs_mu_);
+    if (statfs_cache_ && now - statfs_when_ < kStatfsTtl) return *statfs_cache_;
+  }
+  // No lock across the network call; two concurrent misses may both ask.
   auto about = client_->GetAbout();
   if (!about.ok()) return about.status();
   FsStats st;
   st.total_bytes = about->quota_limit.value_or(0);
   st.used_bytes = about->quota_usage;
+  std::lock_guard<std::mutex> lock(statfs_mu_);
   statfs_cache_ = st;
   statfs_when_ = now;
   return st;
