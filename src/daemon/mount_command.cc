@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "auth/token_store.h"
 #include "cache/content_cache.h"
 #include "daemon/wiring.h"
 #include "fuse/fuse_frontend.h"
@@ -106,6 +107,12 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     err << "gdmount mount: " << st.message() << "\n";
     return 1;
   };
+  // The account name becomes a path component: the token store's rule
+  // (no '/', no leading '.') is checked before any directory is made.
+  if (auto valid = auth::AccountConfigDir(s.account); !valid.ok()) {
+    err << "gdmount mount: " << valid.status().message() << "\n";
+    return 2;
+  }
   auto state = PrivateDir("XDG_STATE_HOME", ".local/state", s.account);
   if (!state.ok()) return fail(state.status());
   auto cache_dir = PrivateDir("XDG_CACHE_HOME", ".cache", s.account);

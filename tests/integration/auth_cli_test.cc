@@ -138,6 +138,13 @@ TEST_CASE("gdmount usage errors exit 2 with the fix", "[integration][cli]") {
   REQUIRE(stray.Wait(kWait) == 2);
   Subprocess account({GDMOUNT_BIN, "--account", "../etc", "auth"}, env);
   REQUIRE(account.Wait(kWait) == 2);
+  // mount checks the account name before making any state directory.
+  env["XDG_STATE_HOME"] = home.dir + "/state";
+  Subprocess mount_account(
+      {GDMOUNT_BIN, "--account", "../escape", "mount", home.dir}, env);
+  REQUIRE(mount_account.Wait(kWait) == 2);
+  CHECK_FALSE(std::filesystem::exists(home.dir + "/escape"));
+  CHECK_FALSE(std::filesystem::exists(home.dir + "/state"));
   Subprocess insecure(
       {GDMOUNT_BIN, "--endpoint", "http://drive.example.com", "auth"}, env);
   REQUIRE(insecure.Wait(kWait) == 2);
