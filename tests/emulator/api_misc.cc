@@ -208,6 +208,16 @@ void Emulator::AdminRoute(Call& call) {
     SaveOAuthState();
     return json(200, key.value());
   }
+  if (what == "share" && m == "POST") {
+    const std::string* id = call.req.Param("id");
+    const std::string* email = call.req.Param("email");
+    const std::string* name = call.req.Param("name");
+    auto f =
+        store_->ShareWithMe(id ? *id : "", email ? *email : kColleagueEmail,
+                            name ? *name : kColleagueName);
+    if (!f.ok()) return json(404, {{"error", f.error().message}});
+    return json(200, FileJson(f.value(), nullptr));
+  }
   if (what == "checkpoint" && m == "POST") {
     Status s = Checkpoint();
     return json(s.ok() ? 200 : 500, {{"ok", s.ok()}, {"message", s.message()}});

@@ -188,7 +188,7 @@ void Emulator::Count(const std::string& method, const std::string& kind) {
 }
 
 void Emulator::Handle(HttpRequest& req, HttpResponse& res) {
-  Call call{req, res, "", "", Scope{}, "", "", false};
+  Call call{req, res, "", "", Scope{}, "", "", false, std::nullopt};
   if (!Route(req, &call)) {
     call.res.status = 404;
     call.res.SetHeader("Content-Type", "text/html; charset=UTF-8");
@@ -268,10 +268,10 @@ bool Emulator::ApplyFaults(Call& call) {
     }
     return false;
   }
-  auto kind = faults_.Decide(call.method);
-  if (!kind) return true;
-  fire(FaultKindName(*kind));
-  switch (*kind) {
+  auto rule = faults_.Decide(call.method, call.res.is_media);
+  if (!rule) return true;
+  fire(FaultKindName(rule->kind));
+  switch (rule->kind) {
     case FaultKind::kStatus500:
       SendError(call, ApiError{500, "internalError", "Internal Error", "global",
                                "", ""});
@@ -316,6 +316,11 @@ bool Emulator::ApplyFaults(Call& call) {
       return true;
     case FaultKind::kTruncate:
       call.res.fault = WireFault::kTruncateMidBody;
+      return true;
+    case FaultKind::kMalformed:
+    case FaultKind::kOmit:
+    case FaultKind::kBadSize:
+      call.body_fault = *rule;  // the request runs; SendJson damages the body
       return true;
   }
   return true;
@@ -393,10 +398,13 @@ void Emulator::SendJson(Call& call, int status, const nlohmann::json& body,
     if (!mask) return;  // error already sent
     out = mask->Apply(body);
   }
+  bool damage = call.body_fault && status / 100 == 2;
+  if (damage) DamageJson(*call.body_fault, &out);
   call.res.status = status;
   call.res.SetHeader("Content-Type", kJsonType);
   call.res.body =
       out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (damage) DamageJsonText(*call.body_fault, &call.res.body);
 }
 
 nlohmann::json Emulator::FileJson(const FileRecord& f,

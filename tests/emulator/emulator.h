@@ -53,6 +53,8 @@ struct Call {
   std::string path_id;  // {fileId} / {driveId} from the path
   std::string fields;   // raw `fields` parameter ("" = absent)
   bool has_fields = false;
+  // A body fault decided for this request, applied by SendJson to a 2xx body.
+  std::optional<FaultRule> body_fault;
 };
 
 class Emulator {

@@ -1,6 +1,7 @@
 #include "tests/emulator/faults.h"
 
 #include <algorithm>
+#include <functional>
 #include <sstream>
 
 namespace gdmount::emulator {
@@ -15,7 +16,8 @@ constexpr KindName kKinds[] = {
     {FaultKind::kStatus503, "503"},     {FaultKind::kStatus504, "504"},
     {FaultKind::kRateLimit403, "403"},  {FaultKind::kRateLimit429, "429"},
     {FaultKind::kUnauthorized, "401"},  {FaultKind::kReset, "reset"},
-    {FaultKind::kTruncate, "truncate"},
+    {FaultKind::kTruncate, "truncate"}, {FaultKind::kMalformed, "malformed"},
+    {FaultKind::kOmit, "omit"},         {FaultKind::kBadSize, "badsize"},
 };
 
 bool ParseDouble(const std::string& s, double* out) {
@@ -30,6 +32,80 @@ bool ParseInt(const std::string& s, int64_t* out) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
   *out = std::stoll(s);
   return true;
+}
+
+bool ParseSignedInt(const std::string& s, int64_t* out) {
+  bool negative = !s.empty() && s[0] == '-';
+  if (!ParseInt(negative ? s.substr(1) : s, out)) return false;
+  if (negative) *out = -*out;
+  return true;
+}
+
+std::string KnownKinds() {
+  std::string out;
+  for (const auto& kn : kKinds)
+    out += std::string(out.empty() ? "" : " ") + kn.name;
+  return out;
+}
+
+// Parses one KEY=VALUE option of `spec` into *rule.
+Status ParseOption(const std::string& option, const std::string& spec,
+                   FaultRule* rule) {
+  size_t eq = option.find('=');
+  std::string key = option.substr(0, eq);
+  std::string val = eq == std::string::npos ? "" : option.substr(eq + 1);
+  bool ok = true;
+  if (key == "rate") {
+    ok = ParseDouble(val, &rule->rate) && rule->rate >= 0 && rule->rate <= 1;
+  } else if (key == "nth") {
+    ok = ParseInt(val, &rule->nth) && rule->nth > 0;
+  } else if (key == "times") {
+    ok = ParseInt(val, &rule->times);
+  } else if (key == "method") {
+    rule->method = val;
+    ok = !val.empty();
+  } else if (key == "field" && rule->kind == FaultKind::kOmit) {
+    rule->field = val;
+    ok = !val.empty();
+  } else if (key == "delta" && rule->kind == FaultKind::kBadSize) {
+    ok = ParseSignedInt(val, &rule->delta);
+  } else if (key == "field" || key == "delta") {
+    return InvalidArgumentError("option '" + key + "' in '" + spec +
+                                "' is only for " +
+                                (key == "field" ? "omit" : "badsize"));
+  } else {
+    return InvalidArgumentError("unknown fault option '" + key + "' in '" +
+                                spec +
+                                "' (rate, nth, times, method; field for omit, "
+                                "delta for badsize)");
+  }
+  if (!ok)
+    return InvalidArgumentError("bad value for " + key + " in '" + spec + "'");
+  return Status();
+}
+
+// Calls fn on each file object of a JSON answer (see DamageJson).
+void ForEachFileObject(nlohmann::json* body,
+                       const std::function<void(nlohmann::json&)>& fn) {
+  if (!body->is_object()) return;
+  fn(*body);
+  if (auto files = body->find("files");
+      files != body->end() && files->is_array())
+    for (auto& f : *files)
+      if (f.is_object()) fn(f);
+  if (auto changes = body->find("changes");
+      changes != body->end() && changes->is_array())
+    for (auto& c : *changes)
+      if (c.is_object() && c.contains("file") && c["file"].is_object())
+        fn(c["file"]);
+}
+
+void ShiftSize(int64_t delta, nlohmann::json* file) {
+  auto size = file->find("size");
+  if (size == file->end() || !size->is_string()) return;
+  int64_t value = 0;
+  if (!ParseInt(size->get<std::string>(), &value)) return;
+  *size = std::to_string(std::max<int64_t>(0, value + delta));
 }
 
 }  // namespace
@@ -54,6 +130,11 @@ std::string FaultKindName(FaultKind k) {
   return "?";
 }
 
+bool DamagesBody(FaultKind k) {
+  return k == FaultKind::kMalformed || k == FaultKind::kOmit ||
+         k == FaultKind::kBadSize;
+}
+
 Result<FaultRule> ParseFaultRule(const std::string& spec) {
   std::vector<std::string> parts;
   std::stringstream ss(spec);
@@ -64,48 +145,47 @@ Result<FaultRule> ParseFaultRule(const std::string& spec) {
   for (const auto& kn : kKinds)
     if (parts[0] == kn.name) rule.kind = kn.kind, known = true;
   if (!known)
-    return InvalidArgumentError(
-        "unknown fault kind '" + parts[0] +
-        "' (known: 500 502 503 504 403 429 401 reset truncate)");
-  for (size_t i = 1; i < parts.size(); ++i) {
-    size_t eq = parts[i].find('=');
-    std::string key = parts[i].substr(0, eq);
-    std::string val = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
-    bool ok = true;
-    if (key == "rate") {
-      ok = ParseDouble(val, &rule.rate) && rule.rate >= 0 && rule.rate <= 1;
-    } else if (key == "nth") {
-      ok = ParseInt(val, &rule.nth) && rule.nth > 0;
-    } else if (key == "times") {
-      ok = ParseInt(val, &rule.times);
-    } else if (key == "method") {
-      rule.method = val;
-      ok = !val.empty();
-    } else {
-      return InvalidArgumentError("unknown fault option '" + key + "' in '" +
-                                  spec + "' (rate, nth, times, method)");
-    }
-    if (!ok)
-      return InvalidArgumentError("bad value for " + key + " in '" + spec +
-                                  "'");
-  }
+    return InvalidArgumentError("unknown fault kind '" + parts[0] +
+                                "' (known: " + KnownKinds() + ")");
+  for (size_t i = 1; i < parts.size(); ++i)
+    if (Status s = ParseOption(parts[i], spec, &rule); !s.ok()) return s;
   if (rule.rate == 0 && rule.nth == 0)
     return InvalidArgumentError("fault rule '" + spec +
                                 "' needs rate=P or nth=N");
+  if (rule.kind == FaultKind::kOmit && rule.field.empty())
+    return InvalidArgumentError("fault rule '" + spec +
+                                "' needs field=NAME (the key to omit)");
   return rule;
+}
+
+void DamageJson(const FaultRule& rule, nlohmann::json* body) {
+  if (rule.kind == FaultKind::kOmit)
+    ForEachFileObject(body, [&](nlohmann::json& f) { f.erase(rule.field); });
+  if (rule.kind == FaultKind::kBadSize)
+    ForEachFileObject(body,
+                      [&](nlohmann::json& f) { ShiftSize(rule.delta, &f); });
+}
+
+void DamageJsonText(const FaultRule& rule, std::string* text) {
+  // A strict prefix of a serialized object lacks its closing brace, so it
+  // never parses; at least the opening brace is kept.
+  if (rule.kind == FaultKind::kMalformed)
+    text->resize(std::max<size_t>(1, text->size() / 2));
 }
 
 FaultInjector::FaultInjector(std::vector<FaultRule> rules,
                              RateLimitOptions rate_limit, uint64_t random_seed)
     : rules_(std::move(rules)), rate_limit_(rate_limit), rng_(random_seed) {}
 
-std::optional<FaultKind> FaultInjector::Decide(const std::string& method) {
+std::optional<FaultRule> FaultInjector::Decide(const std::string& method,
+                                               bool media) {
   std::lock_guard<std::mutex> lock(mu_);
   // Every matching rule counts the request, so "nth=N" means the Nth
   // matching request whatever other rules did with the earlier ones.
-  std::optional<FaultKind> decided;
+  std::optional<FaultRule> decided;
   for (auto& r : rules_) {
     if (!r.method.empty() && r.method != method) continue;
+    if (media && DamagesBody(r.kind)) continue;
     ++r.seen;
     if (decided || (r.times >= 0 && r.fired >= r.times)) continue;
     bool fire =
@@ -113,7 +193,7 @@ std::optional<FaultKind> FaultInjector::Decide(const std::string& method) {
                   : std::uniform_real_distribution<double>(0, 1)(rng_) < r.rate;
     if (fire) {
       ++r.fired;
-      decided = r.kind;
+      decided = r;
     }
   }
   return decided;
@@ -177,14 +257,18 @@ Status FaultInjector::Configure(const nlohmann::json& config) {
 nlohmann::json FaultInjector::Describe() const {
   std::lock_guard<std::mutex> lock(mu_);
   nlohmann::json rules = nlohmann::json::array();
-  for (const auto& r : rules_)
-    rules.push_back({{"kind", FaultKindName(r.kind)},
-                     {"rate", r.rate},
-                     {"nth", r.nth},
-                     {"method", r.method},
-                     {"times", r.times},
-                     {"seen", r.seen},
-                     {"fired", r.fired}});
+  for (const auto& r : rules_) {
+    nlohmann::json j = {{"kind", FaultKindName(r.kind)},
+                        {"rate", r.rate},
+                        {"nth", r.nth},
+                        {"method", r.method},
+                        {"times", r.times},
+                        {"seen", r.seen},
+                        {"fired", r.fired}};
+    if (r.kind == FaultKind::kOmit) j["field"] = r.field;
+    if (r.kind == FaultKind::kBadSize) j["delta"] = r.delta;
+    rules.push_back(std::move(j));
+  }
   return {{"faults", rules},
           {"rate_limit",
            {{"qps", rate_limit_.requests_per_s},

@@ -47,7 +47,9 @@ Shaping (all off by default):
 Faults and limits:
   --fault SPEC            KIND[:rate=P][:nth=N][:times=N][:method=M], repeatable;
                           KIND: 500 502 503 504 403 (userRateLimitExceeded)
-                          429 401 (token revoked) reset truncate
+                          429 401 (token revoked) reset truncate; damaged
+                          JSON answers: malformed, omit:field=NAME,
+                          badsize[:delta=N] (size + N, default 1000)
   --rate-limit QPS        global request rate; over it: --rate-limit-status
   --rate-limit-burst N    bucket size (default: QPS)
   --rate-limit-status S   403 (userRateLimitExceeded, default) or 429
@@ -76,7 +78,8 @@ OAuth:
 Other:
   --help, --version
 Introspection: GET /__emulator/stats, POST /__emulator/reset-stats,
-GET|POST /__emulator/faults, POST /__emulator/service-account.
+GET|POST /__emulator/faults, POST /__emulator/service-account,
+POST /__emulator/share?id=ID (a colleague shares ID with the user).
 )";
 
 struct Flags {

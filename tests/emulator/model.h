@@ -21,6 +21,11 @@ inline constexpr const char* kShortcutMime =
     "application/vnd.google-apps.shortcut";
 inline constexpr const char* kGoogleAppsPrefix = "application/vnd.google-apps.";
 
+// The other user who owns what is shared with the emulated user, unless a
+// runtime share names someone else.
+inline constexpr const char* kColleagueEmail = "colleague@example.com";
+inline constexpr const char* kColleagueName = "Colleague";
+
 // True for Google-native types that have no binary content (Docs, Sheets...):
 // every application/vnd.google-apps.* type except folders and shortcuts.
 bool IsGoogleNative(const std::string& mime);
@@ -52,6 +57,14 @@ struct FileRecord {
   std::string shortcut_target_mime_type;  // snapshot at creation
   std::string drive_id;                   // set for items inside a shared drive
   bool read_only = false;                 // seeded as not writable by the user
+  // Another user's item (empty: the emulated user's, or a shared drive's).
+  // Such items are read-only for the user and use none of its quota.
+  std::string owner_email;
+  std::string owner_name;
+  // Shared directly with the user (sharedWithMe): its parent, if any, belongs
+  // to the owner, so `parents` is empty. Descendants are not shared_with_me.
+  bool shared_with_me = false;
+  int64_t shared_with_me_ms = 0;  // sharedWithMeTime
   std::string original_filename;
   // Monotonic creation sequence: the default listing order.
   uint64_t seq = 0;
@@ -61,6 +74,7 @@ struct FileRecord {
   bool is_folder() const { return mime_type == kFolderMime; }
   bool is_shortcut() const { return mime_type == kShortcutMime; }
   bool is_native() const { return IsGoogleNative(mime_type); }
+  bool owned_by_other() const { return !owner_email.empty(); }
   int64_t size() const;  // blob size, or 0 when there is no blob
 };
 

@@ -773,6 +773,11 @@ bool IsMe(const std::string& who, const QueryContext& ctx) {
          (!ctx.me_email.empty() && EqualsIgnoreAsciiCase(who, ctx.me_email));
 }
 
+// True if `who` is the other user who owns f.
+bool IsOwner(const std::string& who, const FileRecord& f) {
+  return f.owned_by_other() && EqualsIgnoreAsciiCase(who, f.owner_email);
+}
+
 bool HasProperty(const std::map<std::string, std::string>& props,
                  const Predicate& p) {
   const auto it = props.find(p.key);
@@ -829,7 +834,7 @@ bool MatchesPredicate(const Predicate& p, const FileRecord& f,
     case Field::kStarred:
       return EqOrNe(p.op, f.starred == p.flag);
     case Field::kSharedWithMe:
-      return EqOrNe(p.op, !p.flag);
+      return EqOrNe(p.op, f.shared_with_me == p.flag);
     case Field::kProperties:
       return HasProperty(f.properties, p);
     case Field::kAppProperties:
@@ -837,11 +842,12 @@ bool MatchesPredicate(const Predicate& p, const FileRecord& f,
     case Field::kParents:
       return HasParent(f, p, ctx);
     case Field::kOwners:
-      return IsMe(p.value, ctx) && f.drive_id.empty();
+      return f.drive_id.empty() &&
+             (f.owned_by_other() ? IsOwner(p.value, f) : IsMe(p.value, ctx));
     case Field::kWriters:
-      return IsMe(p.value, ctx) && !f.read_only;
+      return (IsMe(p.value, ctx) && !f.read_only) || IsOwner(p.value, f);
     case Field::kReaders:
-      return IsMe(p.value, ctx);
+      return IsMe(p.value, ctx) || IsOwner(p.value, f);
     default:
       return MatchesText(p, f, ctx);
   }

@@ -24,12 +24,16 @@
 //   *Time           RFC 3339 constant (zone optional, default UTC; fraction
 //                   optional, truncated to ms). viewedByMeTime of a never
 //                   viewed item (0) makes every comparison false.
-//   sharedWithMe    always false: nothing is shared with the emulated user.
+//   sharedWithMe    FileRecord::shared_with_me (items another user shared
+//                   with the user, not their descendants).
 //   'X' in parents  'root' means QueryContext::root_id.
-//   owners/writers/readers  value 'me' or the user's email (ASCII
+//   owners/writers/readers  value 'me' or the user's email, or the email of
+//                   the other user who owns the item (ASCII
 //                   case-insensitive); any other value matches nothing.
-//                   owners: items outside shared drives; writers: every item
-//                   not read_only; readers: every item.
+//                   The user: owners: its items outside shared drives;
+//                   writers: every item not read_only; readers: every item.
+//                   The other owner: owners, writers and readers of its
+//                   items.
 //   visibility      every item is 'limited'; unknown values are an error.
 // Index lag: while a name change is younger than QueryContext::index_lag_ms,
 // name and fullText predicates are false for that file (Drive's search index

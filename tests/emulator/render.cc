@@ -77,15 +77,27 @@ std::string Extension(const std::string& name) {
   return name.substr(dot + 1);
 }
 
+// A drive#user; the emulator models one other user, so two permission ids.
+nlohmann::json User(const std::string& name, const std::string& email,
+                    bool me) {
+  return {
+      {"kind", "drive#user"},
+      {"displayName", name},
+      {"emailAddress", email},
+      {"me", me},
+      {"permissionId", me ? "00000000000000000001" : "00000000000000000002"},
+      {"photoLink", ""}};
+}
+
 }  // namespace
 
 nlohmann::json RenderUser(const RenderContext& ctx) {
-  return {{"kind", "drive#user"},
-          {"displayName", ctx.user_name},
-          {"emailAddress", ctx.user_email},
-          {"me", true},
-          {"permissionId", "00000000000000000001"},
-          {"photoLink", ""}};
+  return User(ctx.user_name, ctx.user_email, /*me=*/true);
+}
+
+nlohmann::json RenderOwner(const FileRecord& f, const RenderContext& ctx) {
+  if (!f.owned_by_other()) return RenderUser(ctx);
+  return User(f.owner_name, f.owner_email, /*me=*/false);
 }
 
 nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
@@ -109,10 +121,11 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
   put("version", [&] { return std::to_string(f.version); });
   put("createdTime", [&] { return FormatRfc3339(f.created_ms); });
   put("modifiedTime", [&] { return FormatRfc3339(f.modified_ms); });
-  put("modifiedByMe", [] { return true; });
+  put("modifiedByMe",
+      [&] { return !f.owned_by_other() || f.modified_by_me_ms != 0; });
   put("viewedByMe", [&] { return f.viewed_by_me_ms != 0; });
   put("spaces", [] { return nlohmann::json::array({"drive"}); });
-  put("shared", [] { return false; });
+  put("shared", [&] { return f.owned_by_other(); });
   put("webViewLink", [&] { return WebViewLink(f); });
   put("iconLink", [&] {
     return "https://drive-thirdparty.googleusercontent.com/16/type/" +
@@ -125,7 +138,7 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
   put("viewersCanCopyContent", [] { return true; });
   put("copyRequiresWriterPermission", [] { return false; });
   put("capabilities", [&] { return Capabilities(f); });
-  put("lastModifyingUser", [&] { return RenderUser(ctx); });
+  put("lastModifyingUser", [&] { return RenderOwner(f, ctx); });
   put("quotaBytesUsed",
       [&] { return std::to_string(in_drive ? 0 : f.size()); });
   if (!f.parents.empty()) put("parents", [&] { return f.parents; });
@@ -137,9 +150,13 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
   if (!f.properties.empty()) put("properties", [&] { return f.properties; });
   if (!f.app_properties.empty())
     put("appProperties", [&] { return f.app_properties; });
+  if (f.shared_with_me) {
+    put("sharedWithMeTime", [&] { return FormatRfc3339(f.shared_with_me_ms); });
+    put("sharingUser", [&] { return RenderOwner(f, ctx); });
+  }
   if (!in_drive) {
-    put("ownedByMe", [] { return true; });
-    put("owners", [&] { return nlohmann::json::array({RenderUser(ctx)}); });
+    put("ownedByMe", [&] { return !f.owned_by_other(); });
+    put("owners", [&] { return nlohmann::json::array({RenderOwner(f, ctx)}); });
   } else {
     put("driveId", [&] { return f.drive_id; });
     put("teamDriveId", [&] { return f.drive_id; });

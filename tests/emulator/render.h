@@ -27,7 +27,9 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
 // Drive's default file fields when a request has no `fields`.
 const FieldMask& DefaultFileMask();
 
+// The emulated user; RenderOwner: the owner of f (the user or another one).
 nlohmann::json RenderUser(const RenderContext& ctx);
+nlohmann::json RenderOwner(const FileRecord& f, const RenderContext& ctx);
 nlohmann::json RenderDrive(const SharedDrive& d);
 
 // Google-native export formats (about.exportFormats), source -> targets.

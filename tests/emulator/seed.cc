@@ -94,7 +94,8 @@ class Seeder {
     for (const auto& e : entries) {
       // Lexical: fs::relative() would resolve a symlink to its target.
       std::string rel = e.path().lexically_relative(root_).generic_string();
-      if (rel == ".emulator.json" || rel == ".drives") continue;
+      if (rel == ".emulator.json" || rel == ".drives" || rel == ".shared")
+        continue;
       if (Status s = Add(e, rel, parent_id); !s.ok()) return s;
     }
     return Status();
@@ -114,6 +115,19 @@ class Seeder {
       if (Status s = Walk(d, id); !s.ok()) return s;
     }
     return Status();
+  }
+
+  // .shared/ENTRY: a colleague's item shared with the user, without parents;
+  // what is inside a shared folder keeps its parents and is not itself
+  // sharedWithMe. All of it is the colleague's and read-only.
+  Status SeedShared() {
+    fs::path shared = root_ / ".shared";
+    std::error_code ec;
+    if (!fs::is_directory(shared, ec)) return Status();
+    in_shared_ = true;
+    Status s = Walk(shared, /*parent_id=*/"");
+    in_shared_ = false;
+    return s;
   }
 
   // Shortcuts point at paths; resolve them once everything exists.
@@ -184,7 +198,7 @@ class Seeder {
       rec.name = base;
       rec.mime_type = kFolderMime;
       Rename(rel, &rec);
-      std::string id = store_->SeedFile(parent_id, rec);
+      std::string id = SeedItem(parent_id, std::move(rec));
       ids_[rel] = id;
       return Walk(e.path(), id);
     }
@@ -223,10 +237,21 @@ class Seeder {
     Rename(rel, &rec);
     if (auto m = sc_.mime_types.find(rel); m != sc_.mime_types.end())
       rec.mime_type = m->second;
-    std::string id = store_->SeedFile(parent_id, std::move(rec));
+    std::string id = SeedItem(parent_id, std::move(rec));
     ids_[rel] = id;
     if (!shortcut_target.empty()) shortcuts_.emplace_back(id, shortcut_target);
     return Status();
+  }
+
+  // Under .shared/ the colleague owns the item; at its top it is shared.
+  std::string SeedItem(const std::string& parent_id, FileRecord rec) {
+    if (in_shared_) {
+      rec.owner_email = kColleagueEmail;
+      rec.owner_name = kColleagueName;
+      rec.read_only = true;
+      rec.shared_with_me = parent_id.empty();
+    }
+    return store_->SeedFile(parent_id, std::move(rec));
   }
 
   void Rename(const std::string& rel, FileRecord* rec) {
@@ -254,6 +279,7 @@ class Seeder {
   Sidecar sc_;
   std::map<std::string, std::string> ids_;  // relative path -> id
   std::vector<std::pair<std::string, std::string>> shortcuts_;
+  bool in_shared_ = false;  // walking .shared/
 };
 
 uint64_t PathSeed(const std::string& path) {
@@ -303,6 +329,7 @@ Status SeedFromDirectory(const std::string& dir, Store* store,
   Seeder seeder(dir, store, journal, std::move(sc.value()));
   if (Status s = seeder.Walk(dir, store->root_id()); !s.ok()) return s;
   if (Status s = seeder.SeedDrives(); !s.ok()) return s;
+  if (Status s = seeder.SeedShared(); !s.ok()) return s;
   if (Status s = seeder.ResolveShortcuts(); !s.ok()) return s;
   return seeder.ApplyFlags();
 }

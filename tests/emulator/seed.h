@@ -8,6 +8,9 @@
 //   NAME.gshortcut, or a symlink             shortcut to the path it names
 //                                            (relative to DIR)
 //   .drives/NAME/...                         shared drive NAME
+//   .shared/ENTRY...                         ENTRY (and its content) owned by
+//                                            colleague@example.com, shared
+//                                            with the user, read-only
 //   .emulator.json                           sidecar: {"names": {path: name},
 //       "trashed": [path], "readonly": [path], "mime_types": {path: mime},
 //       "modified": {path: rfc3339}} — names may contain '/' and repeat in a

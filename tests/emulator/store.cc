@@ -65,10 +65,14 @@ int CompareBy(const FileRecord& a, const FileRecord& b,
   if (key == "viewedByMeTime") return cmp(a.viewed_by_me_ms, b.viewed_by_me_ms);
   if (key == "quotaBytesUsed") return cmp(a.size(), b.size());
   if (key == "starred") return cmp(!a.starred, !b.starred);
+  if (key == "sharedWithMeTime")
+    return cmp(a.shared_with_me_ms, b.shared_with_me_ms);
   if (key == "recency")
-    return cmp(std::max({a.modified_ms, a.viewed_by_me_ms, a.created_ms}),
-               std::max({b.modified_ms, b.viewed_by_me_ms, b.created_ms}));
-  return 0;  // sharedWithMeTime: nothing is shared with the user
+    return cmp(std::max({a.modified_ms, a.viewed_by_me_ms, a.created_ms,
+                         a.shared_with_me_ms}),
+               std::max({b.modified_ms, b.viewed_by_me_ms, b.created_ms,
+                         b.shared_with_me_ms}));
+  return 0;
 }
 
 bool KnownOrderKey(const std::string& k) {
@@ -126,8 +130,9 @@ bool Store::Visible(const FileRecord& f, const Scope& scope) const {
   return f.drive_id.empty() || scope.supports_all_drives;
 }
 
+// The user's quota counts only its own My Drive items.
 int64_t Store::UsageOf(const FileRecord& f) const {
-  return f.drive_id.empty() ? f.size() : 0;
+  return f.drive_id.empty() && !f.owned_by_other() ? f.size() : 0;
 }
 
 void Store::Insert(FileRecord rec) {
@@ -386,7 +391,8 @@ ApiOr<ListPage> Store::List(const ListRequest& req) const {
   ctx.index_lag_ms = options_.index_lag_ms;
   ctx.name_contains = options_.name_contains;
   auto in_corpus = [&](const FileRecord& f) {
-    if (f.parents.empty()) return false;  // roots are not listed
+    // Roots are not listed; items shared with the user have no parents.
+    if (f.parents.empty() && !f.shared_with_me) return false;
     if (!Visible(f, req.scope)) return false;
     if (req.corpora == "drive") return f.drive_id == req.drive_id;
     if (f.drive_id.empty()) return true;
@@ -512,10 +518,15 @@ ApiOr<ChangesPage> Store::Changes(const ChangesRequest& req) const {
   if (!req.drive_id.empty() && !drives_.count(req.drive_id))
     return DriveNotFound(req.drive_id);
   ChangesPage page;
+  // Shared items and their descendants are outside the user's My Drive.
+  auto in_my_drive = [&](const ChangeEntry& c) {
+    const FileRecord* f = c.removed ? nullptr : Find(c.file_id);
+    return !f || !f->owned_by_other();
+  };
   auto wanted = [&](const ChangeEntry& c) {
     if (c.removed && !req.include_removed) return false;
     if (!req.drive_id.empty()) return c.drive_id == req.drive_id;
-    if (c.drive_id.empty()) return true;
+    if (c.drive_id.empty()) return !req.restrict_to_my_drive || in_my_drive(c);
     return !req.restrict_to_my_drive && req.scope.include_all_drives;
   };
   auto it = changes_.lower_bound(from);

@@ -175,6 +175,15 @@ class Store {
   bool SeedPatch(const std::string& id,
                  const std::function<void(FileRecord&)>& fn);
 
+  // Test hook (POST /__emulator/share): hands item `id` of My Drive, with its
+  // descendants, to another user who shares it back with the user as a
+  // viewer: it loses its parent, becomes sharedWithMe (now), and everything
+  // becomes read-only and owned by `owner_email`. Each item gets a change.
+  // 404 for an unknown id, the root, or a shared-drive item.
+  ApiOr<FileRecord> ShareWithMe(const std::string& id,
+                                const std::string& owner_email,
+                                const std::string& owner_name);
+
   // Test hook: read-only knob for the index lag etc.
   void set_index_lag_ms(int64_t ms) { options_.index_lag_ms = ms; }
 

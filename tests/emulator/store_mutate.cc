@@ -186,6 +186,9 @@ ApiOr<FileRecord> Store::Update(const std::string& id,
     next.explicitly_trashed = next.trashed;
     next.trashed_ms = next.trashed ? now : 0;
   }
+  // `cur` dangles once replaced: decide what moved first.
+  const bool moved =
+      next.drive_id != cur->drive_id || next.parents != cur->parents;
   Replace(*cur, next);
   RecordChange(files_.at(next.id), false);
   if (trash_changed && next.is_folder()) {
@@ -202,7 +205,7 @@ ApiOr<FileRecord> Store::Update(const std::string& id,
       RecordChange(files_.at(child_id), false);
     });
   }
-  if (next.drive_id != cur->drive_id || parents != cur->parents) {
+  if (moved) {
     // Moved across drives: descendants change drive too.
     ForEachDescendant(next.id, [&](const std::string& child_id) {
       const FileRecord& c = files_.at(child_id);
@@ -307,7 +310,10 @@ std::string Store::SeedFile(const std::string& parent, FileRecord rec) {
   int64_t now = Now();
   if (rec.created_ms == 0) rec.created_ms = now;
   if (rec.modified_ms == 0) rec.modified_ms = now;
-  if (rec.modified_by_me_ms == 0) rec.modified_by_me_ms = rec.modified_ms;
+  if (rec.modified_by_me_ms == 0 && !rec.owned_by_other())
+    rec.modified_by_me_ms = rec.modified_ms;
+  if (rec.shared_with_me && rec.shared_with_me_ms == 0)
+    rec.shared_with_me_ms = rec.created_ms;
   if (rec.content && rec.head_revision_id.empty())
     rec.head_revision_id = "0B" + NewId().substr(1, 20);
   if (rec.content && rec.original_filename.empty())
@@ -353,6 +359,32 @@ bool Store::SeedPatch(const std::string& id,
   Replace(*f, next);
   Persist(files_.at(id));
   return true;
+}
+
+ApiOr<FileRecord> Store::ShareWithMe(const std::string& id,
+                                     const std::string& owner_email,
+                                     const std::string& owner_name) {
+  Lock lock(mu_);
+  const FileRecord* f = Find(id);
+  if (!f || f->id == root_id_ || !f->drive_id.empty()) return FileNotFound(id);
+  std::vector<std::string> items = {f->id};
+  ForEachDescendant(f->id, [&](const std::string& c) { items.push_back(c); });
+  for (const std::string& item : items) {
+    const FileRecord& cur = files_.at(item);
+    FileRecord next = cur;
+    next.owner_email = owner_email;
+    next.owner_name = owner_name;
+    next.read_only = true;
+    next.version++;
+    if (item == items.front()) {
+      next.parents.clear();
+      next.shared_with_me = true;
+      next.shared_with_me_ms = Now();
+    }
+    Replace(cur, next);
+    RecordChange(files_.at(item), false);
+  }
+  return files_.at(items.front());
 }
 
 }  // namespace gdmount::emulator

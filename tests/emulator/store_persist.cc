@@ -71,6 +71,9 @@ nlohmann::json RecordToJson(const FileRecord& f) {
                       {"seq", f.seq}};
   if (f.content) j["blob"] = BlobToJson(*f.content);
   if (f.native_text) j["text"] = *f.native_text;
+  if (f.owned_by_other())
+    j["owner"] = {{"email", f.owner_email}, {"name", f.owner_name}};
+  if (f.shared_with_me) j["swm"] = f.shared_with_me_ms;
   return j;
 }
 
@@ -103,6 +106,12 @@ FileRecord RecordFromJson(const nlohmann::json& j, const std::string& blob_dir,
   if (j.contains("blob")) f.content = BlobFromJson(j["blob"], blob_dir, cache);
   if (j.contains("text"))
     f.native_text = std::make_shared<const std::string>(j.value("text", ""));
+  if (j.contains("owner") && j["owner"].is_object()) {
+    f.owner_email = j["owner"].value("email", "");
+    f.owner_name = j["owner"].value("name", "");
+  }
+  f.shared_with_me = j.contains("swm");
+  f.shared_with_me_ms = j.value("swm", int64_t{0});
   return f;
 }
 

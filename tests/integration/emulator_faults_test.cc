@@ -110,3 +110,61 @@ TEST_CASE("malformed HTTP gets 400, not a crash", "[integration]") {
   CHECK(big_header.status == 431);
   CHECK(fx.Call("GET", "/drive/v3/files").status == 200);  // still serving
 }
+
+TEST_CASE("body faults damage successful JSON answers, never media",
+          "[integration]") {
+  EmulatorFixture fx;
+  std::string bytes = "twelve bytes";
+  std::string id = fx.Upload("body.txt", bytes)["id"];
+  auto set = [&](const std::string& rule) {
+    REQUIRE(fx.Raw("POST", "/__emulator/faults",
+                   R"({"faults":[")" + rule + R"("]})")
+                .status == 200);
+  };
+
+  set("malformed:nth=1:method=files.get");
+  auto bad = fx.Call("GET", "/drive/v3/files/" + id + "?fields=id,size");
+  CHECK(bad.status == 200);
+  CHECK(bad.curl_code == CURLE_OK);  // Content-Length matches the body
+  CHECK(bad.header("content-type").find("application/json") == 0);
+  CHECK_FALSE(bad.body.empty());
+  CHECK(nlohmann::json::parse(bad.body, nullptr, false).is_discarded());
+  CHECK(fx.Call("GET", "/drive/v3/files/" + id).json()["id"] == id);
+
+  set("omit:nth=1:field=size:method=files.list");
+  auto listed = fx.Call("GET", "/drive/v3/files?fields=files(id,name,size)");
+  REQUIRE(listed.status == 200);
+  REQUIRE(listed.json()["files"].size() == 1);
+  CHECK(listed.json()["files"][0]["id"] == id);
+  CHECK_FALSE(listed.json()["files"][0].contains("size"));
+
+  set("badsize:nth=1:delta=7:method=files.get");
+  auto sized = fx.Call("GET", "/drive/v3/files/" + id + "?fields=size");
+  CHECK(sized.json()["size"] == std::to_string(bytes.size() + 7));
+  CHECK(
+      fx.Call("GET", "/drive/v3/files/" + id + "?fields=size").json()["size"] ==
+      std::to_string(bytes.size()));
+
+  // Downloads are never damaged, whatever the rule matches.
+  for (const char* rule :
+       {"malformed:rate=1", "omit:rate=1:field=size", "badsize:rate=1"}) {
+    set(rule);
+    auto media = fx.Call("GET", "/drive/v3/files/" + id + "?alt=media");
+    CHECK(media.status == 200);
+    CHECK(media.body == bytes);
+  }
+  auto stats = fx.Stats()["faults_injected"];
+  CHECK(stats["malformed"] == 1);
+  CHECK(stats["omit"] == 1);
+  CHECK(stats["badsize"] == 1);
+  CHECK(fx.Raw("POST", "/__emulator/faults", R"({"faults":["omit:rate=1"]})")
+            .status == 400);
+}
+
+TEST_CASE("body faults leave error answers alone", "[integration]") {
+  EmulatorFixture fx;
+  fx.Raw("POST", "/__emulator/faults", R"({"faults":["malformed:rate=1"]})");
+  auto missing = fx.Call("GET", "/drive/v3/files/nope");
+  CHECK(missing.status == 404);
+  CHECK(missing.reason() == "notFound");
+}

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "tests/support/emulator_fixture.h"
@@ -209,5 +210,35 @@ TEST_CASE("emulator --state keeps a resumable session across a restart",
     CHECK(c2.json()["md5Checksum"] == gdmount::testing::Md5Hex(bytes));
     CHECK(p.Stop(SIGTERM) == 0);
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("emulator --state keeps items shared with the user",
+          "[integration]") {
+  std::string seed = TempDir(), dir = TempDir();
+  std::filesystem::create_directories(seed + "/.shared/Project");
+  std::ofstream(seed + "/.shared/Project/a.txt") << "aaa";
+  const std::string q =
+      "/drive/v3/files?fields=files(name,parents,ownedByMe,sharedWithMeTime,"
+      "owners(emailAddress),capabilities(canEdit))&q=" +
+      gdmount::testing::Q("sharedWithMe = true");
+  nlohmann::json before;
+  // kill -9 keeps what the seed journalled; SIGTERM keeps the compaction.
+  for (int sig : {SIGKILL, SIGTERM, SIGTERM}) {
+    EmulatorProcess p({"--port", "0", "--static-token", "t0k", "--seed", seed,
+                       "--state", dir});
+    REQUIRE_FALSE(p.url().empty());
+    auto files = Get(p.url(), q).json()["files"];
+    REQUIRE(files.size() == 1);
+    CHECK(files[0]["name"] == "Project");
+    CHECK_FALSE(files[0].contains("parents"));
+    CHECK(files[0]["ownedByMe"] == false);
+    CHECK(files[0]["owners"][0]["emailAddress"] == "colleague@example.com");
+    CHECK(files[0]["capabilities"]["canEdit"] == false);
+    if (before.is_null()) before = files[0];
+    CHECK(files[0] == before);
+    p.Stop(sig);
+  }
+  std::filesystem::remove_all(seed);
   std::filesystem::remove_all(dir);
 }

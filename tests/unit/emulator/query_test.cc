@@ -265,11 +265,15 @@ TEST_CASE("Query boolean terms", "[unit]") {
   CHECK(M("starred != true", f));
   f.starred = true;
   CHECK(M("starred = true", f));
-  // Nothing is shared with the emulated user.
   CHECK(M("sharedWithMe = false", f));
   CHECK(M("sharedWithMe != true", f));
   CHECK_FALSE(M("sharedWithMe = true", f));
   CHECK_FALSE(M("sharedWithMe != false", f));
+  f.shared_with_me = true;
+  CHECK(M("sharedWithMe = true", f));
+  CHECK(M("sharedWithMe != false", f));
+  CHECK_FALSE(M("sharedWithMe = false", f));
+  CHECK_FALSE(M("not sharedWithMe = true", f));
 
   ExpectError("trashed = 'true'",
               "'trashed' must be compared with true or false");
@@ -335,6 +339,23 @@ TEST_CASE("Query owners, writers, readers", "[unit]") {
   CHECK_FALSE(M("'' in readers", mine, no_email));
   CHECK(M("'me' in readers", mine, no_email));
   ExpectError("owners = 'me'", "'owners' must be used as 'value' in owners");
+}
+
+TEST_CASE("Query owners, writers, readers of another user's item", "[unit]") {
+  FileRecord theirs = File("theirs");
+  theirs.owner_email = "colleague@example.com";
+  theirs.read_only = true;
+  for (const char* coll : {"owners", "writers", "readers"}) {
+    const std::string c = coll;
+    INFO(c);
+    CHECK(M("'colleague@example.com' in " + c, theirs));
+    CHECK(M("'Colleague@Example.com' in " + c, theirs));
+    CHECK_FALSE(M("'colleague@example.com' in " + c, File("mine")));
+    CHECK_FALSE(M("'other@example.com' in " + c, theirs));
+  }
+  CHECK_FALSE(M("'me' in owners", theirs));
+  CHECK_FALSE(M("'me' in writers", theirs));
+  CHECK(M("'me' in readers", theirs));
 }
 
 TEST_CASE("Query properties and appProperties", "[unit]") {
