@@ -65,10 +65,27 @@ class DriveClient {
   // Every page, following nextPageToken until it is absent (never judged by
   // page length). A rejected page token restarts the listing once.
   virtual Result<std::vector<DriveFile>> ListAll(const ListQuery& query) = 0;
-  // Every non-trashed child of a folder, in pages of 1000 (the listing the
-  // filesystem stores).
-  virtual Result<std::vector<DriveFile>> ListChildren(
-      const std::string& folder_id) = 0;
+  // Every shared drive the account sees (drives.list, every page).
+  virtual Result<std::vector<SharedDrive>> ListDrives() = 0;
+
+  // Conveniences over ListAll, in pages of 1000:
+  // Every non-trashed child of a folder (the listing the filesystem
+  // stores). A non-empty `drive_id` (the folder's shared drive) lists that
+  // drive's corpus, as Drive advises for shared-drive folders.
+  Result<std::vector<DriveFile>> ListChildren(const std::string& folder_id,
+                                              const std::string& drive_id = "");
+  // The untrashed children of a folder named exactly `name` (Drive allows
+  // several).
+  Result<std::vector<DriveFile>> ListNamed(const std::string& folder_id,
+                                           const std::string& name,
+                                           const std::string& drive_id = "");
+  // Every child of a trashed folder (all of them are trashed).
+  Result<std::vector<DriveFile>> ListTrashedChildren(
+      const std::string& folder_id, const std::string& drive_id = "");
+  // Every trashed item the user sees, explicitly or implicitly trashed.
+  Result<std::vector<DriveFile>> ListTrashed();
+  // Every untrashed item shared with the user ("Shared with me").
+  Result<std::vector<DriveFile>> ListSharedWithMe();
 
   // Bytes [offset, offset+length) of a binary file into `sink` (length
   // nullopt: to the end). A transfer cut mid-way is resumed from the byte it

@@ -79,6 +79,14 @@ struct ChangePage {
   std::string new_start_page_token;
 };
 
+// A shared drive the account is a member of. Its id is also the file id of
+// its top-level folder.
+struct SharedDrive {
+  std::string id;
+  std::string name;
+  bool hidden = false;
+};
+
 struct About {
   std::string user_email;
   std::string user_display_name;

@@ -54,6 +54,10 @@ struct Settings {
   double attr_timeout_s = 60;
   int64_t cache_chunk_size = 8 << 20;
   int64_t cache_budget = int64_t{10} << 30;
+  std::string shared_drive;  // "" = My Drive
+  std::string root_folder;   // "" = the drive's root; an id or a /path
+  bool show_trash = true;    // .Trash at My Drive's root
+  bool show_shared = true;   // .shared at My Drive's root
 
   std::string log_level = "info";
 };

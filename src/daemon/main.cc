@@ -8,6 +8,7 @@
 #include "config/settings.h"
 #include "daemon/auth_command.h"
 #include "daemon/cli.h"
+#include "daemon/drives_command.h"
 #include "daemon/mount_command.h"
 #include "gdmount/log.h"
 
@@ -24,6 +25,7 @@ void PrintHelp(std::ostream& out) {
          "Commands:\n"
          "  auth       Sign in (--headless for machines without a browser)\n"
          "  mount      Mount Drive at a directory (read-only for now)\n"
+         "  drives     List the shared drives the account sees\n"
          "  help CMD   Help for a command\n"
          "\n"
          "Options (also in the config file, "
@@ -52,8 +54,10 @@ std::optional<std::string> Env(const std::string& name) {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto cl = ParseCommandLine(
-      args, {{"auth", AuthOptions()}, {"mount", MountOptions()}, {"help", {}}});
+  auto cl = ParseCommandLine(args, {{"auth", AuthOptions()},
+                                    {"mount", MountOptions()},
+                                    {"drives", {}},
+                                    {"help", {}}});
   if (!cl.ok()) {
     std::cerr << "gdmount: " << cl.status().message() << "\n";
     return 2;
@@ -71,13 +75,15 @@ int Main(int argc, char** argv) {
     PrintHelp(cl->help || command == "help" ? std::cout : std::cerr);
     return cl->help || command == "help" ? 0 : 2;
   }
-  if (command != "auth" && command != "mount") {
+  if (command != "auth" && command != "mount" && command != "drives") {
     std::cerr << "gdmount: unknown command '" << command
               << "'; see gdmount --help\n";
     return 2;
   }
   if (cl->help) {
-    std::cout << (command == "auth" ? kAuthHelp : kMountHelp);
+    std::cout << (command == "auth"    ? kAuthHelp
+                  : command == "mount" ? kMountHelp
+                                       : kDrivesHelp);
     return 0;
   }
   if (command == "auth" && !cl->positional.empty()) {
@@ -98,6 +104,8 @@ int Main(int argc, char** argv) {
   }
   log::SetLevel(level);
   if (command == "mount") return RunMount(*settings, *cl, std::cerr);
+  if (command == "drives")
+    return RunDrives(*settings, *cl, std::cout, std::cerr);
   return RunAuth(*settings, *cl, std::cin, std::cout, std::cerr);
 }
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "gdmount/log.h"
 #include "meta/metadata_store.h"
 #include "vfs/filesystem.h"
+#include "vfs/root_resolver.h"
 
 namespace gdmount::daemon {
 namespace {
@@ -34,6 +36,25 @@ Result<std::string> PrivateDir(const char* var, const char* fallback,
   if (ec) return IoError("cannot create " + dir + ": " + ec.message());
   if (chmod(dir.c_str(), 0700) != 0) return IoError("cannot chmod 0700 " + dir);
   return dir;
+}
+
+// One database per root, so every root keeps its own stable inode numbers:
+// meta.db for My Drive, roots/ID.db for a shared drive or folder.
+Result<std::string> MetadataPath(const std::string& state,
+                                 const vfs::RootSpec& spec,
+                                 const drive::DriveFile& root) {
+  if (spec.is_default()) return state + "/meta.db";
+  bool safe = !root.id.empty();
+  for (char c : root.id)
+    safe = safe && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                    c == '_');
+  if (!safe)
+    return InvalidArgumentError("unexpected folder id '" + root.id + "'");
+  std::string dir = state + "/roots";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return IoError("cannot create " + dir + ": " + ec.message());
+  return dir + "/" + root.id + ".db";
 }
 
 // Applies "-o a,b=c" mount options.
@@ -79,7 +100,14 @@ const char kMountHelp[] =
     "\n"
     "  -f                 Stay in the foreground (the only mode for now)\n"
     "  -o OPTIONS         allow_other (adds default_permissions), uid=N,\n"
-    "                     gid=N, umask=OCTAL (default 022), ro, debug\n";
+    "                     gid=N, umask=OCTAL (default 022), ro, debug\n"
+    "\n"
+    "What is mounted (see gdmount --help for every setting):\n"
+    "  --shared-drive ID  A shared drive instead of My Drive (gdmount drives)\n"
+    "  --root-folder ID-OR-PATH\n"
+    "                     One folder as the root, e.g. /datasets/pets\n"
+    "  --show-trash=false, --show-shared=false\n"
+    "                     Hide .Trash / .shared at My Drive's root\n";
 
 OptionSpec MountOptions() { return {{"-f", false}, {"-o", true}}; }
 
@@ -123,11 +151,18 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   if (!tokens.ok()) return fail(tokens.status());
   auto client = MakeDriveClient(s, transport->get(), tokens->get());
   if (!client.ok()) return fail(client.status());
-  auto store = meta::MetadataStore::Open(*state + "/meta.db");
+  vfs::RootSpec spec{s.shared_drive, s.root_folder};
+  auto root = vfs::ResolveRoot(client->get(), spec);
+  if (!root.ok()) return fail(root.status());
+  auto db_path = MetadataPath(*state, spec, *root);
+  if (!db_path.ok()) return fail(db_path.status());
+  auto store = meta::MetadataStore::Open(*db_path);
   if (!store.ok()) return fail(store.status());
-  vfs::Tree tree(store->get(), client->get(), RealClock(),
-                 vfs::DefaultExportMap());
-  Status init = tree.Init();
+  vfs::TreeOptions to;
+  to.show_trash = s.show_trash;
+  to.show_shared = s.show_shared;
+  vfs::Tree tree(store->get(), client->get(), RealClock(), to);
+  Status init = tree.Init(*root);
   if (!init.ok()) return fail(init);
   cache::ContentCacheOptions co;
   co.dir = *cache_dir + "/content";

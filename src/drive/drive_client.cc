@@ -1,6 +1,8 @@
 // The DriveClient conveniences shared by every implementation.
 #include "gdmount/drive_client.h"
 
+#include "drive/query.h"
+
 namespace gdmount::drive {
 
 Result<DriveFile> DriveClient::CreateFolder(const std::string& parent_id,
@@ -33,6 +35,43 @@ Result<DriveFile> DriveClient::Untrash(const std::string& id) {
   FileMetadata md;
   md.trashed = false;
   return Update(id, md);
+}
+
+namespace {
+
+ListQuery Query(std::string q, const std::string& drive_id = "") {
+  ListQuery query;
+  query.q = std::move(q);
+  query.page_size = 1000;
+  query.drive_id = drive_id;
+  return query;
+}
+
+}  // namespace
+
+Result<std::vector<DriveFile>> DriveClient::ListChildren(
+    const std::string& folder_id, const std::string& drive_id) {
+  return ListAll(Query(ChildrenQuery(folder_id), drive_id));
+}
+
+Result<std::vector<DriveFile>> DriveClient::ListNamed(
+    const std::string& folder_id, const std::string& name,
+    const std::string& drive_id) {
+  return ListAll(Query(NameInFolderQuery(folder_id, name), drive_id));
+}
+
+Result<std::vector<DriveFile>> DriveClient::ListTrashedChildren(
+    const std::string& folder_id, const std::string& drive_id) {
+  return ListAll(
+      Query(ChildrenQuery(folder_id, TrashFilter::kTrashed), drive_id));
+}
+
+Result<std::vector<DriveFile>> DriveClient::ListTrashed() {
+  return ListAll(Query(TrashedQuery()));
+}
+
+Result<std::vector<DriveFile>> DriveClient::ListSharedWithMe() {
+  return ListAll(Query(SharedWithMeQuery()));
 }
 
 }  // namespace gdmount::drive

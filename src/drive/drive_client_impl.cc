@@ -221,12 +221,24 @@ Result<std::vector<DriveFile>> DriveClientImpl::ListAll(
   }
 }
 
-Result<std::vector<DriveFile>> DriveClientImpl::ListChildren(
-    const std::string& folder_id) {
-  ListQuery q;
-  q.q = ChildrenQuery(folder_id);
-  q.page_size = 1000;
-  return ListAll(q);
+Result<std::vector<SharedDrive>> DriveClientImpl::ListDrives() {
+  std::vector<SharedDrive> all;
+  std::string token;
+  do {
+    std::vector<std::pair<std::string, std::string>> params = {
+        {"pageSize", "100"}, {"fields", DriveListFields()}};
+    if (!token.empty()) params.emplace_back("pageToken", token);
+    Call c;
+    c.name = "drives.list";
+    c.url = ApiUrl("/drives", std::move(params));
+    auto r = Execute(std::move(c));
+    if (!r.ok()) return r.status();
+    auto page = ParseDriveList(r->body);
+    if (!page.ok()) return page.status();
+    for (auto& d : page->drives) all.push_back(std::move(d));
+    token = page->next_page_token;
+  } while (!token.empty());
+  return all;
 }
 
 Status DriveClientImpl::Delete(const std::string& id) {

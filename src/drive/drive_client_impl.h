@@ -78,8 +78,7 @@ class DriveClientImpl : public DriveClient {
   Result<FileListPage> ListPage(const ListQuery& query,
                                 const std::string& page_token) override;
   Result<std::vector<DriveFile>> ListAll(const ListQuery& query) override;
-  Result<std::vector<DriveFile>> ListChildren(
-      const std::string& folder_id) override;
+  Result<std::vector<SharedDrive>> ListDrives() override;
   Result<int64_t> Download(const std::string& id, int64_t offset,
                            std::optional<int64_t> length,
                            BodySink& sink) override;

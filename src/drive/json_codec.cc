@@ -268,6 +268,18 @@ Status ArrayOf(const Obj& o, const char* key, Decode decode,
   return Status::Ok();
 }
 
+Result<SharedDrive> DriveAt(const json& j, const std::string& path) {
+  if (!j.is_object()) return Corrupt(path, "expected an object");
+  const Obj o(j, path + ".");
+  SharedDrive d;
+  for (Status s :
+       {o.NonEmptyStr("id", &d.id), o.Str("name", &d.name, /*required=*/true),
+        o.Bool("hidden", &d.hidden)}) {
+    if (!s.ok()) return s;
+  }
+  return d;
+}
+
 Status QuotaFromJson(const Obj& o, About* a) {
   const json* quota = nullptr;
   if (Status s = o.Child("storageQuota", &quota); !s.ok() || !quota) return s;
@@ -387,6 +399,8 @@ std::string ChangeFields() {
          kFileFields + "))";
 }
 
+std::string DriveListFields() { return "nextPageToken,drives(id,name,hidden)"; }
+
 std::string AboutFields() {
   return "user(displayName,emailAddress),storageQuota,maxUploadSize,"
          "exportFormats";
@@ -408,6 +422,18 @@ Result<FileListPage> ParseFileList(std::string_view body) {
   for (Status s : {o.Str("nextPageToken", &page.next_page_token),
                    o.Bool("incompleteSearch", &page.incomplete_search),
                    ArrayOf<DriveFile>(o, "files", FileAt, &page.files)}) {
+    if (!s.ok()) return s;
+  }
+  return page;
+}
+
+Result<DriveListPage> ParseDriveList(std::string_view body) {
+  json doc;
+  if (Status s = ParseObject(body, &doc); !s.ok()) return s;
+  const Obj o(doc, "");
+  DriveListPage page;
+  for (Status s : {o.Str("nextPageToken", &page.next_page_token),
+                   ArrayOf<SharedDrive>(o, "drives", DriveAt, &page.drives)}) {
     if (!s.ok()) return s;
   }
   return page;

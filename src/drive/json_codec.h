@@ -43,6 +43,8 @@ std::string ListFields();
 // `fields=` for changes.list: both page tokens and
 // "changes(changeType,fileId,removed,time,driveId,file(...))".
 std::string ChangeFields();
+// `fields=` for drives.list: "nextPageToken,drives(id,name,hidden)".
+std::string DriveListFields();
 // `fields=` for about.get (which has no default and requires one).
 std::string AboutFields();
 
@@ -59,6 +61,14 @@ Result<DriveFile> FileFromJson(const nlohmann::json& value);
 // A FileList. `files` absent means no files; an empty nextPageToken is the
 // same as an absent one.
 Result<FileListPage> ParseFileList(std::string_view body);
+
+// A DriveList: `drives` (absent: none), each with a non-empty `id` and a
+// `name`; `hidden` defaults to false.
+struct DriveListPage {
+  std::vector<SharedDrive> drives;
+  std::string next_page_token;
+};
+Result<DriveListPage> ParseDriveList(std::string_view body);
 
 // A ChangeList. Exactly one of nextPageToken / newStartPageToken must be
 // non-empty (Corruption "changes page without a token" when neither,

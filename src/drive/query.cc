@@ -16,10 +16,17 @@ std::string QuoteString(std::string_view value) {
   return out;
 }
 
-std::string ChildrenQuery(const std::string& parent_id, bool include_trashed) {
+std::string ChildrenQuery(const std::string& parent_id, TrashFilter trashed) {
   std::string q = QuoteString(parent_id) + " in parents";
-  if (!include_trashed) q += " and trashed = false";
+  if (trashed == TrashFilter::kUntrashed) q += " and trashed = false";
+  if (trashed == TrashFilter::kTrashed) q += " and trashed = true";
   return q;
+}
+
+std::string TrashedQuery() { return "trashed = true"; }
+
+std::string SharedWithMeQuery() {
+  return "sharedWithMe = true and trashed = false";
 }
 
 std::string NameInFolderQuery(const std::string& parent_id,

@@ -21,10 +21,22 @@ namespace gdmount::drive {
 //   QuoteString(R"(a\b)") == R"('a\\b')"
 std::string QuoteString(std::string_view value);
 
-// Children of a folder: "'<id>' in parents and trashed = false", or just
-// "'<id>' in parents" with `include_trashed`.
+// Which children a folder query returns by their `trashed` flag.
+enum class TrashFilter { kUntrashed, kTrashed, kAny };
+
+// Children of a folder: "'<id>' in parents and trashed = false" (the
+// default), "... and trashed = true" (inside a trashed folder every child is
+// trashed), or just "'<id>' in parents".
 std::string ChildrenQuery(const std::string& parent_id,
-                          bool include_trashed = false);
+                          TrashFilter trashed = TrashFilter::kUntrashed);
+
+// Every trashed item, explicitly or implicitly: "trashed = true". Drive's
+// query language has no term for explicitlyTrashed; callers filter.
+std::string TrashedQuery();
+
+// Items shared with the user (not in My Drive), untrashed:
+// "sharedWithMe = true and trashed = false".
+std::string SharedWithMeQuery();
 
 // Untrashed children of a folder named exactly `name`:
 // "name = '<name>' and '<id>' in parents and trashed = false".

@@ -2,11 +2,14 @@
 #include "fuse/fuse_frontend.h"
 
 #include <fuse3/fuse_lowlevel.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "fuse/errno_map.h"
@@ -94,47 +97,123 @@ void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   fuse_reply_attr(req, &st, self->options().attr_timeout_s);
 }
 
-// readdir and readdirplus: the listing is recomputed from the (cached)
-// folder view for each call; `off` is the index of the next entry + 1.
-void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-             bool plus) {
-  FuseFrontend* self = Self(req);
-  auto entries = self->fs()->ReadDir(ino);
+// An open directory: the listing as it was at opendir, so the offsets of
+// successive readdir calls stay consistent even if the folder is listed
+// again meanwhile. The children are shared with the folder view, not copied.
+struct DirHandle {
+  std::shared_ptr<const std::vector<vfs::Child>> children;
+  fuse_ino_t self = 0;
+  fuse_ino_t parent = 0;
+};
+
+// "." and ".." come first, at offsets 0 and 1; child i is entry i + 2.
+constexpr size_t kDots = 2;
+
+DirHandle* DirOf(fuse_file_info* fi) {
+  return reinterpret_cast<DirHandle*>(static_cast<uintptr_t>(fi->fh));
+}
+
+void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto entries = Self(req)->fs()->ReadDir(ino);
   if (!entries.ok()) {
-    fuse_reply_err(req, Fail("readdir", ino, entries.status()));
+    fuse_reply_err(req, Fail("opendir", ino, entries.status()));
     return;
   }
+  auto* dir =
+      new DirHandle{std::move(*entries), ino, Self(req)->fs()->ParentIno(ino)};
+  fi->fh = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(dir));
+  fi->cache_readdir = 0;
+  if (fuse_reply_open(req, fi) != 0) delete dir;  // interrupted: no release
+}
+
+void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete DirOf(fi);
+  fuse_reply_err(req, 0);
+}
+
+// Adds one entry at `next_off`; false if it did not fit. The kernel takes
+// no reference for "." and ".." (fuse_direntplus_link skips them).
+bool AddEntry(fuse_req_t req, std::vector<char>& buf, size_t& used,
+              const std::string& name, const vfs::Attr& attr, off_t next_off,
+              bool plus) {
+  size_t room = buf.size() - used, n;
+  if (plus) {
+    fuse_entry_param e = EntryOf(Self(req), attr);
+    n = fuse_add_direntry_plus(req, buf.data() + used, room, name.c_str(), &e,
+                               next_off);
+  } else {
+    struct stat st = ToStat(attr);
+    n = fuse_add_direntry(req, buf.data() + used, room, name.c_str(), &st,
+                          next_off);
+  }
+  if (n > room) return false;  // did not fit: not handed out
+  used += n;
+  return true;
+}
+
+// readdir and readdirplus: `off` is the index of the next entry.
+void ReadDir(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi,
+             bool plus) {
+  FuseFrontend* self = Self(req);
+  const DirHandle& dir = *DirOf(fi);
   std::vector<char> buf(size);
   size_t used = 0;
-  const auto& children = **entries;
-  for (size_t i = static_cast<size_t>(off); i < children.size(); ++i) {
+  for (size_t i = static_cast<size_t>(off); i < kDots; ++i) {
+    vfs::Attr dot;
+    dot.ino = i == 0 ? dir.self : dir.parent;
+    dot.mode = S_IFDIR;
+    if (!AddEntry(req, buf, used, i == 0 ? "." : "..", dot,
+                  static_cast<off_t>(i + 1), plus))
+      break;
+  }
+  const auto& children = *dir.children;
+  size_t first = std::max(static_cast<size_t>(off), kDots) - kDots;
+  for (size_t i = first; i < children.size() && used < size; ++i) {
     const vfs::Child& c = children[i];
-    vfs::DirEntry d{c.name, self->fs()->AttrOf(c.entry), c.entry.id};
-    size_t n;
-    if (plus) {
-      fuse_entry_param e = EntryOf(self, d.attr);
-      n = fuse_add_direntry_plus(req, buf.data() + used, size - used,
-                                 d.name.c_str(), &e, static_cast<off_t>(i + 1));
-    } else {
-      struct stat st = ToStat(d.attr);
-      n = fuse_add_direntry(req, buf.data() + used, size - used, d.name.c_str(),
-                            &st, static_cast<off_t>(i + 1));
-    }
-    if (n > size - used) break;  // did not fit: not handed out
-    if (plus) self->fs()->Remember(d.attr.ino, d.id);
-    used += n;
+    vfs::Attr attr = self->fs()->AttrOf(c.entry);
+    if (!AddEntry(req, buf, used, c.name, attr,
+                  static_cast<off_t>(i + kDots + 1), plus))
+      break;
+    if (plus) self->fs()->Remember(attr.ino, c.entry.id);
   }
   fuse_reply_buf(req, buf.data(), used);
 }
 
-void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-               fuse_file_info*) {
-  ReadDir(req, ino, size, off, false);
+void OpReaddir(fuse_req_t req, fuse_ino_t, size_t size, off_t off,
+               fuse_file_info* fi) {
+  ReadDir(req, size, off, fi, false);
 }
 
-void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                   fuse_file_info*) {
-  ReadDir(req, ino, size, off, true);
+void OpReaddirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t off,
+                   fuse_file_info* fi) {
+  ReadDir(req, size, off, fi, true);
+}
+
+void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
+  auto link = Self(req)->fs()->ReadLink(ino);
+  if (link.ok()) {
+    fuse_reply_readlink(req, link->c_str());
+    return;
+  }
+  if (link.status().code() == StatusCode::kNotFound) {
+    // The link itself exists; its target is what is missing.
+    GDMOUNT_LOG(kWarning) << "readlink ino " << ino << ": "
+                          << link.status().message() << " -> ENOLINK";
+    fuse_reply_err(req, ENOLINK);
+    return;
+  }
+  fuse_reply_err(req, Fail("readlink", ino, link.status()));
+}
+
+// Only asked without default_permissions (i.e. without allow_other), when
+// the mounting user is the only one let in: existence and read-only-ness.
+void OpAccess(fuse_req_t req, fuse_ino_t ino, int mask) {
+  auto a = Self(req)->fs()->GetAttr(ino);
+  if (!a.ok()) {
+    fuse_reply_err(req, Fail("access", ino, a.status()));
+    return;
+  }
+  fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
 }
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -237,8 +316,12 @@ fuse_lowlevel_ops Ops() {
   ops.forget = OpForget;
   ops.forget_multi = OpForgetMulti;
   ops.getattr = OpGetattr;
+  ops.opendir = OpOpendir;
+  ops.releasedir = OpReleasedir;
   ops.readdir = OpReaddir;
   ops.readdirplus = OpReaddirplus;
+  ops.readlink = OpReadlink;
+  ops.access = OpAccess;
   ops.open = OpOpen;
   ops.read = OpRead;
   ops.release = OpRelease;

@@ -233,6 +233,19 @@ Result<std::optional<Entry>> MetadataStore::GetByIno(uint64_t ino) {
   return ReadEntryByIno(db_.get(), ino);
 }
 
+Result<std::vector<Entry>> MetadataStore::GetMany(
+    const std::vector<std::string>& ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Entry> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    auto e = ReadEntryById(db_.get(), id);
+    if (!e.ok()) return e.status();
+    if (e->has_value()) out.push_back(std::move(**e));
+  }
+  return out;
+}
+
 Result<std::vector<Entry>> MetadataStore::Children(
     const std::string& parent_id) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -102,6 +102,8 @@ class MetadataStore {
   // nullopt if `id` / `ino` has no stored entry.
   Result<std::optional<Entry>> Get(const std::string& id);
   Result<std::optional<Entry>> GetByIno(uint64_t ino);
+  // The stored entries of `ids`, in that order; unknown ids are skipped.
+  Result<std::vector<Entry>> GetMany(const std::vector<std::string>& ids);
   // The non-trashed entries filed under `parent_id`, ordered by name
   // (bytewise), then id. Empty if none (whether or not the folder is known).
   Result<std::vector<Entry>> Children(const std::string& parent_id);

@@ -98,6 +98,14 @@ Result<std::shared_ptr<const std::vector<Child>>> Filesystem::ReadDir(
   return tree_->ListShared(dir->id);
 }
 
+uint64_t Filesystem::ParentIno(uint64_t ino) {
+  auto e = EntryOf(ino);
+  if (!e.ok() || e->parent_id.empty()) return kRootIno;
+  auto parent = store_->Get(e->parent_id);
+  if (!parent.ok() || !parent->has_value()) return kRootIno;
+  return (*parent)->ino;
+}
+
 void Filesystem::Remember(uint64_t ino, const std::string& id) {
   inodes_.Ref(ino, id);
 }
@@ -115,10 +123,39 @@ Result<std::string> Filesystem::ExportOf(const meta::Entry& e) {
   return std::move(sink.data);
 }
 
+Result<std::string> Filesystem::ReadLink(uint64_t ino) {
+  auto e = EntryOf(ino);
+  if (!e.ok()) return e.status();
+  if (!e->is_shortcut()) return InvalidArgumentError("not a shortcut");
+  if (e->shortcut_target_id.empty())
+    return NotFoundError("shortcut " + e->id + " has no target");
+  auto target = tree_->PathOf(e->shortcut_target_id);
+  if (!target.ok()) return target.status();
+  auto self = tree_->PathOf(e->id);
+  if (!self.ok()) return self.status();
+  self->pop_back();  // the shortcut's folder
+  size_t common = 0;
+  while (common < self->size() && common < target->size() &&
+         (*self)[common] == (*target)[common])
+    ++common;
+  std::string link;
+  for (size_t i = common; i < self->size(); ++i) link += "../";
+  for (size_t i = common; i < target->size(); ++i)
+    link += (*target)[i] + (i + 1 < target->size() ? "/" : "");
+  if (link.empty()) return std::string(".");
+  if (link.back() == '/') link.pop_back();
+  return link;
+}
+
 Result<OpenFile> Filesystem::Open(uint64_t ino) {
   auto e = EntryOf(ino);
   if (!e.ok()) return e.status();
   if (e->is_folder()) return InvalidArgumentError("is a directory");
+  if (e->is_shortcut()) return InvalidArgumentError("is a shortcut");
+  if (!e->is_native() && !e->size) {
+    // Reading it as empty would hand out wrong bytes.
+    return IoError("Drive sent no size for " + e->id + " (" + e->name + ")");
+  }
   auto h = std::make_shared<Handle>();
   h->ino = ino;
   if (e->is_native()) {

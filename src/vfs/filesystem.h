@@ -61,12 +61,6 @@ struct FsStats {
   int64_t used_bytes = 0;
 };
 
-struct DirEntry {
-  std::string name;
-  Attr attr;
-  std::string id;
-};
-
 class Filesystem {
  public:
   // The pointers must outlive the Filesystem; `tree` must be Init()ed.
@@ -81,11 +75,20 @@ class Filesystem {
   // The children of a directory (without "." and ".."), shared and
   // immutable (a folder of 100,000 entries is not copied per call).
   Result<std::shared_ptr<const std::vector<Child>>> ReadDir(uint64_t ino);
+  // The inode of the folder `ino` is listed in (for ".."): the root for
+  // the root itself and for items without a stored parent.
+  uint64_t ParentIno(uint64_t ino);
   // What stat() shows for a stored entry.
   Attr AttrOf(const meta::Entry& e) const;
   // The FUSE layer handed out an entry for (ino, id) (readdirplus).
   void Remember(uint64_t ino, const std::string& id);
   void Forget(uint64_t ino, uint64_t n);
+
+  // A shortcut's target as a path relative to the shortcut's folder
+  // ("../data/x.csv"), so it works wherever the mount is. NotFound (saying
+  // why) when the target is not reachable in this mount (deleted, trashed,
+  // outside the root folder); InvalidArgument for anything but a shortcut.
+  Result<std::string> ReadLink(uint64_t ino);
 
   // Opens a file for reading; returns a handle. InvalidArgument for a
   // directory; NotSupported (with Drive's reason) for a native file that

@@ -5,21 +5,57 @@
 #include "gdmount/log.h"
 
 namespace gdmount::vfs {
+namespace {
+
+// Deeper than any real Drive tree; a parent cycle in bad data stops here.
+constexpr size_t kMaxDepth = 1024;
+
+drive::DriveFile VirtualFolder(const char* id, const char* name,
+                               const drive::DriveFile& root) {
+  drive::DriveFile f;
+  f.id = id;
+  f.name = name;
+  f.mime_type = drive::kFolderMime;
+  f.created_ms = root.created_ms;
+  f.modified_ms = root.modified_ms;
+  return f;
+}
+
+bool IsVirtual(const std::string& id) {
+  return id == kTrashId || id == kSharedId;
+}
+
+}  // namespace
 
 Tree::Tree(meta::MetadataStore* store, drive::DriveClient* client, Clock* clock,
-           ExportMap exports)
+           TreeOptions options)
     : store_(store),
       client_(client),
       clock_(clock),
-      exports_(std::move(exports)) {}
+      options_(std::move(options)) {}
 
 Status Tree::Init() {
   auto root = client_->GetFile("root");
   if (!root.ok()) return root.status();
-  Status s = store_->SetRoot(*root);
+  return Init(*root);
+}
+
+Status Tree::Init(const drive::DriveFile& root) {
+  if (!root.is_folder())
+    return InvalidArgumentError(root.name + " (" + root.id +
+                                ") is not a folder");
+  Status s = store_->SetRoot(root);
   if (!s.ok()) return s;
-  root_id_ = root->id;
-  return Status::Ok();
+  root_id_ = root.id;
+  // My Drive's root has no parent and no shared drive; a shared drive's
+  // root and a chosen folder get no .Trash or .shared.
+  my_drive_root_ = root.parents.empty() && root.drive_id.empty();
+  std::vector<drive::DriveFile> extra;
+  if (my_drive_root_ && options_.show_trash)
+    extra.push_back(VirtualFolder(kTrashId, kTrashName, root));
+  if (my_drive_root_ && options_.show_shared)
+    extra.push_back(VirtualFolder(kSharedId, kSharedName, root));
+  return extra.empty() ? Status::Ok() : store_->Upsert(extra);
 }
 
 uint64_t Tree::listings() const {
@@ -27,36 +63,113 @@ uint64_t Tree::listings() const {
   return listings_;
 }
 
-Status Tree::ListFromDrive(const std::string& folder_id) {
-  auto files = client_->ListChildren(folder_id);
-  if (!files.ok()) return files.status();
-  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       clock_->SystemNow().time_since_epoch())
-                       .count();
-  GDMOUNT_LOG(kDebug) << "listed folder " << folder_id << ": " << files->size()
-                      << " entries";
-  return store_->ReplaceChildren(folder_id, *files, now_ms);
-}
-
-Result<Tree::ViewPtr> Tree::BuildView(const std::string& folder_id) {
-  auto entries = store_->Children(folder_id);
-  if (!entries.ok()) return entries.status();
+Tree::ViewPtr Tree::MakeView(std::vector<meta::Entry> entries) const {
   std::vector<NameInput> inputs;
-  inputs.reserve(entries->size());
-  for (const meta::Entry& e : *entries)
+  inputs.reserve(entries.size());
+  for (const meta::Entry& e : entries)
     inputs.push_back(NameInput{e.id, e.name, e.mime_type, e.created_ms});
-  std::vector<std::string> names = DisplayNames(inputs, exports_);
+  std::vector<std::string> names = DisplayNames(inputs, options_.exports);
   auto view = std::make_shared<FolderView>();
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i].empty()) continue;  // hidden (no export format)
-    view->children.push_back(
-        Child{std::move(names[i]), std::move((*entries)[i])});
+    view->children.push_back(Child{std::move(names[i]), std::move(entries[i])});
   }
   std::sort(view->children.begin(), view->children.end(),
             [](const Child& a, const Child& b) { return a.name < b.name; });
-  for (size_t i = 0; i < view->children.size(); ++i)
+  for (size_t i = 0; i < view->children.size(); ++i) {
     view->index.emplace(view->children[i].name, i);
-  return ViewPtr(std::move(view));
+    view->id_index.emplace(view->children[i].entry.id, i);
+  }
+  return view;
+}
+
+Result<std::vector<meta::Entry>> Tree::VirtualFolders() {
+  std::vector<meta::Entry> out;
+  if (!my_drive_root_) return out;
+  for (const char* id : {kTrashId, kSharedId}) {
+    auto e = store_->Get(id);
+    if (!e.ok()) return e.status();
+    if (e->has_value()) out.push_back(std::move(**e));
+  }
+  return out;
+}
+
+// A Drive folder: listed from Drive unless the store has a complete listing
+// (from this run or an earlier one).
+Result<Tree::ViewPtr> Tree::StoredView(const meta::Entry& folder) {
+  auto state = store_->Listing(folder.id);
+  if (!state.ok()) return state.status();
+  if (!state->complete) {
+    auto files = client_->ListChildren(folder.id, folder.drive_id);
+    if (!files.ok()) return files.status();
+    GDMOUNT_LOG(kDebug) << "listed folder " << folder.id << ": "
+                        << files->size() << " entries";
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         clock_->SystemNow().time_since_epoch())
+                         .count();
+    Status s = store_->ReplaceChildren(folder.id, *files, now_ms);
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    ++listings_;
+  }
+  auto entries = store_->Children(folder.id);
+  if (!entries.ok()) return entries.status();
+  if (folder.id == root_id_) {
+    auto extra = VirtualFolders();
+    if (!extra.ok()) return extra.status();
+    for (auto& e : *extra) entries->push_back(std::move(e));
+  }
+  return MakeView(std::move(*entries));
+}
+
+// A view Drive has no folder listing for: fetched once per mount; the
+// entries are stored (inode numbers, getattr), the membership is not.
+Result<Tree::ViewPtr> Tree::FetchedView(const std::string& folder_id,
+                                        Source source,
+                                        const std::string& drive_id) {
+  Result<std::vector<drive::DriveFile>> files =
+      source == Source::kTrash ? client_->ListTrashed()
+      : source == Source::kShared
+          ? client_->ListSharedWithMe()
+          : client_->ListTrashedChildren(folder_id, drive_id);
+  if (!files.ok()) return files.status();
+  if (source == Source::kTrash) {
+    // Only what was trashed by itself, and only My Drive's (each shared
+    // drive has a trash of its own).
+    files->erase(std::remove_if(files->begin(), files->end(),
+                                [](const drive::DriveFile& f) {
+                                  return !f.explicitly_trashed ||
+                                         !f.drive_id.empty();
+                                }),
+                 files->end());
+  }
+  Status s = store_->Upsert(*files);
+  if (!s.ok()) return s;
+  std::vector<std::string> ids;
+  ids.reserve(files->size());
+  for (const auto& f : *files) ids.push_back(f.id);
+  auto entries = store_->GetMany(ids);
+  if (!entries.ok()) return entries.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++listings_;
+  }
+  GDMOUNT_LOG(kDebug) << "listed " << folder_id << ": " << entries->size()
+                      << " entries";
+  return MakeView(std::move(*entries));
+}
+
+Result<Tree::ViewPtr> Tree::LoadView(const std::string& folder_id) {
+  if (folder_id == kTrashId) return FetchedView(folder_id, Source::kTrash, "");
+  if (folder_id == kSharedId)
+    return FetchedView(folder_id, Source::kShared, "");
+  auto folder = store_->Get(folder_id);
+  if (!folder.ok()) return folder.status();
+  if (!folder->has_value())
+    return NotFoundError("folder " + folder_id + " is not known");
+  if ((*folder)->trashed)
+    return FetchedView(folder_id, Source::kTrashedFolder, (*folder)->drive_id);
+  return StoredView(**folder);
 }
 
 Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
@@ -70,20 +183,11 @@ Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
   listing_[folder_id] = true;
   lock.unlock();
 
-  // Listed in an earlier run (or by another path): the store has it.
-  Status s;
-  auto state = store_->Listing(folder_id);
-  if (!state.ok()) {
-    s = state.status();
-  } else if (!state->complete) {
-    s = ListFromDrive(folder_id);
-  }
-  Result<ViewPtr> view = s.ok() ? BuildView(folder_id) : Result<ViewPtr>(s);
+  Result<ViewPtr> view = LoadView(folder_id);
 
   lock.lock();
   listing_.erase(folder_id);
   if (view.ok()) views_[folder_id] = *view;
-  if (s.ok() && state.ok() && !state->complete) ++listings_;
   listed_.notify_all();
   return view;
 }
@@ -116,7 +220,66 @@ Status Tree::Invalidate(const std::string& folder_id) {
     std::lock_guard<std::mutex> lock(mu_);
     views_.erase(folder_id);
   }
+  if (IsVirtual(folder_id)) return Status::Ok();
   return store_->InvalidateListing(folder_id);
+}
+
+Result<std::string> Tree::ShownParentOf(const meta::Entry& e) {
+  if (IsVirtual(e.id)) return root_id_;
+  if (e.trashed) return std::string();  // only .Trash shows it
+  if (!e.parent_id.empty()) return e.parent_id;
+  // No visible parent: shared with the user, if .shared lists it.
+  if (!my_drive_root_ || !options_.show_shared) return std::string();
+  auto shared = View(kSharedId);
+  if (!shared.ok()) return shared.status();
+  if ((*shared)->id_index.count(e.id)) return std::string(kSharedId);
+  return std::string();
+}
+
+Result<meta::Entry> Tree::EntryOrFetch(const std::string& id) {
+  auto stored = store_->Get(id);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) return std::move(**stored);
+  // Never seen: ask Drive where it is (NotFound if it is gone).
+  auto file = client_->GetFile(id);
+  if (!file.ok()) return file.status();
+  Status s = store_->Upsert({*file});
+  if (!s.ok()) return s;
+  auto again = store_->Get(id);
+  if (!again.ok()) return again.status();
+  if (!again->has_value()) return NotFoundError("item " + id + " vanished");
+  return std::move(**again);
+}
+
+Result<std::vector<std::string>> Tree::PathOf(const std::string& id) {
+  // First the chain of (item, folder shown in) up to the root, so nothing
+  // is listed for an item that turns out to be outside the mount...
+  std::vector<std::pair<std::string, std::string>> chain;
+  for (std::string cur = id; cur != root_id_;) {
+    if (chain.size() == kMaxDepth)
+      return NotFoundError("item " + id + " is nested too deeply");
+    auto e = EntryOrFetch(cur);
+    if (!e.ok()) return e.status();
+    auto parent = ShownParentOf(*e);
+    if (!parent.ok()) return parent.status();
+    if (parent->empty())
+      return NotFoundError(
+          "item " + id +
+          (e->trashed ? " is in the trash" : " is outside this mount"));
+    chain.emplace_back(cur, *parent);
+    cur = *parent;
+  }
+  // ...then the display name of each link, from its folder's view.
+  std::vector<std::string> path;
+  for (auto link = chain.rbegin(); link != chain.rend(); ++link) {
+    auto view = View(link->second);
+    if (!view.ok()) return view.status();
+    auto at = (*view)->id_index.find(link->first);
+    if (at == (*view)->id_index.end())
+      return NotFoundError("item " + id + " is not shown in its folder");
+    path.push_back((*view)->children[at->second].name);
+  }
+  return path;
 }
 
 }  // namespace gdmount::vfs

@@ -9,6 +9,18 @@
 // per listing and kept in memory as a FolderView, so a lookup is a map
 // find, not a walk of the folder.
 //
+// Besides Drive folders there are views that Drive has no folder for, all
+// read-only and listed once per mount (their entries are stored for inode
+// numbers, their membership is kept in memory only):
+//   - ".Trash" at the root: the explicitly trashed items of My Drive;
+//     inside it, a trashed folder lists its (trashed) children;
+//   - ".shared" at the root: what is shared with the user ("Shared with
+//     me"), which My Drive cannot reach without shortcuts.
+// Both exist only when the root is My Drive and TreeOptions asks for them.
+// They are files with synthetic ids (kTrashId, kSharedId) whose leading '.'
+// no Drive id can have. If a real child of the root has the same name, the
+// duplicate-name rule renames the real one (the synthetic id sorts first).
+//
 // Thread safety: thread-safe. The internal mutex guards only the view and
 // in-flight maps; listings run without it.
 #pragma once
@@ -28,23 +40,38 @@
 
 namespace gdmount::vfs {
 
+// Synthetic ids of the root's extra folders.
+inline constexpr const char* kTrashId = ".trash";
+inline constexpr const char* kSharedId = ".shared";
+inline constexpr const char* kTrashName = ".Trash";
+inline constexpr const char* kSharedName = ".shared";
+
 // One child as shown: its display name and its stored entry.
 struct Child {
   std::string name;
   meta::Entry entry;
 };
 
+struct TreeOptions {
+  ExportMap exports = DefaultExportMap();
+  // ".Trash" and ".shared" at the root; only when the root is My Drive's.
+  bool show_trash = true;
+  bool show_shared = true;
+};
+
 class Tree {
  public:
   // The pointers must outlive the Tree.
   Tree(meta::MetadataStore* store, drive::DriveClient* client, Clock* clock,
-       ExportMap exports);
+       TreeOptions options = {});
 
-  // Fetches the root folder (files.get "root") and records it.
-  // Errors: the Drive call's.
+  // Records `root` (a folder: My Drive's root, a shared drive's, or any
+  // folder) as the root. Errors: InvalidArgument if it is not a folder.
+  Status Init(const drive::DriveFile& root);
+  // Init with My Drive's root (files.get "root"). Errors: the Drive call's.
   Status Init();
   const std::string& root_id() const { return root_id_; }
-  const ExportMap& exports() const { return exports_; }
+  const ExportMap& exports() const { return options_.exports; }
 
   // Children of a folder, in display-name order; hidden items left out.
   // Lists the folder first if it has not been listed.
@@ -59,24 +86,49 @@ class Tree {
   // Forgets the listing: the next List/Lookup lists again.
   Status Invalidate(const std::string& folder_id);
 
+  // The display-name path from the root to item `id` ({} for the root),
+  // through ".shared" for items shared with the user. Lists the folders on
+  // the way as needed (and fetches the item if it is not stored).
+  // NotFound (saying why) when the item is not reachable in this mount:
+  // deleted, trashed, hidden, outside the root folder, or in another drive.
+  Result<std::vector<std::string>> PathOf(const std::string& id);
+
   uint64_t listings() const;  // files.list listings run (for tests, stats)
 
  private:
   struct FolderView {
-    std::vector<Child> children;          // display-name order
-    std::map<std::string, size_t> index;  // display name -> children[i]
+    std::vector<Child> children;             // display-name order
+    std::map<std::string, size_t> index;     // display name -> children[i]
+    std::map<std::string, size_t> id_index;  // Drive id -> children[i]
   };
   using ViewPtr = std::shared_ptr<const FolderView>;
+  // Where a folder's children come from.
+  enum class Source {
+    kStored,         // a Drive folder: listed once, stored complete
+    kTrash,          // .Trash: explicitly trashed items of My Drive
+    kShared,         // .shared: shared with the user
+    kTrashedFolder,  // a folder in the trash: its trashed children
+  };
 
   Result<ViewPtr> View(const std::string& folder_id);
-  Result<ViewPtr> BuildView(const std::string& folder_id);
-  Status ListFromDrive(const std::string& folder_id);
+  Result<ViewPtr> LoadView(const std::string& folder_id);
+  Result<ViewPtr> StoredView(const meta::Entry& folder);
+  Result<ViewPtr> FetchedView(const std::string& folder_id, Source source,
+                              const std::string& drive_id);
+  ViewPtr MakeView(std::vector<meta::Entry> entries) const;
+  Result<std::vector<meta::Entry>> VirtualFolders();
+  // The stored entry, fetched from Drive and stored if it is not there.
+  Result<meta::Entry> EntryOrFetch(const std::string& id);
+  // The folder `id` is shown in (the root for the virtual folders and for
+  // shared items reached through .shared); "" when it is not in the mount.
+  Result<std::string> ShownParentOf(const meta::Entry& e);
 
   meta::MetadataStore* store_;
   drive::DriveClient* client_;
   Clock* clock_;
-  const ExportMap exports_;
+  const TreeOptions options_;
   std::string root_id_;
+  bool my_drive_root_ = false;
 
   mutable std::mutex mu_;
   std::condition_variable listed_;

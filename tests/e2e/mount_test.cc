@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/emulator/blob.h"
 #include "tests/emulator/seed.h"
 #include "tests/support/emulator_fixture.h"
 #include "tests/support/subprocess.h"
@@ -35,7 +36,8 @@ bool Mounted(const std::string& dir) {
 // destructor unmounts and reaps the daemon whatever happened.
 class Mount {
  public:
-  Mount(EmulatorFixture& fx, const testing::TempDir& home)
+  Mount(EmulatorFixture& fx, const testing::TempDir& home,
+        std::vector<std::string> extra = {})
       : dir_(home.path() + "/drive"),
         env_{{"XDG_CONFIG_HOME", home.path() + "/config"},
              {"XDG_STATE_HOME", home.path() + "/state"},
@@ -49,10 +51,10 @@ class Mount {
     REQUIRE(consent.status == 302);
     auth.Write(consent.header("location") + "\n");
     REQUIRE(auth.Wait(kWait) == 0);
-    daemon_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{GDMOUNT_BIN, "--endpoint", fx.url(), "mount",
-                                 dir_, "-f"},
-        env_);
+    std::vector<std::string> argv{GDMOUNT_BIN, "--endpoint", fx.url(),
+                                  "mount",     dir_,         "-f"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    daemon_ = std::make_unique<Subprocess>(argv, env_);
     // Wait (bounded) for the kernel to show the mount.
     auto deadline = std::chrono::steady_clock::now() + kWait;
     while (!Mounted(dir_) && std::chrono::steady_clock::now() < deadline) {
@@ -74,6 +76,11 @@ class Mount {
     auto status = daemon_ ? daemon_->Wait(kWait) : std::nullopt;
     if (daemon_ && !status) daemon_->Kill(SIGKILL);
     return status;
+  }
+  // Stops the daemon with `sig` (SIGTERM, SIGINT): it must unmount itself.
+  std::optional<int> Signal(int sig) {
+    daemon_->Kill(sig);
+    return daemon_->Wait(kWait);
   }
   const std::string& dir() const { return dir_; }
   std::string Log() { return daemon_->Stderr(); }
@@ -97,14 +104,61 @@ int64_t Method(EmulatorFixture& fx, const std::string& m) {
   return stats["methods"].value(m, int64_t{0});
 }
 
+std::vector<std::string> Lines(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// Paths under `root` that `find` reports for `type` ("f", "l"), relative.
+std::set<std::string> Find(const std::string& root, const std::string& type) {
+  std::set<std::string> out;
+  for (const auto& p :
+       Lines(Run({"find", root, "-mindepth", "1", "-type", type})))
+    out.insert(p.substr(root.size() + 1));
+  return out;
+}
+
+std::string Shortcut(EmulatorFixture& fx, const std::string& name,
+                     const std::string& parent, const std::string& target) {
+  auto r = fx.Call(
+      "POST", "/drive/v3/files",
+      nlohmann::json{{"name", name},
+                     {"mimeType", "application/vnd.google-apps.shortcut"},
+                     {"parents", {parent}},
+                     {"shortcutDetails", {{"targetId", target}}}}
+          .dump(),
+      {"Content-Type: application/json"});
+  REQUIRE(r.status == 200);
+  return r.json()["id"];
+}
+
+void Trash(EmulatorFixture& fx, const std::string& id) {
+  REQUIRE(fx.Call("PATCH", "/drive/v3/files/" + id, R"({"trashed":true})",
+                  {"Content-Type: application/json"})
+              .status == 200);
+}
+
+std::string IdAt(EmulatorFixture& fx, const std::string& parent,
+                 const std::string& name) {
+  auto r = fx.Call("GET", "/drive/v3/files?fields=files(id)&q=" +
+                              testing::Q("name = '" + name + "' and '" +
+                                         parent + "' in parents"));
+  REQUIRE(r.status == 200);
+  REQUIRE(r.json()["files"].size() == 1);
+  return r.json()["files"][0]["id"];
+}
+
 TEST_CASE("A mounted Drive reads byte-exact with find and md5sum", "[e2e]") {
   if (access("/dev/fuse", R_OK | W_OK) != 0) {
     WARN("no /dev/fuse: end-to-end mount test skipped");
     return;
   }
   EmulatorFixture fx({}, [](emulator::Emulator& emu) {
-    REQUIRE(emulator::GenerateFromSpec("train/=40x20K,big.bin=20M,empty/=2x0",
-                                       &emu.store())
+    REQUIRE(emulator::GenerateFromSpec(
+                "train/=40x20K,big.bin=300M,empty/=2x0,deep/a/b/c/=2x1K",
+                &emu.store())
                 .ok());
   });
   fx.Upload("twin.txt", "first twin");
@@ -121,11 +175,27 @@ TEST_CASE("A mounted Drive reads byte-exact with find and md5sum", "[e2e]") {
                  testing::Q("application/vnd.openxmlformats-"
                             "officedocument.wordprocessingml.document"));
   REQUIRE(exported.status == 200);
+  // Shortcuts: to a file, to a folder from deep inside, and to a file that
+  // is then trashed (not reachable in the mount).
+  std::string root_id = fx.emu().store().root_id();
+  std::string train = IdAt(fx, root_id, "train");
+  std::string deep_a = IdAt(fx, IdAt(fx, root_id, "deep"), "a");
+  Shortcut(fx, "first-sample", root_id, IdAt(fx, train, "000001.bin"));
+  Shortcut(fx, "train-link", deep_a, train);
+  std::string doomed = fx.Upload("doomed.txt", "soon in the trash")["id"];
+  Shortcut(fx, "dangling", root_id, doomed);
+  Trash(fx, doomed);
+  // Trashed items: a file, and a folder whose child is trashed with it.
+  Trash(fx, fx.Upload("old.txt", "an old file")["id"]);
+  std::string old_folder = fx.Mkdir("old-folder")["id"];
+  fx.Upload("inner.txt", "inside a trashed folder", old_folder);
+  Trash(fx, old_folder);
   fx.AdvanceMs(std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count() -
                fx.now_ms());
-  // Ground truth: every file's md5 as Drive reports it.
+  // Ground truth: every file's md5 as Drive reports it (trashed ones are
+  // in .Trash).
   auto all = fx.Call(
       "GET",
       "/drive/v3/files?pageSize=1000&fields=files(name,md5Checksum,mimeType)");
@@ -137,25 +207,67 @@ TEST_CASE("A mounted Drive reads byte-exact with find and md5sum", "[e2e]") {
   testing::TempDir home;
   Mount m(fx, home);
 
-  std::string found = Run({"find", m.dir(), "-type", "f"});
-  std::istringstream lines(found);
-  std::vector<std::string> paths;
-  for (std::string p; std::getline(lines, p);) paths.push_back(p);
-  CHECK(paths.size() == 47);  // 40 + big + 2 empty + twins + slash + doc
+  // find lists exactly the expected paths.
+  std::set<std::string> expected = {"big.bin",
+                                    "empty/000001.bin",
+                                    "empty/000002.bin",
+                                    "deep/a/b/c/000001.bin",
+                                    "deep/a/b/c/000002.bin",
+                                    "twin.txt",
+                                    "a\u2215b.txt",
+                                    "notes.docx",
+                                    ".Trash/doomed.txt",
+                                    ".Trash/old.txt",
+                                    ".Trash/old-folder/inner.txt"};
+  for (int i = 1; i <= 40; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "train/%06d.bin", i);
+    expected.insert(name);
+  }
+  std::set<std::string> regular = Find(m.dir(), "f");
+  std::vector<std::string> twins;
+  for (const auto& p : regular)
+    if (p.rfind("twin (", 0) == 0) twins.push_back(p);
+  REQUIRE(twins.size() == 1);  // the younger twin, told apart by its id
+  regular.erase(twins[0]);
+  CHECK(regular == expected);
+  CHECK(Find(m.dir(), "l") ==
+        std::set<std::string>{"first-sample", "deep/a/train-link", "dangling"});
+  CHECK(Find(m.dir(), "d") ==
+        std::set<std::string>{"train", "empty", "deep", "deep/a", "deep/a/b",
+                              "deep/a/b/c", ".Trash", ".Trash/old-folder",
+                              ".shared"});
+
+  // Every regular file's md5 through the mount equals Drive's (the 300 MiB
+  // one included).
   std::multiset<std::string> got_md5;
-  for (const auto& p : paths) {
-    if (p.size() > 5 && p.substr(p.size() - 5) == ".docx") continue;
-    std::string sum = Run({"md5sum", p});
-    got_md5.insert(sum.substr(0, 32));
+  regular.insert(twins[0]);
+  for (const auto& p : regular) {
+    if (p == "notes.docx") continue;
+    got_md5.insert(Run({"md5sum", m.dir() + "/" + p}).substr(0, 32));
   }
   CHECK(got_md5 == expected_md5);
   // The Doc reads back as its export; '/' and twins are visible.
   CHECK(Run({"md5sum", m.dir() + "/notes.docx"}).substr(0, 32) ==
         testing::Md5Hex(exported.body));
   CHECK(Run({"cat", m.dir() + "/a\u2215b.txt"}) == "a name with a slash\n");
-  std::string root = Run({"ls", m.dir()});
-  CHECK(root.find("twin.txt\n") != std::string::npos);
-  CHECK(root.find("twin (") != std::string::npos);
+  CHECK(Run({"cat", m.dir() + "/.Trash/old-folder/inner.txt"}) ==
+        "inside a trashed folder\n");
+
+  // Shortcuts are relative symlinks, followed by ordinary tools.
+  CHECK(Run({"readlink", m.dir() + "/first-sample"}) == "train/000001.bin\n");
+  CHECK(Run({"readlink", m.dir() + "/deep/a/train-link"}) == "../../train\n");
+  CHECK(Run({"md5sum", m.dir() + "/first-sample"}).substr(0, 32) ==
+        Run({"md5sum", m.dir() + "/train/000001.bin"}).substr(0, 32));
+  CHECK(Lines(Run({"ls", m.dir() + "/deep/a/train-link/"})).size() == 40);
+  // A shortcut whose target is not in the mount: a clear error.
+  CHECK(Run({"python3", "-c",
+             "import os,sys\n"
+             "try: os.readlink(sys.argv[1])\n"
+             "except OSError as e: print(os.strerror(e.errno))",
+             m.dir() + "/dangling"}) == "Link has been severed\n");
+  CHECK(m.Log().find(doomed + " is in the trash") != std::string::npos);
+
   // Drive metadata as extended attributes; the quota through statfs.
   CHECK(Run({"python3", "-c",
              "import os,sys; print(os.getxattr(sys.argv[1], "
@@ -182,7 +294,69 @@ TEST_CASE("A mounted Drive reads byte-exact with find and md5sum", "[e2e]") {
   CHECK(Run({"stat", "-c", "%i", again.dir() + "/train/000001.bin"}) ==
         ino_before);
   CHECK(Method(fx, "files.list") == lists_before);
-  CHECK(again.Unmount() == 0);
+  // SIGTERM: the daemon unmounts and exits cleanly.
+  CHECK(again.Signal(SIGTERM) == 0);
+  CHECK_FALSE(Mounted(again.dir()));
+}
+
+TEST_CASE("Mounting a chosen root folder or a shared drive", "[e2e]") {
+  if (access("/dev/fuse", R_OK | W_OK) != 0) {
+    WARN("no /dev/fuse: end-to-end mount test skipped");
+    return;
+  }
+  std::string team;
+  EmulatorFixture fx({}, [&team](emulator::Emulator& emu) {
+    auto& store = emu.store();
+    REQUIRE(
+        emulator::GenerateFromSpec("datasets/pets/=3x1K,other/=1x1K", &store)
+            .ok());
+    team = store.SeedSharedDrive("Team");
+    emulator::FileRecord rec;
+    rec.name = "r.txt";
+    rec.mime_type = "text/plain";
+    rec.content = std::make_shared<emulator::InlineBlob>("team results\n");
+    store.SeedFile(store.SeedFolder(team, "results"), rec);
+  });
+  testing::TempDir home;
+  std::string datasets = IdAt(fx, fx.emu().store().root_id(), "datasets");
+  {
+    Mount pets(fx, home, {"--root-folder", "/datasets/pets"});
+    CHECK(Find(pets.dir(), "f") ==
+          std::set<std::string>{"000001.bin", "000002.bin", "000003.bin"});
+    CHECK(Find(pets.dir(), "d").empty());  // no .Trash or .shared here
+    CHECK(pets.Unmount() == 0);
+  }
+  {
+    Mount by_id(fx, home, {"--root-folder", datasets});
+    CHECK(Run({"ls", "-a", by_id.dir()}) == ".\n..\npets\n");
+    CHECK(by_id.Unmount() == 0);
+  }
+  // The shared drives the account sees, then one mounted as the root.
+  std::map<std::string, std::string> env{
+      {"XDG_CONFIG_HOME", home.path() + "/config"}};
+  Subprocess drives({GDMOUNT_BIN, "--endpoint", fx.url(), "drives"}, env);
+  auto line = drives.ReadLine(kWait);
+  REQUIRE(line);
+  CHECK(*line == team + "\tTeam");
+  CHECK(drives.Wait(kWait) == 0);
+  {
+    Mount shared(fx, home, {"--shared-drive", team});
+    CHECK(Find(shared.dir(), "f") == std::set<std::string>{"results/r.txt"});
+    CHECK(Run({"cat", shared.dir() + "/results/r.txt"}) == "team results\n");
+    CHECK(shared.Unmount() == 0);
+  }
+  // A root that does not exist: a clear error, nothing mounted.
+  std::string dir = home.path() + "/nowhere";
+  mkdir(dir.c_str(), 0755);
+  Subprocess bad({GDMOUNT_BIN, "--endpoint", fx.url(), "mount", dir, "-f",
+                  "--root-folder", "/datasets/nope"},
+                 {{"XDG_CONFIG_HOME", home.path() + "/config"},
+                  {"XDG_STATE_HOME", home.path() + "/state"},
+                  {"XDG_CACHE_HOME", home.path() + "/cache"}});
+  CHECK(bad.Wait(kWait) == 1);
+  CHECK(bad.Stderr().find("no folder /datasets/nope on Drive") !=
+        std::string::npos);
+  CHECK_FALSE(Mounted(dir));
 }
 
 TEST_CASE("ls -l of 100,000 entries: one list call per 1,000, none per entry",

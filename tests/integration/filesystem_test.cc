@@ -29,8 +29,7 @@ struct FsStack {
     drive::DriveClient* client = drive.client.get();
     store =
         std::move(meta::MetadataStore::Open(dir.path() + "/meta.db").value());
-    tree = std::make_unique<Tree>(store.get(), client, RealClock(),
-                                  DefaultExportMap());
+    tree = std::make_unique<Tree>(store.get(), client, RealClock());
     REQUIRE(tree->Init().ok());
     cache::ContentCacheOptions co;
     co.dir = dir.path() + "/cache";

@@ -25,8 +25,7 @@ int64_t ListCalls(EmulatorFixture& fx) {
 struct Stack {
   Stack(EmulatorFixture& fx, const std::string& db_path) : drive(fx, 5) {
     store = std::move(meta::MetadataStore::Open(db_path).value());
-    tree = std::make_unique<Tree>(store.get(), drive.client.get(), RealClock(),
-                                  DefaultExportMap());
+    tree = std::make_unique<Tree>(store.get(), drive.client.get(), RealClock());
     REQUIRE(tree->Init().ok());
   }
   testing::DriveRig drive;
@@ -76,7 +75,10 @@ TEST_CASE("A folder is listed once, then lookups are local",
   CHECK(names.count("a\u2215b.txt") == 1);
   CHECK(names.count("twin.txt") == 1);
   CHECK(names.size() == root->size());
-  CHECK(root->size() == 4);  // big, a/b.txt and the twins
+  // big, a/b.txt, the twins, and the root's own .Trash and .shared
+  CHECK(root->size() == 6);
+  CHECK(names.count(".Trash") == 1);
+  CHECK(names.count(".shared") == 1);
 }
 
 TEST_CASE("Concurrent lookups in an unlisted folder share one listing",

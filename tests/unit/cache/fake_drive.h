@@ -124,10 +124,7 @@ class FakeDrive : public drive::DriveClient {
       const drive::ListQuery&) override {
     return No();
   }
-  Result<std::vector<drive::DriveFile>> ListChildren(
-      const std::string&) override {
-    return No();
-  }
+  Result<std::vector<drive::SharedDrive>> ListDrives() override { return No(); }
   Result<int64_t> Export(const std::string&, const std::string&,
                          BodySink&) override {
     return No();

@@ -380,6 +380,24 @@ TEST_CASE("ParseAbout", "[unit]") {
                      "maxUploadSize"));
 }
 
+TEST_CASE("ParseDriveList", "[unit]") {
+  auto page = ParseDriveList(
+      R"({"kind":"drive#driveList","nextPageToken":"n2","drives":[)"
+      R"({"id":"0AbC","name":"Team","hidden":true},{"id":"0XyZ","name":""}]})");
+  REQUIRE(page.ok());
+  REQUIRE(page->drives.size() == 2);
+  CHECK(page->drives[0].id == "0AbC");
+  CHECK(page->drives[0].name == "Team");
+  CHECK(page->drives[0].hidden);
+  CHECK_FALSE(page->drives[1].hidden);
+  CHECK(page->next_page_token == "n2");
+  CHECK(ParseDriveList("{}").ok());
+  CHECK(IsCorruption(ParseDriveList(R"({"drives":[{"name":"x"}]})").status(),
+                     "drives[0].id"));
+  CHECK(IsCorruption(ParseDriveList(R"({"drives":{}})").status(), "drives"));
+  CHECK(ParseDriveList("[").status().code() == StatusCode::kCorruption);
+}
+
 TEST_CASE("ParseStartPageToken and ParseGeneratedIds", "[unit]") {
   CHECK(*ParseStartPageToken(
             R"({"kind":"drive#startPageToken","startPageToken":"123"})") ==

@@ -72,7 +72,11 @@ TEST_CASE("QuoteString round-trips through the q grammar", "[unit]") {
 
 TEST_CASE("ChildrenQuery", "[unit]") {
   CHECK(ChildrenQuery("0AbC_-1") == "'0AbC_-1' in parents and trashed = false");
-  CHECK(ChildrenQuery("root", /*include_trashed=*/true) == "'root' in parents");
+  CHECK(ChildrenQuery("root", TrashFilter::kAny) == "'root' in parents");
+  CHECK(ChildrenQuery("f1", TrashFilter::kTrashed) ==
+        "'f1' in parents and trashed = true");
+  CHECK(TrashedQuery() == "trashed = true");
+  CHECK(SharedWithMeQuery() == "sharedWithMe = true and trashed = false");
   CHECK(Tokens(ChildrenQuery("x'y")) ==
         Strings{"$x'y", "in", "parents", "and", "trashed", "=", "false"});
 }

@@ -146,6 +146,17 @@ TEST_CASE("An orphan has an empty parent", "[unit][meta]") {
   CHECK(Must(store->Get("orphan"))->parent_id.empty());
 }
 
+TEST_CASE("GetMany returns stored entries in the order asked", "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->Upsert(
+      {File("a", "p", "one"), File("b", "p", "two"), File("c", "q", "three")}));
+  auto got = Must(store->GetMany({"c", "missing", "a"}));
+  CHECK(Ids(got) == std::vector<std::string>{"c", "a"});
+  CHECK(got[0].name == "three");
+  CHECK(got[1].ino == Must(store->Get("a"))->ino);
+  CHECK(Must(store->GetMany({})).empty());
+}
+
 TEST_CASE("Children are ordered by name then id and exclude trashed",
           "[unit][meta]") {
   auto store = OpenStore();
