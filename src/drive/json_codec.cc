@@ -227,6 +227,10 @@ Result<DriveFile> FileAt(const json& j, const std::string& path) {
         o.Bool("ownedByMe", &f.owned_by_me), FileChildrenFromJson(o, &f)}) {
     if (!s.ok()) return s;
   }
+  // Every file with bytes of its own has a size (we always ask for it);
+  // without one, its content would read as empty.
+  if (!f.size && !f.is_folder() && !f.is_shortcut() && !f.is_native())
+    return Corrupt(o.Path("size"), "missing for a file with content");
   return f;
 }
 

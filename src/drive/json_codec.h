@@ -49,7 +49,8 @@ std::string DriveListFields();
 std::string AboutFields();
 
 // A File resource. Required: `id` (non-empty string), `name` (string, may be
-// empty: callers sanitise names anyway), `mimeType` (non-empty string).
+// empty: callers sanitise names anyway), `mimeType` (non-empty string), and
+// `size` for files with content (not folders, shortcuts or Google-native).
 // `md5Checksum`, when present, must be 32 hex digits; it is lower-cased.
 // `appProperties` values must be strings. `capabilities` members absent from
 // the object keep the Capabilities defaults.

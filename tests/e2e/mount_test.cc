@@ -359,6 +359,103 @@ TEST_CASE("Mounting a chosen root folder or a shared drive", "[e2e]") {
   CHECK_FALSE(Mounted(dir));
 }
 
+// What Python sees for `op` ("list" a folder, "read" a file): "ok N" (entries
+// or bytes) or the errno's name.
+std::string Try(const std::string& op, const std::string& path) {
+  return Run({"python3", "-c",
+              "import errno,os,sys\n"
+              "try:\n"
+              "  if sys.argv[1] == 'list': n = len(os.listdir(sys.argv[2]))\n"
+              "  else: n = len(open(sys.argv[2], 'rb').read())\n"
+              "  print('ok', n)\n"
+              "except OSError as e: print(errno.errorcode[e.errno])",
+              op, path});
+}
+
+void SetFaults(EmulatorFixture& fx, const std::string& rule) {
+  std::string body =
+      rule.empty() ? R"({"faults":[]})" : R"({"faults":[")" + rule + R"("]})";
+  REQUIRE(fx.Raw("POST", "/__emulator/faults", body).status == 200);
+}
+
+TEST_CASE("What others shared with the user is under .shared", "[e2e]") {
+  if (access("/dev/fuse", R_OK | W_OK) != 0) {
+    WARN("no /dev/fuse: end-to-end mount test skipped");
+    return;
+  }
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(
+        emulator::GenerateFromSpec("project/=3x2K,alone.bin=5K", &emu.store())
+            .ok());
+  });
+  std::string root_id = fx.emu().store().root_id();
+  std::string project = IdAt(fx, root_id, "project");
+  std::string alone = IdAt(fx, root_id, "alone.bin");
+  for (const std::string& id : {project, alone})
+    REQUIRE(fx.Raw("POST", "/__emulator/share?id=" + id).status == 200);
+  // A shortcut in My Drive to a file inside the shared folder.
+  Shortcut(fx, "shared-sample", root_id, IdAt(fx, project, "000002.bin"));
+  testing::TempDir home;
+  Mount m(fx, home);
+  CHECK(Find(m.dir(), "f") ==
+        std::set<std::string>{".shared/alone.bin", ".shared/project/000001.bin",
+                              ".shared/project/000002.bin",
+                              ".shared/project/000003.bin"});
+  CHECK(Run({"readlink", m.dir() + "/shared-sample"}) ==
+        ".shared/project/000002.bin\n");
+  CHECK(Run({"md5sum", m.dir() + "/shared-sample"}).substr(0, 32) ==
+        Run({"md5sum", m.dir() + "/.shared/project/000002.bin"}).substr(0, 32));
+  CHECK(m.Unmount() == 0);
+}
+
+TEST_CASE("Bad answers from Drive are EIO for that operation, never bad bytes",
+          "[e2e]") {
+  if (access("/dev/fuse", R_OK | W_OK) != 0) {
+    WARN("no /dev/fuse: end-to-end mount test skipped");
+    return;
+  }
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec(
+                "f1/=2x10K,f2/=2x10K,f3/=2x10K,f4/=2x10K", &emu.store())
+                .ok());
+  });
+  testing::TempDir home;
+  Mount m(fx, home);
+  std::string d = m.dir();
+
+  // Malformed JSON in a listing: that listing fails; a later one works.
+  SetFaults(fx, "malformed:nth=1:method=files.list");
+  CHECK(Try("list", d + "/f1") == "EIO\n");
+  SetFaults(fx, "");
+  CHECK(Try("list", d + "/f1") == "ok 2\n");
+
+  // A file without its size: the listing is refused, not stored as empty.
+  SetFaults(fx, "omit:nth=1:field=size:method=files.list");
+  CHECK(Try("list", d + "/f2") == "EIO\n");
+  SetFaults(fx, "");
+  CHECK(Try("read", d + "/f2/000001.bin") == "ok 10240\n");
+
+  // Sizes that disagree with the bytes, larger or smaller: reads fail.
+  for (const char* folder : {"f3", "f4"}) {
+    INFO(folder);
+    SetFaults(fx, std::string("badsize:nth=1:method=files.list:delta=") +
+                      (folder == std::string("f3") ? "1000" : "-1000"));
+    CHECK(Try("list", d + "/" + folder) == "ok 2\n");
+    CHECK(Try("read", d + "/" + folder + "/000001.bin") == "EIO\n");
+  }
+  SetFaults(fx, "");
+  CHECK(fx.Stats()["faults_injected"]["badsize"] == 2);
+
+  // Each failure was logged; the daemon is alive and still serves.
+  std::string log = m.Log();
+  CHECK(log.find("opendir") != std::string::npos);
+  CHECK(log.find("size: missing for a file with content") != std::string::npos);
+  CHECK(log.find("delivered") != std::string::npos);
+  CHECK(log.find("md5") != std::string::npos);
+  CHECK(Try("read", d + "/f1/000002.bin") == "ok 10240\n");
+  CHECK(m.Unmount() == 0);
+}
+
 TEST_CASE("ls -l of 100,000 entries: one list call per 1,000, none per entry",
           "[e2e]") {
   if (access("/dev/fuse", R_OK | W_OK) != 0) {

@@ -23,9 +23,12 @@ int64_t ListCalls(EmulatorFixture& fx) {
 }
 
 struct Stack {
-  Stack(EmulatorFixture& fx, const std::string& db_path) : drive(fx, 5) {
+  Stack(EmulatorFixture& fx, const std::string& db_path,
+        TreeOptions options = {})
+      : drive(fx, 5) {
     store = std::move(meta::MetadataStore::Open(db_path).value());
-    tree = std::make_unique<Tree>(store.get(), drive.client.get(), RealClock());
+    tree = std::make_unique<Tree>(store.get(), drive.client.get(), RealClock(),
+                                  options);
     REQUIRE(tree->Init().ok());
   }
   testing::DriveRig drive;
@@ -128,6 +131,61 @@ TEST_CASE(
   REQUIRE(list->size() == 50);
   for (const auto& c : *list) CHECK(inodes.at(c.name) == c.entry.ino);
   CHECK(ListCalls(fx) - before == 0);
+}
+
+using Path = std::vector<std::string>;
+
+TEST_CASE("PathOf gives display-name paths, through .shared; trash is apart",
+          "[integration][vfs]") {
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("a/b/=1x10,theirs/=1x10", &emu.store())
+                .ok());
+  });
+  std::string root = fx.emu().store().root_id();
+  auto in = [&fx](const std::string& parent, const std::string& name) {
+    auto r = fx.Call("GET", "/drive/v3/files?fields=files(id)&q=" +
+                                testing::Q("name = '" + name + "' and '" +
+                                           parent + "' in parents"));
+    REQUIRE(r.json()["files"].size() == 1);
+    return r.json()["files"][0]["id"].get<std::string>();
+  };
+  std::string deep = in(in(in(root, "a"), "b"), "000001.bin");
+  std::string theirs = in(root, "theirs");
+  std::string shared_file = in(theirs, "000001.bin");
+  REQUIRE(fx.Raw("POST", "/__emulator/share?id=" + theirs).status == 200);
+  std::string gone = fx.Upload("x/y.txt", "trashed")["id"];
+  REQUIRE(fx.Call("PATCH", "/drive/v3/files/" + gone, R"({"trashed":true})",
+                  {"Content-Type: application/json"})
+              .status == 200);
+  testing::TempDir dir;
+  Stack s(fx, dir.path() + "/meta.db");
+
+  CHECK(s.tree->PathOf(root).value() == Path{});
+  CHECK(s.tree->PathOf(deep).value() == Path{"a", "b", "000001.bin"});
+  CHECK(s.tree->PathOf(shared_file).value() ==
+        Path{".shared", "theirs", "000001.bin"});
+  auto trashed = s.tree->PathOf(gone);
+  CHECK(trashed.status().message().find("is in the trash") !=
+        std::string::npos);
+  CHECK(s.tree->PathOf("no-such-id").status().code() == StatusCode::kNotFound);
+  // .Trash lists the trashed file by its display name ('/' look-alike).
+  auto in_trash = s.tree->Lookup(kTrashId, "x\u2215y.txt");
+  REQUIRE(in_trash.ok());
+  REQUIRE(in_trash->has_value());
+  CHECK((*in_trash)->entry.id == gone);
+
+  // Without .shared, a shared item is outside the mount.
+  testing::TempDir other;
+  TreeOptions hidden;
+  hidden.show_shared = false;
+  hidden.show_trash = false;
+  Stack plain(fx, other.path() + "/meta.db", hidden);
+  auto outside = plain.tree->PathOf(shared_file);
+  CHECK(outside.status().message().find("outside this mount") !=
+        std::string::npos);
+  auto names = plain.tree->List(plain.tree->root_id());
+  REQUIRE(names.ok());
+  for (const auto& c : *names) CHECK(c.name[0] != '.');
 }
 
 }  // namespace

@@ -314,11 +314,12 @@ TEST_CASE("ListAll follows tokens through short and empty pages",
     if (r.url.find("pageToken=p2") != std::string::npos)
       return Answer(200, R"({"files":[],"nextPageToken":"p3"})");
     if (r.url.find("pageToken=p3") != std::string::npos)
-      return Answer(200,
-                    R"({"files":[{"id":"c","name":"c","mimeType":"x/y"}]})");
+      return Answer(
+          200,
+          R"({"files":[{"id":"c","name":"c","mimeType":"x/y","size":"1"}]})");
     return Answer(
         200,
-        R"({"files":[{"id":"a","name":"a","mimeType":"x/y"},{"id":"b","name":"b","mimeType":"x/y"}],"nextPageToken":"p2"})");
+        R"({"files":[{"id":"a","name":"a","mimeType":"x/y","size":"1"},{"id":"b","name":"b","mimeType":"x/y","size":"1"}],"nextPageToken":"p2"})");
   });
   ListQuery q;
   q.q = "'root' in parents and trashed = false";

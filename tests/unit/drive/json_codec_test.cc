@@ -32,7 +32,8 @@ json FullFile() {
 }
 
 json MinimalFile() {
-  return {{"id", "f1"}, {"name", "a"}, {"mimeType", "text/plain"}};
+  return {
+      {"id", "f1"}, {"name", "a"}, {"mimeType", "text/plain"}, {"size", "3"}};
 }
 
 // Decodes `file` after setting `key` to `value`.
@@ -77,7 +78,10 @@ TEST_CASE("ParseFile decodes every field", "[unit]") {
 }
 
 TEST_CASE("ParseFile: optional fields keep defaults", "[unit]") {
-  Result<DriveFile> r = ParseFile(MinimalFile().dump());
+  json minimal = MinimalFile();
+  minimal["mimeType"] = "application/vnd.google-apps.folder";
+  minimal.erase("size");
+  Result<DriveFile> r = ParseFile(minimal.dump());
   REQUIRE(r.ok());
   CHECK(r->parents.empty());
   CHECK_FALSE(r->size.has_value());
@@ -86,8 +90,9 @@ TEST_CASE("ParseFile: optional fields keep defaults", "[unit]") {
   CHECK(r->created_ms == 0);
   CHECK_FALSE(r->capabilities.has_value());
   // JSON null is the same as absent.
-  REQUIRE(WithField("size", nullptr).ok());
-  CHECK_FALSE(WithField("size", nullptr)->size.has_value());
+  minimal["size"] = nullptr;
+  REQUIRE(ParseFile(minimal.dump()).ok());
+  CHECK_FALSE(ParseFile(minimal.dump())->size.has_value());
   // Partial capabilities keep the struct defaults.
   Result<DriveFile> c = WithField("capabilities", {{"canEdit", true}});
   REQUIRE(c.ok());
@@ -167,6 +172,17 @@ TEST_CASE("Required file fields", "[unit]") {
   }
   CHECK(IsCorruption(WithField("id", "").status(), "id: empty"));
   CHECK(IsCorruption(WithField("mimeType", "").status(), "mimeType: empty"));
+  // A file with content must say how big it is; the rest need not.
+  json sizeless = MinimalFile();
+  sizeless.erase("size");
+  CHECK(IsCorruption(ParseFile(sizeless.dump()).status(),
+                     "size: missing for a file with content"));
+  for (const char* mime : {"application/vnd.google-apps.folder",
+                           "application/vnd.google-apps.shortcut",
+                           "application/vnd.google-apps.document"}) {
+    sizeless["mimeType"] = mime;
+    CHECK(ParseFile(sizeless.dump()).ok());
+  }
 }
 
 TEST_CASE("Wrong JSON types are Corruption naming the field", "[unit]") {
@@ -221,7 +237,8 @@ TEST_CASE("Malformed bodies are Corruption, never a throw", "[unit]") {
   }
   // Deep nesting inside an ignored field is fine.
   // (Built as text: json::dump() recurses, the parser does not.)
-  CHECK(ParseFile(R"({"id":"f1","name":"a","mimeType":"t","x":)" + deep + "}")
+  CHECK(ParseFile(R"({"id":"f1","name":"a","mimeType":"t","size":"1","x":)" +
+                  deep + "}")
             .ok());
 }
 
