@@ -17,6 +17,7 @@
 #include "cache/chunk_map_file.h"
 #include "cache/file_key.h"
 #include "gdmount/status.h"
+#include "util/encoding.h"
 
 namespace gdmount::cache {
 
@@ -32,6 +33,10 @@ struct CacheEntry;
 struct ChunkOp {
   bool done = false;
   Status status;
+  // Fetches only: bytes of the chunk already on disk, counted from its
+  // start (a download arrives in order). A reader whose range is covered
+  // reads it before the whole chunk has arrived; cv is notified as it grows.
+  int64_t filled = 0;
   std::condition_variable cv;
 };
 
@@ -85,6 +90,18 @@ struct CacheEntry : std::enable_shared_from_this<CacheEntry> {
   int64_t busy_chunks = 0;
   bool verified = false;  // whole-file md5 matched since last completion
   std::shared_ptr<ChunkOp> verify_op;  // set while an md5 pass runs
+  // Running md5 (files with key.md5): chunks [0, hashed_chunks) went
+  // through `hasher` in order as they arrived, so a file downloaded once
+  // needs no separate pass over its bytes at the end. One thread hashes at
+  // a time (`hashing`); hashed_hex is the digest once every chunk went in.
+  // Any eviction or error abandons it (the full pass remains).
+  std::unique_ptr<util::Md5Hasher> hasher;
+  int64_t hashed_chunks = 0;
+  bool hashing = false;
+  bool hash_failed = false;  // a read for it failed: only the full pass
+  uint64_t hash_epoch = 0;   // bumped by evictions: running hash is void
+  std::string hashed_hex;
+  std::condition_variable hashed_cv;  // notified when `hashing` ends
   // Dropped from the index (invalidated, superseded, corrupt, emptied):
   // no longer counted, listed or persisted; in-flight users finish on it.
   bool dead = false;

@@ -70,9 +70,14 @@ Result<std::unique_ptr<ContentCache>> ContentCache::Open(
 
 ContentCache::ContentCache(ContentCacheOptions options,
                            drive::DriveClient* client, int lock_fd)
-    : options_(std::move(options)), client_(client), lock_fd_(lock_fd) {}
+    : options_(std::move(options)),
+      client_(client),
+      lock_fd_(lock_fd),
+      pool_(std::make_unique<util::TaskPool>(
+          static_cast<size_t>(std::max(1, options_.fetch_threads)))) {}
 
 ContentCache::~ContentCache() {
+  pool_.reset();  // no download runs past this point
   // Entries close their files as they go; the flock ends with the fd.
   close(lock_fd_);
 }
@@ -100,8 +105,15 @@ Status ContentCache::ReadRange(const EntryPtr& e, int64_t offset, char* buf,
   // (hole-punched) between being ensured and being pread.
   int64_t held = first;
   Status s;
+  const int64_t end = offset + static_cast<int64_t>(len);
   while (s.ok() && held <= last) {
-    s = EnsureChunk(e, held, /*count_stats=*/true);
+    // Only the bytes this read needs must have arrived; a read to the end
+    // of a chunk waits for the chunk (so the read that completes a file
+    // sees it verified).
+    int64_t need = std::min(end, e->ChunkOffset(held) + e->ChunkLength(held)) -
+                   e->ChunkOffset(held);
+    if (need == e->ChunkLength(held)) need = 0;
+    s = EnsureChunk(e, held, /*count_stats=*/true, need);
     if (s.ok()) ++held;
   }
   if (s.ok()) s = VerifyIfComplete(e);
@@ -132,6 +144,16 @@ Status ContentCache::Prefetch(const FileKey& key, int64_t offset,
 
 bool ContentCache::IsCached(const FileKey& key, int64_t offset,
                             int64_t length) const {
+  return RangeState(key, offset, length, /*count_fetching=*/false);
+}
+
+bool ContentCache::IsCachedOrFetching(const FileKey& key, int64_t offset,
+                                      int64_t length) const {
+  return RangeState(key, offset, length, /*count_fetching=*/true);
+}
+
+bool ContentCache::RangeState(const FileKey& key, int64_t offset,
+                              int64_t length, bool count_fetching) const {
   if (!ValidateKey(key).ok() || offset < 0 || length < 0) return false;
   if (offset >= key.size || length == 0) return true;
   int64_t end = offset + std::min(length, key.size - offset);
@@ -140,7 +162,10 @@ bool ContentCache::IsCached(const FileKey& key, int64_t offset,
   if (!e) return false;
   for (int64_t i = offset / e->chunk_size; i <= (end - 1) / e->chunk_size;
        ++i) {
-    if (e->chunks[i].state != ChunkState::kPresent) return false;
+    const ChunkSlot& slot = e->chunks[i];
+    bool fetching = slot.state == ChunkState::kBusy && slot.op &&
+                    !slot.op->done && count_fetching;
+    if (slot.state != ChunkState::kPresent && !fetching) return false;
   }
   return true;
 }

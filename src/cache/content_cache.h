@@ -40,8 +40,9 @@
 //   refuses, the whole file is dropped); a file left with no chunk is
 //   deleted. After a restart, LRU order between files follows map mtimes.
 //
-// Concurrency. One mutex (mu_) guards all bookkeeping; it is a leaf lock
-// (nothing else is acquired under it, not even the log). It is never held
+// Concurrency. One mutex (mu_) guards all bookkeeping; it is nearly a leaf
+// lock: only the download pool's queue lock is taken under it (to queue a
+// fetch), never the log or anything else. It is never held
 // across a Drive call, pread/pwrite/fallocate, an md5 pass or a map write;
 // it is held across short metadata syscalls (open+ftruncate of a new cache
 // file, unlink, rename), which keep name reuse race-free. Concurrent misses
@@ -49,11 +50,17 @@
 // fetches; the others wait on that fetch's condition variable and get its
 // outcome (an error included). Misses of different chunks fetch in parallel.
 //
-// Seam for prefetching (issue 5): Prefetch() and IsCached() go through the
-// same per-chunk path as Read, so a Prefetcher can warm ranges from its own
-// threads (concurrent with Read, sharing fetches) without changing Read.
+// Downloads run on one pool of options.fetch_threads threads: that is the
+// global limit on transfers in flight. A chunk being fetched is filled in
+// order, and a Read waits only until the bytes it needs are on disk (not
+// for the whole chunk), so the first bytes of a file are served after one
+// request's latency. PrefetchAsync queues chunks ahead of a sequential
+// reader (vfs/read_ahead.h decides which); Read's own misses jump the
+// queue. Bytes go from the socket to the cache file: resident memory does
+// not grow with file sizes, open files or readers.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -68,6 +75,7 @@
 #include "gdmount/drive_client.h"
 #include "gdmount/result.h"
 #include "gdmount/status.h"
+#include "util/task_pool.h"
 
 namespace gdmount::cache {
 
@@ -77,6 +85,9 @@ struct ContentCacheOptions {
   // discarded at Open. 8 MiB: few requests per large file, small waste.
   int64_t chunk_size = 8 << 20;
   int64_t budget_bytes = 10LL << 30;  // present chunk bytes, all files
+  // Downloads in flight at once, for all files and readers together (the
+  // pool that runs them has this many threads).
+  int fetch_threads = 8;
 };
 
 struct CacheStats {
@@ -88,6 +99,7 @@ struct CacheStats {
   int64_t fetched_bytes = 0;  // bytes those calls delivered
   int64_t evictions = 0;      // chunks evicted
   int64_t corruptions = 0;    // md5 mismatches, short or long downloads
+  int64_t direct_reads = 0;   // ReadDirect downloads (random access)
 };
 
 // Thread-safe: every method may be called from many threads at once.
@@ -119,9 +131,23 @@ class ContentCache {
   // on its own threads.
   Status Prefetch(const FileKey& key, int64_t offset, int64_t length);
 
+  // Starts fetching the missing chunks overlapping [offset, offset+length)
+  // on the download pool and returns at once (read-ahead). A later Read of
+  // those bytes waits only for what has not arrived yet.
+  Status PrefetchAsync(const FileKey& key, int64_t offset, int64_t length);
+
+  // Read for random access: bytes of chunks already present come from the
+  // cache; otherwise exactly the requested range is downloaded into `buf`
+  // (one right-sized ranged GET, not a whole chunk) and not cached.
+  Result<size_t> ReadDirect(const FileKey& key, int64_t offset, char* buf,
+                            size_t size);
+
   // True if a Read of this range would not call Drive (an empty or
   // past-the-end range is always cached).
   bool IsCached(const FileKey& key, int64_t offset, int64_t length) const;
+  // The same, counting chunks whose download is already in flight.
+  bool IsCachedOrFetching(const FileKey& key, int64_t offset,
+                          int64_t length) const;
 
   // Marks `key` open: its chunks are never evicted until the matching
   // Unpin. Pins nest. Pinning a version drops other unpinned versions of
@@ -134,6 +160,9 @@ class ContentCache {
   // it was deleted). Reads in progress finish on the bytes they had; later
   // reads refetch. Pins are kept. Io if a cache file could not be removed.
   Status Invalidate(const std::string& id);
+
+  // Returns once no download is queued or running (tests, shutdown).
+  void WaitIdle() const;
 
   CacheStats stats() const;
 
@@ -154,13 +183,28 @@ class ContentCache {
   void RemoveFromLruLocked(CacheEntry* e, int64_t index);
   std::string PathOf(const std::string& name, const char* suffix) const;
   Status ReadRange(const EntryPtr& e, int64_t offset, char* buf, size_t len);
+  // IsCached / IsCachedOrFetching.
+  bool RangeState(const FileKey& key, int64_t offset, int64_t length,
+                  bool count_fetching) const;
 
   // content_cache_fetch.cc: chunks in and out.
-  Status EnsureChunk(const EntryPtr& e, int64_t index, bool count_stats);
-  Status FetchAndMark(const EntryPtr& e, int64_t index,
-                      const std::shared_ptr<ChunkOp>& op);
-  Status FetchChunk(const CacheEntry& e, int64_t index);
+  // Returns once bytes [0, need) of the chunk are on disk (need <= 0: the
+  // chunk is present, its fetch finished), holding a reader reference;
+  // starts its fetch if absent.
+  Status EnsureChunk(const EntryPtr& e, int64_t index, bool count_stats,
+                     int64_t need = 0);
+  // Marks an absent chunk busy and queues its fetch. REQUIRES mu_ held.
+  std::shared_ptr<ChunkOp> StartFetchLocked(const EntryPtr& e, int64_t index,
+                                            bool urgent);
+  void FetchAndMark(const EntryPtr& e, int64_t index,
+                    const std::shared_ptr<ChunkOp>& op);
+  Status FetchChunk(const CacheEntry& e, int64_t index,
+                    const std::shared_ptr<ChunkOp>& op);
   void ReleaseChunks(const EntryPtr& e, int64_t first, int64_t last);
+  // Claims the running hash if its next chunk is present. REQUIRES mu_.
+  bool ClaimHashLocked(CacheEntry* e);
+  // Feeds present chunks, in order, to the running hash (after a claim).
+  void AdvanceHash(const EntryPtr& e);
   Status VerifyIfComplete(const EntryPtr& e);
   Status RunVerify(const EntryPtr& e, const std::shared_ptr<ChunkOp>& op);
   Status PersistMap(const EntryPtr& e);
@@ -188,8 +232,13 @@ class ContentCache {
   std::unordered_map<std::string, int> pins_;
   LruList lru_;  // evictable chunks; front = most recently used
   int64_t bytes_cached_ = 0;
-  uint64_t tmp_seq_ = 0;  // unique map tmp-file names
+  uint64_t tmp_seq_ = 0;                     // unique map tmp-file names
+  int64_t fetch_tasks_ = 0;                  // queued or running downloads
+  mutable std::condition_variable idle_cv_;  // fetch_tasks_ reached 0
   CacheStats stats_;
+  // Runs every chunk download. Last member: destroyed (joined) first,
+  // while everything its tasks touch still exists.
+  std::unique_ptr<util::TaskPool> pool_;
 };
 
 }  // namespace gdmount::cache

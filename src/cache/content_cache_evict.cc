@@ -64,6 +64,12 @@ std::vector<ContentCache::Victim> ContentCache::SelectVictimsLocked() {
     e->present_bytes -= length;
     ++e->change_seq;
     e->verified = false;
+    // An evicted chunk may come back different: the running hash no
+    // longer describes what will be on disk.
+    ++e->hash_epoch;
+    e->hasher.reset();
+    e->hashed_hex.clear();
+    e->hashed_chunks = 0;
     bytes_cached_ -= length;
     ++stats_.evictions;
     out.push_back(Victim{e->shared_from_this(), index, op});

@@ -54,6 +54,10 @@ struct Settings {
   double attr_timeout_s = 60;
   int64_t cache_chunk_size = 8 << 20;
   int64_t cache_budget = int64_t{10} << 30;
+  int64_t read_ahead_initial = 1 << 20;
+  int64_t read_ahead_max = 64 << 20;
+  int download_threads = 8;
+  int64_t small_file_threshold = 1 << 20;
   std::string shared_drive;  // "" = My Drive
   std::string root_folder;   // "" = the drive's root; an id or a /path
   bool show_trash = true;    // .Trash at My Drive's root

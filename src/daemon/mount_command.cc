@@ -124,6 +124,9 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   vfs::FsOptions fo;
   fo.uid = getuid();
   fo.gid = getgid();
+  fo.read_ahead.initial = s.read_ahead_initial;
+  fo.read_ahead.max = s.read_ahead_max;
+  fo.small_file_threshold = s.small_file_threshold;
   if (auto o = cl.options.find("-o"); o != cl.options.end()) {
     Status st = ParseMountOptions(o->second, &mo, &fo);
     if (!st.ok()) {
@@ -168,6 +171,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   co.dir = *cache_dir + "/content";
   co.chunk_size = s.cache_chunk_size;
   co.budget_bytes = s.cache_budget;
+  co.fetch_threads = s.download_threads;
   auto cache = cache::ContentCache::Open(co, client->get());
   if (!cache.ok()) return fail(cache.status());
   vfs::Filesystem fs(&tree, store->get(), cache->get(), client->get(), fo);

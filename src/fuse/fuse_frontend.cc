@@ -228,7 +228,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   }
   fi->fh = opened->fh;
   fi->direct_io = opened->direct_io;
-  fi->keep_cache = !opened->direct_io;  // content is keyed by version
+  fi->keep_cache = opened->keep_cache;
   fuse_reply_open(req, fi);
 }
 

@@ -156,7 +156,7 @@ Result<OpenFile> Filesystem::Open(uint64_t ino) {
     // Reading it as empty would hand out wrong bytes.
     return IoError("Drive sent no size for " + e->id + " (" + e->name + ")");
   }
-  auto h = std::make_shared<Handle>();
+  auto h = std::make_shared<Handle>(options_.read_ahead);
   h->ino = ino;
   if (e->is_native()) {
     auto bytes = ExportOf(*e);
@@ -172,6 +172,13 @@ Result<OpenFile> Filesystem::Open(uint64_t ino) {
   OpenFile opened;
   opened.direct_io = h->exported;
   std::lock_guard<std::mutex> lock(handles_mu_);
+  if (!h->exported) {
+    // Pages the kernel kept are of the version last opened here; keep
+    // them only if that is still the content.
+    auto [it, first] = opened_version_.emplace(ino, h->key.version);
+    opened.keep_cache = first || it->second == h->key.version;
+    it->second = h->key.version;
+  }
   opened.fh = next_fh_++;
   handles_[opened.fh] = std::move(h);
   return opened;
@@ -187,12 +194,28 @@ Result<size_t> Filesystem::Read(uint64_t fh, int64_t offset, char* buf,
     h = it->second;
   }
   if (offset < 0) return InvalidArgumentError("negative offset");
-  if (!h->exported) return cache_->Read(h->key, offset, buf, size);
+  if (!h->exported) return ReadContent(*h, offset, buf, size);
   const std::string& data = h->export_bytes;
   if (static_cast<uint64_t>(offset) >= data.size()) return size_t{0};
   size_t n = std::min(size, data.size() - static_cast<size_t>(offset));
   std::memcpy(buf, data.data() + offset, n);
   return n;
+}
+
+Result<size_t> Filesystem::ReadContent(Handle& h, int64_t offset, char* buf,
+                                       size_t size) {
+  ReadAheadDecision d;
+  {
+    std::lock_guard<std::mutex> lock(h.mu);
+    d = h.ahead.OnRead(offset, static_cast<int64_t>(size), h.key.size);
+  }
+  if (d.ahead_length > 0) {
+    // Failures show up on the read that needs those bytes.
+    (void)cache_->PrefetchAsync(h.key, d.ahead_offset, d.ahead_length);
+  }
+  if (!d.sequential && h.key.size > options_.small_file_threshold)
+    return cache_->ReadDirect(h.key, offset, buf, size);
+  return cache_->Read(h.key, offset, buf, size);
 }
 
 void Filesystem::Release(uint64_t fh) {

@@ -27,6 +27,7 @@
 #include "gdmount/drive_client.h"
 #include "meta/metadata_store.h"
 #include "vfs/inode_table.h"
+#include "vfs/read_ahead.h"
 #include "vfs/tree.h"
 
 namespace gdmount::vfs {
@@ -35,6 +36,12 @@ struct FsOptions {
   uid_t uid = 0;
   gid_t gid = 0;
   mode_t umask = 022;
+  // Sequential detection and the read-ahead window (vfs/read_ahead.h).
+  ReadAheadOptions read_ahead;
+  // Files up to this size are fetched whole on their first read, whatever
+  // the access pattern; larger ones read randomly get right-sized ranged
+  // requests instead of whole chunks.
+  int64_t small_file_threshold = 1 << 20;
 };
 
 // What stat() shows. Times in milliseconds since the epoch.
@@ -54,6 +61,9 @@ struct OpenFile {
   // Bypass the page cache: Google-native files, whose size is unknown to
   // stat() (0) until exported.
   bool direct_io = false;
+  // The kernel may keep the pages it cached at earlier opens: the content
+  // version is the one this mount last opened for the inode.
+  bool keep_cache = false;
 };
 
 struct FsStats {
@@ -111,13 +121,19 @@ class Filesystem {
 
  private:
   struct Handle {
+    explicit Handle(ReadAheadOptions o) : ahead(o) {}
     uint64_t ino = 0;
     cache::FileKey key;
     bool exported = false;
     std::string export_bytes;  // native files: the export, whole
+    std::mutex mu;             // guards `ahead`
+    ReadAhead ahead;
   };
 
   Result<meta::Entry> EntryOf(uint64_t ino);
+  // A binary file's bytes: through the chunk cache with read-ahead for
+  // sequential reads and small files, right-sized requests otherwise.
+  Result<size_t> ReadContent(Handle& h, int64_t offset, char* buf, size_t size);
   Result<std::string> ExportOf(const meta::Entry& e);
 
   Tree* tree_;
@@ -135,6 +151,8 @@ class Filesystem {
   mutable std::mutex handles_mu_;
   std::map<uint64_t, std::shared_ptr<Handle>> handles_;  // GUARDED_BY
   uint64_t next_fh_ = 1;                                 // GUARDED_BY
+  // Content version each inode was last opened at (keep_cache).
+  std::map<uint64_t, std::string> opened_version_;  // GUARDED_BY
 };
 
 // The cache key of a stored file: its content version is the md5, else the

@@ -159,3 +159,146 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace gdmount::vfs
+
+namespace gdmount::vfs {
+namespace {
+
+int64_t MediaCalls(EmulatorFixture& fx) {
+  return fx.Stats()["methods"].value("files.get.media", int64_t{0});
+}
+
+// Opens `name` at the root of the stack's tree.
+uint64_t OpenAt(FsStack& s, const std::string& name) {
+  auto a = s.fs->Lookup(kRootIno, name);
+  REQUIRE(a.ok());
+  auto opened = s.fs->Open(a->ino);
+  REQUIRE(opened.ok());
+  return opened->fh;
+}
+
+std::string ReadAt(FsStack& s, uint64_t fh, int64_t off, size_t n) {
+  std::string buf(n, '\0');
+  auto got = s.fs->Read(fh, off, buf.data(), n);
+  REQUIRE(got.ok());
+  buf.resize(*got);
+  return buf;
+}
+
+constexpr int64_t kPartSize = 256 * 1024;  // FsStack's chunk size
+
+TEST_CASE("A sequential reader gets every part once, fetched ahead",
+          "[integration][vfs]") {
+  EmulatorFixture fx;
+  const std::string data = Pattern(12 * kPartSize + 123);  // 13 parts
+  fx.Upload("seq.bin", data);
+  FsStack s(fx);
+  int64_t before = MediaCalls(fx);
+  uint64_t fh = OpenAt(s, "seq.bin");
+  std::string out;
+  for (int64_t off = 0; off < static_cast<int64_t>(data.size()); off += 100000)
+    out += ReadAt(s, fh, off, 100000);
+  s.fs->Release(fh);
+  CHECK(out == data);
+  CHECK(MediaCalls(fx) - before == 13);  // one download per part
+  cache::CacheStats st = s.cache->stats();
+  CHECK(st.fetches == 13);
+  CHECK(st.direct_reads == 0);
+  CHECK(st.misses < 13);  // read-ahead had most parts there first
+}
+
+TEST_CASE("Reads across part boundaries and into the end of the file",
+          "[integration][vfs]") {
+  EmulatorFixture fx;
+  const std::string data = Pattern(5 * kPartSize + kPartSize / 2);
+  fx.Upload("edges.bin", data);
+  FsStack s(fx);
+  uint64_t fh = OpenAt(s, "edges.bin");
+  const int64_t size = static_cast<int64_t>(data.size());
+  CHECK(ReadAt(s, fh, 0, 10) == data.substr(0, 10));
+  // Straddles parts 0 and 1, then 1, 2 and 3 in one read.
+  CHECK(ReadAt(s, fh, kPartSize - 1000, 2000) ==
+        data.substr(kPartSize - 1000, 2000));
+  CHECK(ReadAt(s, fh, kPartSize + 5, 2 * kPartSize + 10) ==
+        data.substr(kPartSize + 5, 2 * kPartSize + 10));
+  // The last part is short: a read past the end stops at the end.
+  CHECK(ReadAt(s, fh, size - 50, 1000) == data.substr(size - 50));
+  CHECK(ReadAt(s, fh, size, 10).empty());
+  CHECK(ReadAt(s, fh, size + 12345, 10).empty());
+  s.fs->Release(fh);
+}
+
+TEST_CASE("Random reads of a large file ask for just what is read",
+          "[integration][vfs]") {
+  EmulatorFixture fx;
+  const std::string data = Pattern(16 * kPartSize);  // 4 MiB
+  fx.Upload("random.bin", data);
+  fx.Upload("small.bin", data.substr(0, 250000));  // one part, under 1 MiB
+  FsStack s(fx);
+  uint64_t fh = OpenAt(s, "random.bin");
+  fx.Raw("POST", "/__emulator/reset-stats");
+  for (int64_t off : {3 * kPartSize + 7, kPartSize * 11, int64_t{4096} * 5}) {
+    INFO(off);
+    CHECK(ReadAt(s, fh, off, 4096) == data.substr(off, 4096));
+  }
+  s.fs->Release(fh);
+  nlohmann::json st = fx.Stats();
+  CHECK(st["methods"]["files.get.media"] == 3);
+  CHECK(st["media_bytes_served"].get<int64_t>() == 3 * 4096);
+  CHECK(s.cache->stats().direct_reads == 3);
+  // A small file is fetched whole by its first read, wherever it is.
+  uint64_t small = OpenAt(s, "small.bin");
+  CHECK(ReadAt(s, small, 200000, 4096) == data.substr(200000, 4096));
+  CHECK(ReadAt(s, small, 0, 4096) == data.substr(0, 4096));
+  s.fs->Release(small);
+  CHECK(fx.Stats()["methods"]["files.get.media"] == 4);
+}
+
+TEST_CASE("Transfers cut mid-part resume without corrupting data",
+          "[integration][vfs]") {
+  EmulatorFixture fx({}, nullptr);
+  const std::string data = Pattern(10 * kPartSize + 99);
+  fx.Upload("faulty.bin", data);
+  FsStack s(fx);
+  REQUIRE(fx.Raw("POST", "/__emulator/faults",
+                 R"({"faults":["reset:rate=0.4:method=files.get.media"]})")
+              .status == 200);
+  auto a = s.fs->Lookup(kRootIno, "faulty.bin");
+  REQUIRE(a.ok());
+  std::string out = s.ReadAll(a->ino);
+  CHECK(out.size() == data.size());
+  CHECK(out == data);
+  CHECK(fx.Stats()["faults_injected"].value("reset", 0) > 0);
+}
+
+TEST_CASE("keep_cache only while the content version is unchanged",
+          "[integration][vfs]") {
+  EmulatorFixture fx;
+  std::string id = fx.Upload("doc.txt", "version one")["id"];
+  FsStack s(fx);
+  auto a = s.fs->Lookup(kRootIno, "doc.txt");
+  REQUIRE(a.ok());
+  for (int i = 0; i < 2; ++i) {
+    auto opened = s.fs->Open(a->ino);
+    REQUIRE(opened.ok());
+    CHECK(opened->keep_cache);
+    s.fs->Release(opened->fh);
+  }
+  // New content on Drive; the listing is refreshed.
+  REQUIRE(fx.Call("PATCH", "/upload/drive/v3/files/" + id + "?uploadType=media",
+                  "version two", {"Content-Type: text/plain"})
+              .status == 200);
+  REQUIRE(s.tree->Invalidate(s.tree->root_id()).ok());
+  REQUIRE(s.tree->List(s.tree->root_id()).ok());
+  auto changed = s.fs->Open(a->ino);
+  REQUIRE(changed.ok());
+  CHECK_FALSE(changed->keep_cache);  // the kernel drops the old pages
+  CHECK(s.ReadAll(a->ino) == "version two");
+  s.fs->Release(changed->fh);
+  auto again = s.fs->Open(a->ino);
+  REQUIRE(again.ok());
+  CHECK(again->keep_cache);
+  s.fs->Release(again->fh);
+}
+
+}  // namespace
+}  // namespace gdmount::vfs

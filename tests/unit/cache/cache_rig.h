@@ -58,13 +58,16 @@ struct Rig {
     return FileKey{id, md5, static_cast<int64_t>(bytes.size()), md5};
   }
 
-  // Read() that must succeed; returns the bytes it produced.
+  // Read() that must succeed; returns the bytes it produced, once the
+  // downloads it started have finished (a Read returns as soon as its own
+  // bytes are on disk; the tests then look at the settled state).
   std::string Read(const FileKey& key, int64_t offset, size_t n) {
     std::string buf(n, '\0');
     Result<size_t> got = cache->Read(key, offset, buf.data(), n);
     INFO(got.status().ToString());
     REQUIRE(got.ok());
     buf.resize(*got);
+    cache->WaitIdle();
     return buf;
   }
 

@@ -1,8 +1,9 @@
 // FakeDrive: a DriveClient that serves Download() from in-memory byte
 // strings, for ContentCache tests. It counts downloads and the ranges
 // asked for, and can fail them, corrupt them (wrong bytes), truncate them
-// (the file is shorter than its metadata says), or hold them at a gate so a
-// test can see how many run at once. Every other method is NotSupported.
+// (the file is shorter than its metadata says), hold them at a gate so a
+// test can see how many run at once, or pause them part-way through. Every
+// other method is NotSupported.
 //
 // Thread-safe.
 #pragma once
@@ -63,6 +64,24 @@ class FakeDrive : public drive::DriveClient {
                         [&] { return in_flight_ >= n; });
   }
 
+  // Downloads deliver their first `n` bytes, then stop until Resume() (a
+  // transfer caught mid-way). Counted by WaitForPaused.
+  void PauseAfter(int64_t n) {
+    std::lock_guard<std::mutex> l(mu_);
+    pause_after_ = n;
+  }
+  void Resume() {
+    std::lock_guard<std::mutex> l(mu_);
+    pause_after_ = -1;
+    cv_.notify_all();
+  }
+  // True once `n` downloads are held by PauseAfter (5 s limit).
+  bool WaitForPaused(int n) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(5),
+                        [&] { return paused_ >= n; });
+  }
+
   int downloads() const {
     std::lock_guard<std::mutex> l(mu_);
     return downloads_;
@@ -106,6 +125,7 @@ class FakeDrive : public drive::DriveClient {
       }
     }
     for (size_t at = 0; at < bytes.size(); at += kPiece) {
+      HoldIfPaused(static_cast<int64_t>(at));
       size_t n = std::min(kPiece, bytes.size() - at);
       Status s = sink.Write(bytes.data() + at, n);
       if (!s.ok()) return s;
@@ -171,6 +191,15 @@ class FakeDrive : public drive::DriveClient {
   }
 
  private:
+  void HoldIfPaused(int64_t delivered) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (pause_after_ < 0 || delivered < pause_after_) return;
+    ++paused_;
+    cv_.notify_all();
+    cv_.wait(l, [&] { return pause_after_ < 0; });
+    --paused_;
+  }
+
   static Status No() {
     return Status(StatusCode::kNotSupported, "FakeDrive: downloads only");
   }
@@ -186,6 +215,8 @@ class FakeDrive : public drive::DriveClient {
   int in_flight_ = 0;
   int max_in_flight_ = 0;
   int downloads_ = 0;
+  int64_t pause_after_ = -1;
+  int paused_ = 0;
   std::vector<std::pair<int64_t, int64_t>> ranges_;
 };
 
