@@ -60,6 +60,7 @@ struct Settings {
   int64_t small_file_threshold = 1 << 20;
   std::string shared_drive;  // "" = My Drive
   std::string root_folder;   // "" = the drive's root; an id or a /path
+  bool xattrs = false;       // user.gdmount.* extended attributes
   bool show_trash = true;    // .Trash at My Drive's root
   bool show_shared = true;   // .shared at My Drive's root
 

@@ -121,6 +121,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   mo.mountpoint = cl.positional[0];
   mo.entry_timeout_s = s.entry_timeout_s;
   mo.attr_timeout_s = s.attr_timeout_s;
+  mo.xattrs = s.xattrs;
   vfs::FsOptions fo;
   fo.uid = getuid();
   fo.gid = getgid();

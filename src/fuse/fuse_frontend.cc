@@ -310,7 +310,7 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 
 void OpReadonly(fuse_req_t req) { fuse_reply_err(req, EROFS); }
 
-fuse_lowlevel_ops Ops() {
+fuse_lowlevel_ops Ops(bool xattrs) {
   fuse_lowlevel_ops ops{};
   ops.lookup = OpLookup;
   ops.forget = OpForget;
@@ -326,8 +326,13 @@ fuse_lowlevel_ops Ops() {
   ops.read = OpRead;
   ops.release = OpRelease;
   ops.statfs = OpStatfs;
-  ops.getxattr = OpGetxattr;
-  ops.listxattr = OpListxattr;
+  // Unset (the default), the kernel gets ENOSYS once and stops asking:
+  // otherwise `ls -l` costs two requests per entry (security.selinux,
+  // system.posix_acl_access) even though gdmount has neither.
+  if (xattrs) {
+    ops.getxattr = OpGetxattr;
+    ops.listxattr = OpListxattr;
+  }
   ops.setxattr = [](fuse_req_t r, fuse_ino_t, const char*, const char*, size_t,
                     int) { OpReadonly(r); };
   ops.mkdir = [](fuse_req_t r, fuse_ino_t, const char*, mode_t) {
@@ -361,7 +366,7 @@ Status FuseFrontend::Mount() {
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(args.size()), args.data());
-  fuse_lowlevel_ops ops = Ops();
+  fuse_lowlevel_ops ops = Ops(options_.xattrs);
   session_ = fuse_session_new(&fargs, &ops, sizeof ops, this);
   if (!session_) return IoError("could not create the FUSE session");
   if (fuse_set_signal_handlers(session_) != 0)

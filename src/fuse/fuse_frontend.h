@@ -24,6 +24,9 @@ struct MountOptions {
   bool debug = false;        // libfuse's own request trace
   double entry_timeout_s = 1.0;
   double attr_timeout_s = 1.0;
+  // Serve user.gdmount.* extended attributes (costs ls -l two requests per
+  // entry; see Ops()).
+  bool xattrs = false;
   int max_threads = 16;
 };
 

@@ -205,7 +205,7 @@ TEST_CASE("A mounted Drive reads byte-exact with find and md5sum", "[e2e]") {
     if (f.contains("md5Checksum"))
       expected_md5.insert(f["md5Checksum"].get<std::string>());
   testing::TempDir home;
-  Mount m(fx, home);
+  Mount m(fx, home, {"--xattrs"});
 
   // find lists exactly the expected paths.
   std::set<std::string> expected = {"big.bin",
@@ -403,6 +403,12 @@ TEST_CASE("What others shared with the user is under .shared", "[e2e]") {
                               ".shared/project/000003.bin"});
   CHECK(Run({"readlink", m.dir() + "/shared-sample"}) ==
         ".shared/project/000002.bin\n");
+  // Without --xattrs there are none, and the kernel is told so once.
+  CHECK(Run({"python3", "-c",
+             "import errno,os,sys\n"
+             "try: os.getxattr(sys.argv[1], 'user.gdmount.id')\n"
+             "except OSError as e: print(errno.errorcode[e.errno])",
+             m.dir() + "/.shared/alone.bin"}) == "ENOTSUP\n");
   CHECK(Run({"md5sum", m.dir() + "/shared-sample"}).substr(0, 32) ==
         Run({"md5sum", m.dir() + "/.shared/project/000002.bin"}).substr(0, 32));
   // A daemon killed outright leaves a dead mount; the guard's fusermount3
