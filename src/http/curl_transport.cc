@@ -254,6 +254,11 @@ Result<HttpResponse> CurlTransport::SendOnce(const HttpRequest& request) {
   curl_slist* headers = BuildHeaderList(request);
 
   curl_easy_setopt(curl, CURLOPT_SHARE, shared_->share);
+  // The shared cache keeps this many idle connections (libcurl's default,
+  // 5, is below gdmount's download parallelism: every request beyond it
+  // closed a connection and opened a new one).
+  curl_easy_setopt(curl, CURLOPT_MAXCONNECTS,
+                   static_cast<long>(options_.max_idle_handles));
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

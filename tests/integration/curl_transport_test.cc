@@ -8,9 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/emulator/seed.h"
 #include "tests/support/emulator_fixture.h"
@@ -265,6 +268,33 @@ TEST_CASE("Media redirects are followed, never to plain http elsewhere",
   auto refused = transport->Send(r);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace gdmount::http
+
+namespace gdmount::http {
+namespace {
+
+TEST_CASE("Concurrent requests reuse their connections",
+          "[integration][http]") {
+  EmulatorFixture fx;
+  auto t = CurlTransport::Create({}).value();
+  constexpr int kThreads = 12, kRounds = 6;
+  std::atomic<int> ok{0};
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i)
+      threads.emplace_back([&] {
+        auto r = t->Send(Get(fx, "/drive/v3/about?fields=user"));
+        if (r.ok() && r->status == 200) ++ok;
+      });
+    for (auto& th : threads) th.join();
+  }
+  CHECK(ok.load() == kThreads * kRounds);
+  // Above libcurl's default cache of 5 idle connections, each round used
+  // to close and reopen most of them.
+  CHECK(t->stats().new_connections <= kThreads);
 }
 
 }  // namespace
