@@ -99,16 +99,24 @@ Result<std::vector<meta::Entry>> Tree::VirtualFolders() {
 Result<Tree::ViewPtr> Tree::StoredView(const meta::Entry& folder) {
   auto state = store_->Listing(folder.id);
   if (!state.ok()) return state.status();
+  auto t0 = std::chrono::steady_clock::now();
+  auto ms = [&t0] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - t0)
+        .count();
+  };
   if (!state->complete) {
     auto files = client_->ListChildren(folder.id, folder.drive_id);
+    const int64_t listed_ms = ms();
     if (!files.ok()) return files.status();
-    GDMOUNT_LOG(kDebug) << "listed folder " << folder.id << ": "
-                        << files->size() << " entries";
     int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          clock_->SystemNow().time_since_epoch())
                          .count();
     Status s = store_->ReplaceChildren(folder.id, *files, now_ms);
     if (!s.ok()) return s;
+    GDMOUNT_LOG(kDebug) << "listed folder " << folder.id << ": "
+                        << files->size() << " entries; files.list " << listed_ms
+                        << " ms, stored at " << ms() << " ms";
     std::lock_guard<std::mutex> lock(mu_);
     ++listings_;
   }
