@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -51,11 +52,23 @@ Status ErrnoStatus(const std::string& what) {
   return IoError(what + ": " + std::strerror(errno));
 }
 
+// The digest implementations, fetched once: with OpenSSL 3, initializing a
+// context from EVP_md5() and friends looks the implementation up again every
+// time, a large part of hashing a small file (a listing hashes every file it
+// shows for the first time). Never freed: used until exit.
+const std::array<EVP_MD*, 3>& Digesters() {
+  static const std::array<EVP_MD*, 3> mds = {
+      EVP_MD_fetch(nullptr, "MD5", nullptr),
+      EVP_MD_fetch(nullptr, "SHA1", nullptr),
+      EVP_MD_fetch(nullptr, "SHA256", nullptr)};
+  return mds;
+}
+
 // md5 + sha1 + sha256 in one pass.
 struct MultiHasher {
   std::array<EVP_MD_CTX*, 3> ctx{};
   MultiHasher() {
-    const EVP_MD* mds[3] = {EVP_md5(), EVP_sha1(), EVP_sha256()};
+    const std::array<EVP_MD*, 3>& mds = Digesters();
     for (int i = 0; i < 3; ++i) {
       ctx[i] = EVP_MD_CTX_new();
       EVP_DigestInit_ex(ctx[i], mds[i], nullptr);
@@ -155,8 +168,16 @@ Status FileBlob::ReadAt(int64_t offset, char* buf, size_t n) const {
 }
 
 Digests ComputeDigests(const Blob& blob) {
+  // Listing a folder hashes each file it shows for the first time, so small
+  // files must be cheap: empty ones (common in generated trees) share one
+  // result, and the buffer is no larger than the blob (a 1 MiB buffer per
+  // file dominated such a listing).
+  if (blob.size() == 0) {
+    static const Digests kEmpty = MultiHasher().Final();
+    return kEmpty;
+  }
   MultiHasher hasher;
-  std::vector<char> buf(kHashBuffer);
+  std::vector<char> buf(std::min<int64_t>(kHashBuffer, blob.size()));
   for (int64_t off = 0; off < blob.size();) {
     size_t n = std::min<int64_t>(buf.size(), blob.size() - off);
     if (!blob.ReadAt(off, buf.data(), n).ok()) break;

@@ -390,28 +390,36 @@ std::optional<FieldMask> Emulator::ParseFields(Call& call,
 }
 
 // Sends `body` trimmed by the request's `fields` (validated against schema).
-void Emulator::SendJson(Call& call, int status, const nlohmann::json& body,
+void Emulator::SendJson(Call& call, int status, nlohmann::json body,
                         const std::string& schema) {
-  nlohmann::json out = body;
+  nlohmann::json out = std::move(body);
   if (call.has_fields) {
     auto mask = ParseFields(call, schema);
     if (!mask) return;  // error already sent
-    out = mask->Apply(body);
+    out = mask->Apply(std::move(out));
   }
   bool damage = call.body_fault && status / 100 == 2;
   if (damage) DamageJson(*call.body_fault, &out);
+  std::string text =
+      out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (damage) DamageJsonText(*call.body_fault, &text);
+  SendJsonText(call, status, std::move(text));
+}
+
+void Emulator::SendJsonText(Call& call, int status, std::string text) {
   call.res.status = status;
   call.res.SetHeader("Content-Type", kJsonType);
-  call.res.body =
-      out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  if (damage) DamageJsonText(*call.body_fault, &call.res.body);
+  call.res.body = std::move(text);
+}
+
+RenderContext Emulator::FileRenderContext() const {
+  return RenderContext{options_.store.user_email, options_.store.user_name,
+                       options_.store.native_files_have_size};
 }
 
 nlohmann::json Emulator::FileJson(const FileRecord& f,
                                   const FieldMask* only) const {
-  RenderContext ctx{options_.store.user_email, options_.store.user_name,
-                    options_.store.native_files_have_size};
-  return RenderFile(f, ctx, only);
+  return RenderFile(f, FileRenderContext(), only);
 }
 
 void Emulator::SendFile(Call& call, const FileRecord& f) {

@@ -24,6 +24,7 @@
 #include "tests/emulator/fields.h"
 #include "tests/emulator/http_server.h"
 #include "tests/emulator/oauth.h"
+#include "tests/emulator/render.h"
 #include "tests/emulator/store.h"
 #include "tests/emulator/uploads.h"
 
@@ -100,9 +101,14 @@ class Emulator {
   void SendError(Call& call, const ApiError& e);
   // An OAuth server answer (auth pages, /token, 401s) as the response.
   void SendAnswer(Call& call, const OAuthServer::HttpAnswer& answer);
-  void SendJson(Call& call, int status, const nlohmann::json& body,
+  // Sends `body` trimmed by the request's `fields`; pass a large body by
+  // std::move so that it is trimmed in place, not copied.
+  void SendJson(Call& call, int status, nlohmann::json body,
                 const std::string& schema);
+  // Sends already serialized JSON (`text` ends with a newline).
+  void SendJsonText(Call& call, int status, std::string text);
   std::optional<FieldMask> ParseFields(Call& call, const std::string& schema);
+  RenderContext FileRenderContext() const;
   nlohmann::json FileJson(const FileRecord& f, const FieldMask* only) const;
   // Sends one File resource, trimmed to the request's `fields` (or Drive's
   // default fields when there are none).
@@ -115,6 +121,8 @@ class Emulator {
 
   // Handlers (api_files.cc).
   void FilesList(Call& call);
+  // files.list's answer for `page`, written straight to text.
+  void SendFileList(Call& call, const ListPage& page);
   void FilesGet(Call& call);
   void FilesGetMedia(Call& call, const FileRecord& f);
   void FilesExport(Call& call);

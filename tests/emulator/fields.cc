@@ -210,35 +210,36 @@ Status FieldMask::ValidateNode(const json& schemas, const json& schema,
   return Status();
 }
 
-json FieldMask::Apply(const json& full) const {
-  json out;
-  if (!ApplyNode(root_, full, &out)) return json::object();
-  return out;
+json FieldMask::Apply(json full) const {
+  if (!TrimNode(root_, &full)) return json::object();
+  return full;
 }
 
-// Writes `in` filtered by `node` to `out`; false if nothing of `in` survives
-// (a scalar under a sub-selection), so the caller drops the key or element.
-bool FieldMask::ApplyNode(const Node& node, const json& in, json* out) {
-  if (node.whole) {
-    *out = in;
-    return true;
-  }
-  if (in.is_object()) {
-    *out = json::object();
-    for (const Node& child : node.children) {
-      auto it = in.find(child.name);
-      if (it == in.end()) continue;
-      json value;
-      if (ApplyNode(child, *it, &value)) (*out)[child.name] = std::move(value);
+// Cuts *value down to what `node` selects, in place (no copy of what is
+// kept); false if nothing of it survives (a scalar under a sub-selection), so
+// the caller drops the key or element.
+bool FieldMask::TrimNode(const Node& node, json* value) {
+  if (node.whole) return true;
+  if (value->is_object()) {
+    for (auto it = value->begin(); it != value->end();) {
+      const Node* child = node.FindChild(it.key());
+      if (child && TrimNode(*child, &*it)) {
+        ++it;
+      } else {
+        it = value->erase(it);
+      }
     }
     return true;
   }
-  if (in.is_array()) {
-    *out = json::array();
-    for (const json& element : in) {
-      json value;
-      if (ApplyNode(node, element, &value)) out->push_back(std::move(value));
+  if (value->is_array()) {
+    json::array_t& elements = value->get_ref<json::array_t&>();
+    size_t kept = 0;
+    for (size_t i = 0; i < elements.size(); ++i) {
+      if (!TrimNode(node, &elements[i])) continue;
+      if (kept != i) elements[kept] = std::move(elements[i]);
+      ++kept;
     }
+    elements.erase(elements.begin() + kept, elements.end());
     return true;
   }
   return false;
@@ -246,6 +247,20 @@ bool FieldMask::ApplyNode(const Node& node, const json& in, json* out) {
 
 bool FieldMask::Selects(std::string_view top_level_field) const {
   return root_.whole || root_.FindChild(top_level_field) != nullptr;
+}
+
+bool FieldMask::ApplyToMember(std::string_view top_level_field,
+                              json* value) const {
+  if (root_.whole) return true;
+  const Node* child = root_.FindChild(top_level_field);
+  return child != nullptr && TrimNode(*child, value);
+}
+
+bool FieldMask::Selects(std::string_view top_level_field,
+                        std::string_view member) const {
+  if (root_.whole) return true;
+  const Node* child = root_.FindChild(top_level_field);
+  return child && (child->whole || child->FindChild(member) != nullptr);
 }
 
 std::optional<FieldMask> FieldMask::Sub(std::string_view field) const {

@@ -1,5 +1,7 @@
 #include "tests/emulator/render.h"
 
+#include <algorithm>
+
 #include "tests/emulator/blob.h"
 #include "tests/emulator/timefmt.h"
 
@@ -35,6 +37,9 @@ const std::map<std::string, std::string>& ExtensionFor() {
   return kExt;
 }
 
+// More than RenderFile ever emits for one file (it has ~50 fields).
+constexpr size_t kFileMembersMax = 64;
+
 std::string WebViewLink(const FileRecord& f) {
   if (f.is_folder()) return "https://drive.google.com/drive/folders/" + f.id;
   const std::string& m = f.mime_type;
@@ -49,26 +54,33 @@ std::string WebViewLink(const FileRecord& f) {
   return "https://drive.google.com/file/d/" + f.id + "/view?usp=drivesdk";
 }
 
-nlohmann::json Capabilities(const FileRecord& f) {
+// Only the capabilities `only` selects (all without a mask): listings ask
+// for a few of the sixteen, for every file.
+nlohmann::json Capabilities(const FileRecord& f, const FieldMask* only) {
   bool rw = !f.read_only;
   bool blob = !f.is_folder() && !f.is_shortcut() && !f.is_native();
   bool in_drive = !f.drive_id.empty();
-  return {{"canAddChildren", f.is_folder() && rw},
-          {"canChangeViewersCanCopyContent", rw},
-          {"canComment", true},
-          {"canCopy", !f.is_folder()},
-          {"canDelete", rw && !in_drive},
-          {"canDownload", true},
-          {"canEdit", rw},
-          {"canListChildren", f.is_folder()},
-          {"canModifyContent", rw && !f.is_folder()},
-          {"canMoveItemWithinDrive", rw},
-          {"canReadRevisions", blob || f.is_native()},
-          {"canRemoveChildren", f.is_folder() && rw},
-          {"canRename", rw},
-          {"canShare", rw},
-          {"canTrash", rw},
-          {"canUntrash", rw}};
+  nlohmann::json j = nlohmann::json::object();
+  auto put = [&](const char* k, bool value) {
+    if (!only || only->Selects("capabilities", k)) j[k] = value;
+  };
+  put("canAddChildren", f.is_folder() && rw);
+  put("canChangeViewersCanCopyContent", rw);
+  put("canComment", true);
+  put("canCopy", !f.is_folder());
+  put("canDelete", rw && !in_drive);
+  put("canDownload", true);
+  put("canEdit", rw);
+  put("canListChildren", f.is_folder());
+  put("canModifyContent", rw && !f.is_folder());
+  put("canMoveItemWithinDrive", rw);
+  put("canReadRevisions", blob || f.is_native());
+  put("canRemoveChildren", f.is_folder() && rw);
+  put("canRename", rw);
+  put("canShare", rw);
+  put("canTrash", rw);
+  put("canUntrash", rw);
+  return j;
 }
 
 std::string Extension(const std::string& name) {
@@ -100,14 +112,13 @@ nlohmann::json RenderOwner(const FileRecord& f, const RenderContext& ctx) {
   return User(f.owner_name, f.owner_email, /*me=*/false);
 }
 
-nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
-                          const FieldMask* only) {
+void ForEachFileMember(const FileRecord& f, const RenderContext& ctx,
+                       const FieldMask* only, const FileMemberFn& emit) {
   // Only the selected fields are built: a 1000-file page with a narrow mask
   // must not pay for 40 fields per file.
-  nlohmann::json j = nlohmann::json::object();
   auto want = [only](const char* k) { return !only || only->Selects(k); };
   auto put = [&](const char* k, auto&& make) {
-    if (want(k)) j[k] = make();
+    if (want(k)) emit(k, make());
   };
   bool blob = f.content != nullptr;
   bool in_drive = !f.drive_id.empty();
@@ -137,7 +148,7 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
   put("writersCanShare", [] { return true; });
   put("viewersCanCopyContent", [] { return true; });
   put("copyRequiresWriterPermission", [] { return false; });
-  put("capabilities", [&] { return Capabilities(f); });
+  put("capabilities", [&] { return Capabilities(f, only); });
   put("lastModifyingUser", [&] { return RenderOwner(f, ctx); });
   put("quotaBytesUsed",
       [&] { return std::to_string(in_drive ? 0 : f.size()); });
@@ -203,7 +214,34 @@ nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
       return nlohmann::json{{"targetId", f.shortcut_target_id},
                             {"targetMimeType", f.shortcut_target_mime_type}};
     });
+}
+
+nlohmann::json RenderFile(const FileRecord& f, const RenderContext& ctx,
+                          const FieldMask* only) {
+  nlohmann::json j = nlohmann::json::object();
+  ForEachFileMember(f, ctx, only, [&j](const char* key, nlohmann::json value) {
+    j[key] = std::move(value);
+  });
   return j;
+}
+
+void WriteFile(const FileRecord& f, const RenderContext& ctx,
+               const FieldMask& mask, JsonText* out) {
+  std::vector<std::pair<std::string_view, nlohmann::json>> members;
+  members.reserve(kFileMembersMax);
+  ForEachFileMember(f, ctx, &mask, [&](const char* key, nlohmann::json value) {
+    if (mask.ApplyToMember(key, &value))
+      members.emplace_back(key, std::move(value));
+  });
+  // In the order an nlohmann object (a std::map) would list them.
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  out->BeginObject();
+  for (const auto& [key, value] : members) {
+    out->Key(key);
+    out->Value(value);
+  }
+  out->End();
 }
 
 const FieldMask& DefaultFileMask() {

@@ -222,8 +222,11 @@ class Store {
   mutable std::shared_mutex mu_;
   std::string root_id_;
   std::unordered_map<std::string, FileRecord> files_;  // GUARDED_BY(mu_)
-  // parent id -> (seq -> child id): listing order and page tokens.
-  std::unordered_map<std::string, std::map<uint64_t, std::string>> children_;
+  // parent id -> (seq -> child): listing order and page tokens. Points into
+  // files_, whose nodes stay put until erased (Erase drops them here first),
+  // so listing a large folder needs no id lookups.
+  std::unordered_map<std::string, std::map<uint64_t, const FileRecord*>>
+      children_;
   std::map<std::string, SharedDrive> drives_;
   uint64_t next_seq_ = 1;
   // Change log: counter -> change; file id -> its latest counter.

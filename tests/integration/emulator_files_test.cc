@@ -1,7 +1,10 @@
 // files.* over HTTP against the in-process emulator: listing, paging, fields,
 // errors, and Drive's non-POSIX semantics (duplicates, '/', one parent, trash).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "tests/support/emulator_fixture.h"
 
@@ -12,6 +15,31 @@ namespace {
 
 std::string ChildrenQuery(const std::string& id) {
   return Q("'" + id + "' in parents and trashed = false");
+}
+
+// The ids `q` lists in pages of `page_size`, following nextPageToken to the
+// end; *pages counts the requests.
+std::vector<std::string> ListAll(EmulatorFixture& fx, const std::string& q,
+                                 const std::string& order_by, int page_size,
+                                 int* pages = nullptr) {
+  std::vector<std::string> ids;
+  std::string token;
+  int requests = 0;
+  do {
+    auto r =
+        fx.Call("GET", "/drive/v3/files?fields=nextPageToken,files(id)" +
+                           std::string("&pageSize=") +
+                           std::to_string(page_size) + "&q=" + Q(q) +
+                           (order_by.empty() ? "" : "&orderBy=" + Q(order_by)) +
+                           (token.empty() ? "" : "&pageToken=" + Q(token)));
+    REQUIRE(r.status == 200);
+    auto j = r.json();
+    for (const auto& f : j["files"]) ids.push_back(f["id"]);
+    token = j.value("nextPageToken", "");
+    ++requests;
+  } while (!token.empty() && requests <= 10000);
+  if (pages) *pages = requests;
+  return ids;
 }
 
 }  // namespace
@@ -40,6 +68,70 @@ TEST_CASE("files.list pages a folder exactly once, token absent at the end",
   } while (!token.empty());
   CHECK(seen == created);
   CHECK(pages == 3);
+}
+
+// Pins what files.list's paging relies on: each page is the next slice of
+// one fixed order (creation order by default; with orderBy, ties fall back
+// to creation order), however the listing is cut into pages.
+TEST_CASE(
+    "files.list pages of a large folder follow one order, with and "
+    "without orderBy",
+    "[integration]") {
+  constexpr int kFiles = 5000;
+  struct Seeded {
+    std::string id;
+    std::string name;
+    int64_t modified_ms;
+  };
+  std::vector<Seeded> seeded;  // in creation order
+  std::string dir;
+  EmulatorFixture fx({}, [&](gdmount::emulator::Emulator& e) {
+    dir = e.store().SeedFolder(e.store().root_id(), "big");
+    for (int i = 0; i < kFiles; ++i) {
+      gdmount::emulator::FileRecord rec;
+      rec.name = "n" + std::to_string(i * 7919 % 1000);  // 5 of each name
+      rec.mime_type = "text/plain";
+      rec.modified_ms = 1700000000000 + i % 7 * 1000;
+      std::string name = rec.name;
+      seeded.push_back({e.store().SeedFile(dir, rec), name, rec.modified_ms});
+    }
+  });
+  auto ids_sorted_by = [&](auto less) {
+    std::vector<Seeded> sorted = seeded;
+    std::stable_sort(sorted.begin(), sorted.end(), less);
+    std::vector<std::string> ids;
+    for (const auto& s : sorted) ids.push_back(s.id);
+    return ids;
+  };
+  // Stable: equal keys stay in creation order.
+  const std::vector<std::string> by_creation =
+      ids_sorted_by([](const Seeded&, const Seeded&) { return false; });
+  const std::vector<std::string> by_name = ids_sorted_by(
+      [](const Seeded& a, const Seeded& b) { return a.name < b.name; });
+  const std::vector<std::string> by_newest_then_name =
+      ids_sorted_by([](const Seeded& a, const Seeded& b) {
+        if (a.modified_ms != b.modified_ms)
+          return a.modified_ms > b.modified_ms;
+        return a.name < b.name;
+      });
+  std::string children = "'" + dir + "' in parents and trashed = false";
+
+  int pages = 0;
+  CHECK(ListAll(fx, children, "", 1000, &pages) == by_creation);
+  CHECK(pages == 5);
+  CHECK(ListAll(fx, children, "", 333) == by_creation);
+  CHECK(ListAll(fx, children, "name", 1000, &pages) == by_name);
+  CHECK(pages == 5);
+  CHECK(ListAll(fx, children, "name", 333) == by_name);
+  CHECK(ListAll(fx, children, "modifiedTime desc,name", 1000) ==
+        by_newest_then_name);
+  CHECK(ListAll(fx, children, "modifiedTime desc,name", 777) ==
+        by_newest_then_name);
+  // Without a parent the whole store is searched; same orders.
+  CHECK(ListAll(fx, "mimeType = 'text/plain'", "", 1000) == by_creation);
+  CHECK(ListAll(fx, "mimeType = 'text/plain'", "", 451) == by_creation);
+  CHECK(ListAll(fx, "mimeType = 'text/plain'", "name", 1000) == by_name);
+  CHECK(ListAll(fx, "mimeType = 'text/plain'", "name", 451) == by_name);
 }
 
 TEST_CASE("files.list honours a fields mask that omits nextPageToken",

@@ -8,8 +8,12 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
+#include "tests/emulator/blob.h"
 #include "tests/emulator/discovery.h"
+#include "tests/emulator/json_text.h"
+#include "tests/emulator/render.h"
 
 namespace gdmount::emulator {
 namespace {
@@ -308,6 +312,200 @@ TEST_CASE("fields: validation against the discovery schemas", "[unit]") {
   }
   SECTION("All() always validates") {
     CHECK(FieldMask::All().Validate(Schemas(), "About").ok());
+  }
+}
+
+// --- files.list's streamed rendering ---------------------------------------
+// files.list writes each file member by member (ApplyToMember, WriteFile)
+// straight to text (JsonText) instead of building, trimming and dumping
+// nlohmann trees; these pin that the bytes are the same.
+
+std::string Dump2(const json& value) {
+  return value.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
+std::string Text(const json& value) {
+  std::string text;
+  JsonText(&text).Value(value);
+  return text;
+}
+
+TEST_CASE("fields: ApplyToMember trims each member as Apply does", "[unit]") {
+  for (const char* spec :
+       {"*", "id,name", "capabilities(canEdit)", "capabilities",
+        "capabilities/*", "owners(emailAddress),parents", "appProperties/foo",
+        "id/x", "id,*", "nosuch"}) {
+    INFO("fields=" << spec);
+    FieldMask mask = MustParse(spec);
+    json rebuilt = json::object();
+    for (auto it = kFile.begin(); it != kFile.end(); ++it) {
+      json value = it.value();
+      if (mask.ApplyToMember(it.key(), &value)) rebuilt[it.key()] = value;
+    }
+    CHECK(rebuilt == mask.Apply(kFile));
+  }
+}
+
+TEST_CASE("fields: Selects a member of a nested object", "[unit]") {
+  CHECK(MustParse("capabilities(canEdit)").Selects("capabilities", "canEdit"));
+  CHECK_FALSE(
+      MustParse("capabilities(canEdit)").Selects("capabilities", "canTrash"));
+  CHECK(MustParse("capabilities").Selects("capabilities", "canTrash"));
+  CHECK(MustParse("capabilities/*").Selects("capabilities", "canTrash"));
+  CHECK(MustParse("id,*").Selects("capabilities", "canTrash"));
+  CHECK(FieldMask::All().Selects("capabilities", "canTrash"));
+  CHECK_FALSE(MustParse("id").Selects("capabilities", "canEdit"));
+}
+
+TEST_CASE("fields: JsonText prints what nlohmann's dump(2) prints", "[unit]") {
+  const std::vector<json> kValues = {
+      kFile,
+      kFolder,
+      FileList(),
+      json::object(),
+      json::array(),
+      json::parse(R"({"a": {}, "b": [], "c": [[], [1, [2, {}]]], "d": null})"),
+      json::parse(R"([-5, 0, 18446744073709551615, 1.5, 1e300, true, false])"),
+      json{{"k\"ey", 1}, {"\xc3\xa9", 2}, {"", 3}, {"ctl\x01", 4}},
+      json::array({"", "plain", "quote\"", "back\\slash", "/slash",
+                   "ctl\x01\x1f\n\t\r\b\f", "del\x7f",
+                   "caf\xc3\xa9 \xe6\x97\xa5", "bad \xff\xfe utf-8",
+                   "cut \xc3"}),
+  };
+  for (const json& value : kValues) {
+    INFO(Dump2(value));
+    CHECK(Text(value) == Dump2(value));
+  }
+}
+
+TEST_CASE("fields: JsonText streams objects and arrays", "[unit]") {
+  std::string text;
+  JsonText out(&text);
+  out.BeginObject();
+  out.Key("a");
+  out.String("x");
+  out.Key("b");
+  out.BeginArray();
+  out.Bool(true);
+  out.String("y");
+  out.BeginObject();
+  out.End();
+  out.End();
+  out.Key("c");
+  out.Value(kFolder);
+  out.End();
+  CHECK(text ==
+        Dump2(json{
+            {"a", "x"}, {"b", {true, "y", json::object()}}, {"c", kFolder}}));
+}
+
+TEST_CASE("fields: JsonText::ObjectWith puts the streamed member in key order",
+          "[unit]") {
+  const json kObject = {{"b", 1}, {"d", {{"x", true}}}};
+  for (const char* key : {"a", "c", "e"}) {
+    INFO(key);
+    std::string text;
+    JsonText out(&text);
+    out.ObjectWith(kObject, key, [&] { out.Value(kFolder); });
+    json expected = kObject;
+    expected[key] = kFolder;
+    CHECK(text == Dump2(expected));
+  }
+  std::string text;
+  JsonText out(&text);
+  out.ObjectWith(json::object(), "files", [&] {
+    out.BeginArray();
+    out.End();
+  });
+  CHECK(text == Dump2(json{{"files", json::array()}}));
+}
+
+// Records covering every branch of RenderFile.
+std::vector<FileRecord> SampleRecords() {
+  FileRecord blob;
+  blob.id = "f1";
+  blob.name = "caf\xc3\xa9 \"quoted\"\tname.tar.gz";
+  blob.mime_type = "application/gzip";
+  blob.parents = {"p1"};
+  blob.content = std::make_shared<InlineBlob>("hello");
+  blob.head_revision_id = "0Brev";
+  blob.description = "line\nbreak";
+  blob.properties = {{"a", "1"}};
+  blob.app_properties = {{"k", "v"}, {"z", "\x01"}};
+  blob.modified_by_me_ms = 1700000000123;
+  blob.viewed_by_me_ms = 1700000000456;
+  blob.created_ms = 1600000000000;
+  blob.modified_ms = 1650000000000;
+  blob.starred = true;
+  blob.original_filename = "orig.tgz";
+  FileRecord folder;
+  folder.id = "d1";
+  folder.name = "dir";
+  folder.mime_type = kFolderMime;
+  folder.parents = {"p1"};
+  folder.read_only = true;
+  FileRecord doc;
+  doc.id = "g1";
+  doc.name = "Plan";
+  doc.mime_type = "application/vnd.google-apps.document";
+  doc.native_text = std::make_shared<const std::string>("text");
+  FileRecord shortcut;
+  shortcut.id = "s1";
+  shortcut.name = "link";
+  shortcut.mime_type = kShortcutMime;
+  shortcut.shortcut_target_id = "f1";
+  shortcut.shortcut_target_mime_type = "application/gzip";
+  FileRecord in_drive;
+  in_drive.id = "t1";
+  in_drive.name = "team.txt";
+  in_drive.mime_type = "text/plain";
+  in_drive.content = std::make_shared<InlineBlob>("");
+  in_drive.drive_id = "0Adrive";
+  in_drive.trashed = true;
+  in_drive.trashed_ms = 1700000000000;
+  FileRecord shared;
+  shared.id = "x1";
+  shared.name = "theirs";
+  shared.mime_type = "text/plain";
+  shared.owner_email = "colleague@example.com";
+  shared.owner_name = "Colleague";
+  shared.shared_with_me = true;
+  shared.shared_with_me_ms = 1700000000000;
+  shared.read_only = true;
+  return {blob, folder, doc, shortcut, in_drive, shared};
+}
+
+TEST_CASE("fields: WriteFile writes RenderFile trimmed by the mask", "[unit]") {
+  const RenderContext ctx{"me@example.com", "Me", true};
+  const std::vector<std::string> kSpecs = {
+      "*",
+      "id,name",
+      "kind,id,name,mimeType,resourceKey",
+      "id,name,mimeType,parents,size,md5Checksum,version,headRevisionId,"
+      "createdTime,modifiedTime,trashed,explicitlyTrashed,shortcutDetails("
+      "targetId,targetMimeType),driveId,webViewLink,ownedByMe,capabilities("
+      "canEdit,canDownload,canTrash,canDelete,canRename,canAddChildren),"
+      "appProperties",
+      "capabilities",
+      "capabilities(canEdit,canShare),capabilities/canTrash",
+      "owners(displayName),lastModifyingUser/emailAddress,sharingUser",
+      "shortcutDetails/targetId,exportLinks,trashingUser",
+      "appProperties/k,properties,description",
+      "id/x",
+      "id,*"};
+  for (const FileRecord& rec : SampleRecords()) {
+    for (const std::string& spec : kSpecs) {
+      INFO(rec.id << " fields=" << spec);
+      FieldMask mask = MustParse(spec);
+      json expected = mask.Apply(RenderFile(rec, ctx, &mask));
+      // `only` in RenderFile is an optimization: it changes nothing the
+      // mask keeps.
+      CHECK(expected == mask.Apply(RenderFile(rec, ctx)));
+      std::string text;
+      JsonText out(&text);
+      WriteFile(rec, ctx, mask, &out);
+      CHECK(text == Dump2(expected));
+    }
   }
 }
 
