@@ -24,13 +24,9 @@ int RunDrives(const config::Settings& s, const CommandLine& cl,
     err << "gdmount drives: " << st.message() << "\n";
     return 1;
   };
-  auto transport = MakeTransport(s);
-  if (!transport.ok()) return fail(transport.status());
-  auto tokens = MakeTokenSource(s, **transport);
-  if (!tokens.ok()) return fail(tokens.status());
-  auto client = MakeDriveClient(s, transport->get(), tokens->get());
-  if (!client.ok()) return fail(client.status());
-  auto drives = (*client)->ListDrives();
+  auto drive = MakeDriveStack(s);
+  if (!drive.ok()) return fail(drive.status());
+  auto drives = drive->client->ListDrives();
   if (!drives.ok()) return fail(drives.status());
   for (const auto& d : *drives)
     out << d.id << "\t" << d.name << (d.hidden ? " (hidden)" : "") << "\n";

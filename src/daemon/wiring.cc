@@ -72,4 +72,19 @@ Result<std::unique_ptr<drive::DriveClientImpl>> MakeDriveClient(
                                                   RealClock(), SecureRandom());
 }
 
+Result<DriveStack> MakeDriveStack(const config::Settings& settings) {
+  DriveStack stack;
+  auto transport = MakeTransport(settings);
+  if (!transport.ok()) return transport.status();
+  stack.transport = std::move(*transport);
+  auto tokens = MakeTokenSource(settings, *stack.transport);
+  if (!tokens.ok()) return tokens.status();
+  stack.tokens = std::move(*tokens);
+  auto client =
+      MakeDriveClient(settings, stack.transport.get(), stack.tokens.get());
+  if (!client.ok()) return client.status();
+  stack.client = std::move(*client);
+  return stack;
+}
+
 }  // namespace gdmount::daemon

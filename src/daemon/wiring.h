@@ -27,4 +27,14 @@ Result<std::unique_ptr<drive::DriveClientImpl>> MakeDriveClient(
     const config::Settings& settings, HttpTransport* transport,
     TokenSource* tokens);
 
+// The signed-in account's Drive client with what it runs on: the three
+// above, in the order they depend on each other. Declared in this order so
+// the client goes first.
+struct DriveStack {
+  std::unique_ptr<http::CurlTransport> transport;
+  std::unique_ptr<TokenSource> tokens;
+  std::unique_ptr<drive::DriveClientImpl> client;
+};
+Result<DriveStack> MakeDriveStack(const config::Settings& settings);
+
 }  // namespace gdmount::daemon
