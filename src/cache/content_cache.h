@@ -30,7 +30,11 @@
 //   is served. A mismatch drops the file and that Read (and reads waiting on
 //   the check) fail with Corruption; the next Read refetches. Chunks of a
 //   partly cached file are served unchecked: Drive offers only a whole-file
-//   checksum. A download shorter or longer than its chunk is Corruption.
+//   checksum. So is a read served before its chunk finished arriving (only
+//   reads that stop short of a chunk's end return early; the read that
+//   completes a file is checked). The md5 runs as chunks land in order, so
+//   a file read once front to back needs no second pass. A download shorter
+//   or longer than its chunk is Corruption.
 // - Eviction is LRU at chunk granularity: a huge file read in part keeps
 //   just the parts read, and the default budget is only ~1,300 chunks. It
 //   keeps present bytes <= budget_bytes, except while pinned chunks and
