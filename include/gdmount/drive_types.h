@@ -18,6 +18,20 @@ inline constexpr const char* kShortcutMime =
 inline constexpr const char* kGoogleAppsMimePrefix =
     "application/vnd.google-apps.";
 
+// What a MIME type says about an item, shared by DriveFile and the
+// metadata store's Entry.
+inline bool IsFolderMime(const std::string& mime) {
+  return mime == kFolderMime;
+}
+inline bool IsShortcutMime(const std::string& mime) {
+  return mime == kShortcutMime;
+}
+// Google-native (Docs, Sheets, ...): no binary content, export only.
+inline bool IsNativeMime(const std::string& mime) {
+  return mime.rfind(kGoogleAppsMimePrefix, 0) == 0 && !IsFolderMime(mime) &&
+         !IsShortcutMime(mime);
+}
+
 struct Capabilities {
   bool can_edit = false;
   bool can_download = true;
@@ -48,13 +62,9 @@ struct DriveFile {
   std::optional<Capabilities> capabilities;
   std::map<std::string, std::string> app_properties;
 
-  bool is_folder() const { return mime_type == kFolderMime; }
-  bool is_shortcut() const { return mime_type == kShortcutMime; }
-  // Google-native (Docs, Sheets, ...): no binary content, export only.
-  bool is_native() const {
-    return mime_type.rfind(kGoogleAppsMimePrefix, 0) == 0 && !is_folder() &&
-           !is_shortcut();
-  }
+  bool is_folder() const { return IsFolderMime(mime_type); }
+  bool is_shortcut() const { return IsShortcutMime(mime_type); }
+  bool is_native() const { return IsNativeMime(mime_type); }
 };
 
 struct FileListPage {

@@ -234,13 +234,14 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
             fuse_file_info* fi) {
-  std::vector<char> buf(size);
-  auto n = Self(req)->fs()->Read(fi->fh, off, buf.data(), size);
+  // Not zero-filled: every byte handed back is written by Read first.
+  std::unique_ptr<char[]> buf(new char[size]);
+  auto n = Self(req)->fs()->Read(fi->fh, off, buf.get(), size);
   if (!n.ok()) {
     fuse_reply_err(req, Fail("read", ino, n.status()));
     return;
   }
-  fuse_reply_buf(req, buf.data(), *n);
+  fuse_reply_buf(req, buf.get(), *n);
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {

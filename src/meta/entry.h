@@ -41,13 +41,9 @@ struct Entry {
   bool can_edit = false;
   bool can_download = true;
 
-  bool is_folder() const { return mime_type == drive::kFolderMime; }
-  bool is_shortcut() const { return mime_type == drive::kShortcutMime; }
-  // Google-native (Docs, Sheets, ...): no binary content, export only.
-  bool is_native() const {
-    return mime_type.rfind(drive::kGoogleAppsMimePrefix, 0) == 0 &&
-           !is_folder() && !is_shortcut();
-  }
+  bool is_folder() const { return drive::IsFolderMime(mime_type); }
+  bool is_shortcut() const { return drive::IsShortcutMime(mime_type); }
+  bool is_native() const { return drive::IsNativeMime(mime_type); }
 };
 
 // A folder's local listing. complete == false: its children must be listed
