@@ -62,18 +62,30 @@ class DriveClient {
   // One page. An empty page_token starts the listing.
   virtual Result<FileListPage> ListPage(const ListQuery& query,
                                         const std::string& page_token) = 0;
+  // Receives a listing's files one page at a time, in order. `from_start`
+  // is true for the first page, and again if a rejected page token made the
+  // listing start over, so a sink that accumulates begins anew. An error
+  // from the sink ends the listing with that error.
+  using ListSink =
+      std::function<Status(std::vector<DriveFile> files, bool from_start)>;
   // Every page, following nextPageToken until it is absent (never judged by
   // page length). A rejected page token restarts the listing once.
-  virtual Result<std::vector<DriveFile>> ListAll(const ListQuery& query) = 0;
+  // Implementations may fetch the next page while `sink` works on this one.
+  virtual Status ListEach(const ListQuery& query, const ListSink& sink) = 0;
+  // ListEach, collected.
+  Result<std::vector<DriveFile>> ListAll(const ListQuery& query);
   // Every shared drive the account sees (drives.list, every page).
   virtual Result<std::vector<SharedDrive>> ListDrives() = 0;
 
-  // Conveniences over ListAll, in pages of 1000:
+  // Conveniences over ListEach, in pages of 1000:
   // Every non-trashed child of a folder (the listing the filesystem
   // stores). A non-empty `drive_id` (the folder's shared drive) lists that
   // drive's corpus, as Drive advises for shared-drive folders.
   Result<std::vector<DriveFile>> ListChildren(const std::string& folder_id,
                                               const std::string& drive_id = "");
+  // The same listing, a page at a time.
+  Status ListChildrenEach(const std::string& folder_id,
+                          const std::string& drive_id, const ListSink& sink);
   // The untrashed children of a folder named exactly `name` (Drive allows
   // several).
   Result<std::vector<DriveFile>> ListNamed(const std::string& folder_id,

@@ -1,6 +1,8 @@
 // The DriveClient conveniences shared by every implementation.
 #include "gdmount/drive_client.h"
 
+#include <iterator>
+
 #include "drive/query.h"
 
 namespace gdmount::drive {
@@ -49,9 +51,32 @@ ListQuery Query(std::string q, const std::string& drive_id = "") {
 
 }  // namespace
 
+Result<std::vector<DriveFile>> DriveClient::ListAll(const ListQuery& query) {
+  std::vector<DriveFile> all;
+  Status s =
+      ListEach(query, [&all](std::vector<DriveFile> files, bool from_start) {
+        if (from_start) all.clear();
+        if (all.empty()) {
+          all = std::move(files);
+        } else {
+          all.insert(all.end(), std::make_move_iterator(files.begin()),
+                     std::make_move_iterator(files.end()));
+        }
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return all;
+}
+
 Result<std::vector<DriveFile>> DriveClient::ListChildren(
     const std::string& folder_id, const std::string& drive_id) {
   return ListAll(Query(ChildrenQuery(folder_id), drive_id));
+}
+
+Status DriveClient::ListChildrenEach(const std::string& folder_id,
+                                     const std::string& drive_id,
+                                     const ListSink& sink) {
+  return ListEach(Query(ChildrenQuery(folder_id), drive_id), sink);
 }
 
 Result<std::vector<DriveFile>> DriveClient::ListNamed(

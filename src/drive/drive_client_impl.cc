@@ -1,9 +1,12 @@
 #include "drive/drive_client_impl.h"
 
 #include <algorithm>
+#include <future>
+#include <optional>
 
 #include "drive/errors.h"
 #include "drive/json_codec.h"
+#include "drive/json_peek.h"
 #include "drive/query.h"
 #include "gdmount/log.h"
 #include "util/url.h"
@@ -61,7 +64,8 @@ std::string DriveClientImpl::ApiUrl(
     const std::string& path,
     std::vector<std::pair<std::string, std::string>> params) const {
   std::string url = options_.endpoints.api_root + "/drive/v3" + path;
-  if (!params.empty()) url += "?" + util::EncodeQuery(params);
+  params.emplace_back("prettyPrint", "false");  // Drive indents by default
+  url += "?" + util::EncodeQuery(params);
   return url;
 }
 
@@ -69,7 +73,8 @@ std::string DriveClientImpl::UploadUrl(
     const std::string& path,
     std::vector<std::pair<std::string, std::string>> params) const {
   std::string url = options_.endpoints.upload_root + "/upload/drive/v3" + path;
-  if (!params.empty()) url += "?" + util::EncodeQuery(params);
+  params.emplace_back("prettyPrint", "false");
+  url += "?" + util::EncodeQuery(params);
   return url;
 }
 
@@ -174,8 +179,8 @@ Result<DriveFile> DriveClientImpl::GetFile(const std::string& id) {
   return ParseFile(r->body);
 }
 
-Result<FileListPage> DriveClientImpl::ListPage(const ListQuery& query,
-                                               const std::string& page_token) {
+Result<std::string> DriveClientImpl::ListPageText(
+    const ListQuery& query, const std::string& page_token) {
   std::vector<std::pair<std::string, std::string>> params = {
       {"q", query.q},
       {"pageSize", std::to_string(query.page_size)},
@@ -194,30 +199,65 @@ Result<FileListPage> DriveClientImpl::ListPage(const ListQuery& query,
   c.url = ApiUrl("/files", std::move(params));
   auto r = Execute(std::move(c));
   if (!r.ok()) return r.status();
-  return ParseFileList(r->body);
+  return std::move(r->body);
 }
 
-Result<std::vector<DriveFile>> DriveClientImpl::ListAll(
-    const ListQuery& query) {
+Result<FileListPage> DriveClientImpl::ListPage(const ListQuery& query,
+                                               const std::string& page_token) {
+  auto text = ListPageText(query, page_token);
+  if (!text.ok()) return text.status();
+  return ParseFileList(*text);
+}
+
+Status DriveClientImpl::ListEach(const ListQuery& query, const ListSink& sink) {
   for (int restart = 0;; ++restart) {
-    std::vector<DriveFile> all;
-    std::string token;
-    Status failed;
-    do {
-      auto page = ListPage(query, token);
-      if (!page.ok()) {
-        failed = page.status();
-        break;
-      }
-      for (auto& f : page->files) all.push_back(std::move(f));
-      token = page->next_page_token;
-    } while (!token.empty());
-    if (failed.ok()) return all;
+    std::string failed_token;
+    Status s = ListEachOnce(query, sink, &failed_token);
+    if (s.ok()) return s;
     // Page tokens expire after hours; a rejected one means start again.
     bool rejected_token =
-        !token.empty() && failed.code() == StatusCode::kInvalidArgument;
-    if (!rejected_token || restart >= 1) return failed;
+        !failed_token.empty() && s.code() == StatusCode::kInvalidArgument;
+    if (!rejected_token || restart >= 1) return s;
     GDMOUNT_LOG(kWarning) << "files.list: page token rejected; listing again";
+  }
+}
+
+// The next page is requested before this one is decoded and handed to the
+// sink: its token is read from the raw text (PeekNextPageToken), and
+// decoding plus storing a 1000-file page costs about as much as fetching
+// the next one. The decoded token is authoritative: if the peek disagreed,
+// the early fetch is discarded. At most one request is ahead, so memory
+// holds two pages' text at most.
+Status DriveClientImpl::ListEachOnce(const ListQuery& query,
+                                     const ListSink& sink,
+                                     std::string* failed_token) {
+  std::string token;  // the token `text` was fetched with
+  Result<std::string> text = ListPageText(query, token);
+  for (bool first = true;; first = false) {
+    if (!text.ok()) {
+      *failed_token = token;
+      return text.status();
+    }
+    std::optional<std::string> peeked = PeekNextPageToken(*text);
+    std::future<Result<std::string>> ahead;
+    if (peeked && !peeked->empty()) {
+      ahead = std::async(std::launch::async, [this, &query, t = *peeked] {
+        return ListPageText(query, t);
+      });
+    }
+    // Leaving this scope waits for `ahead`: its thread uses `query`.
+    auto page = ParseFileList(*text);
+    if (!page.ok()) return page.status();
+    token = page->next_page_token;
+    Status s = sink(std::move(page->files), first);
+    if (!s.ok()) return s;
+    if (token.empty()) return Status::Ok();
+    if (ahead.valid() && *peeked == token) {
+      text = ahead.get();
+    } else {
+      if (ahead.valid()) ahead.wait();
+      text = ListPageText(query, token);
+    }
   }
 }
 

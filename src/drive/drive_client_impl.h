@@ -77,7 +77,7 @@ class DriveClientImpl : public DriveClient {
   Result<DriveFile> GetFile(const std::string& id) override;
   Result<FileListPage> ListPage(const ListQuery& query,
                                 const std::string& page_token) override;
-  Result<std::vector<DriveFile>> ListAll(const ListQuery& query) override;
+  Status ListEach(const ListQuery& query, const ListSink& sink) override;
   Result<std::vector<SharedDrive>> ListDrives() override;
   Result<int64_t> Download(const std::string& id, int64_t offset,
                            std::optional<int64_t> length,
@@ -126,6 +126,13 @@ class DriveClientImpl : public DriveClient {
     // Status ends the call with it. Downloads use it to resume the range.
     std::function<Status(Call&)> before_retry;
   };
+  // One files.list page's response text.
+  Result<std::string> ListPageText(const ListQuery& query,
+                                   const std::string& page_token);
+  // One pass of ListEach; *failed_token is the page token of a failed
+  // request ("" for the first page).
+  Status ListEachOnce(const ListQuery& query, const ListSink& sink,
+                      std::string* failed_token);
   // The loop described in the file comment.
   Result<HttpResponse> Execute(Call call);
   // One attempt: pacing, token, send, status mapping.

@@ -156,30 +156,69 @@ Status MetadataStore::ReplaceChildren(
   if (parent_id.empty()) return InvalidArgumentError("listing without parent");
   Status valid = CheckIds(children);
   if (!valid.ok()) return valid;
+  std::unordered_set<std::string> listed;
+  listed.reserve(children.size());
+  for (const drive::DriveFile& child : children) listed.insert(child.id);
   std::lock_guard<std::mutex> lock(mu_);
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
-  Status s = RemoveVanishedLocked(parent_id, children);
-  if (!s.ok()) return s;
-  for (const drive::DriveFile& child : children) {
-    s = UpsertLocked(child, parent_id);
-    if (!s.ok()) return s;
-  }
-  auto mark = db_->Prepare(kMarkListed);
-  if (!mark.ok()) return mark.status();
-  s = mark->Bind(1, parent_id).Bind(2, fetched_ms).Run();
+  Status s = RemoveVanishedLocked(parent_id, listed);
+  if (s.ok()) s = UpsertChildrenLocked(parent_id, children);
+  if (s.ok()) s = MarkListedLocked(parent_id, fetched_ms);
   if (!s.ok()) return s;
   return txn->Commit();
 }
 
-Status MetadataStore::RemoveVanishedLocked(
+Status MetadataStore::StoreListingPart(
     const std::string& parent_id,
     const std::vector<drive::DriveFile>& children) {
+  if (parent_id.empty()) return InvalidArgumentError("listing without parent");
+  Status valid = CheckIds(children);
+  if (!valid.ok()) return valid;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Status s = UpsertChildrenLocked(parent_id, children);
+  if (!s.ok()) return s;
+  return txn->Commit();
+}
+
+Status MetadataStore::FinishListing(const std::string& parent_id,
+                                    const std::vector<std::string>& listed_ids,
+                                    int64_t fetched_ms) {
+  if (parent_id.empty()) return InvalidArgumentError("listing without parent");
+  std::unordered_set<std::string> listed(listed_ids.begin(), listed_ids.end());
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Status s = RemoveVanishedLocked(parent_id, listed);
+  if (s.ok()) s = MarkListedLocked(parent_id, fetched_ms);
+  if (!s.ok()) return s;
+  return txn->Commit();
+}
+
+Status MetadataStore::UpsertChildrenLocked(
+    const std::string& parent_id,
+    const std::vector<drive::DriveFile>& children) {
+  for (const drive::DriveFile& child : children) {
+    Status s = UpsertLocked(child, parent_id);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status MetadataStore::MarkListedLocked(const std::string& parent_id,
+                                       int64_t fetched_ms) {
+  auto mark = db_->Prepare(kMarkListed);
+  if (!mark.ok()) return mark.status();
+  return mark->Bind(1, parent_id).Bind(2, fetched_ms).Run();
+}
+
+Status MetadataStore::RemoveVanishedLocked(
+    const std::string& parent_id,
+    const std::unordered_set<std::string>& listed) {
   auto stored = ReadChildIds(db_.get(), parent_id);
   if (!stored.ok()) return stored.status();
-  std::unordered_set<std::string> listed;
-  listed.reserve(children.size());
-  for (const drive::DriveFile& child : children) listed.insert(child.id);
   for (const std::string& id : *stored) {
     if (listed.count(id) != 0) continue;
     Status s = RemoveLocked(id);

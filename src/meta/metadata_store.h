@@ -34,6 +34,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "gdmount/drive_types.h"
@@ -93,6 +94,21 @@ class MetadataStore {
   Status ReplaceChildren(const std::string& parent_id,
                          const std::vector<drive::DriveFile>& children,
                          int64_t fetched_ms);
+  // The same result in parts, so a large listing is stored page by page as
+  // it arrives instead of held whole: StoreListingPart upserts one page of
+  // children with parent `parent_id` (one transaction, listing state
+  // unchanged); FinishListing, given the ids of every child the listing
+  // returned, removes the other non-trashed entries filed under
+  // `parent_id` and marks the listing complete (one transaction). Until
+  // then the listing is not complete, so readers do not trust it; a
+  // listing abandoned half-way leaves extra but true entries that the next
+  // complete listing settles.
+  // Errors: InvalidArgument if parent_id or a child's id is empty.
+  Status StoreListingPart(const std::string& parent_id,
+                          const std::vector<drive::DriveFile>& children);
+  Status FinishListing(const std::string& parent_id,
+                       const std::vector<std::string>& listed_ids,
+                       int64_t fetched_ms);
   // {false, 0} for a folder never listed.
   Result<ListingState> Listing(const std::string& parent_id);
   // Marks the listing incomplete (fetched_ms is kept), so the next lookup
@@ -137,8 +153,12 @@ class MetadataStore {
   Status UpsertLocked(const drive::DriveFile& file,
                       const std::string& parent_id);
   Status BindRootInoLocked(const std::string& id);
+  // Removes the non-trashed entries filed under parent_id not in `listed`.
   Status RemoveVanishedLocked(const std::string& parent_id,
+                              const std::unordered_set<std::string>& listed);
+  Status UpsertChildrenLocked(const std::string& parent_id,
                               const std::vector<drive::DriveFile>& children);
+  Status MarkListedLocked(const std::string& parent_id, int64_t fetched_ms);
   Status RemoveLocked(const std::string& id);
   Status SetSettingLocked(const std::string& key, const std::string& value);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gdmount/log.h"
+#include "vfs/listing_writer.h"
 
 namespace gdmount::vfs {
 namespace {
@@ -106,17 +107,23 @@ Result<Tree::ViewPtr> Tree::StoredView(const meta::Entry& folder) {
         .count();
   };
   if (!state->complete) {
-    auto files = client_->ListChildren(folder.id, folder.drive_id);
-    const int64_t listed_ms = ms();
-    if (!files.ok()) return files.status();
-    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         clock_->SystemNow().time_since_epoch())
-                         .count();
-    Status s = store_->ReplaceChildren(folder.id, *files, now_ms);
+    // Pages are stored as they arrive, while the client fetches the next.
+    const int64_t started_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            clock_->SystemNow().time_since_epoch())
+            .count();
+    ListingWriter writer(store_, folder.id);
+    Status s = client_->ListChildrenEach(
+        folder.id, folder.drive_id,
+        [&writer](std::vector<drive::DriveFile> files, bool from_start) {
+          return writer.Add(std::move(files), from_start);
+        });
+    // Stamped with the time the listing began: a change made while it ran
+    // may be missing from it.
+    if (s.ok()) s = writer.Finish(started_ms);
     if (!s.ok()) return s;
     GDMOUNT_LOG(kDebug) << "listed folder " << folder.id << ": "
-                        << files->size() << " entries; files.list " << listed_ms
-                        << " ms, stored at " << ms() << " ms";
+                        << writer.listed() << " entries in " << ms() << " ms";
     std::lock_guard<std::mutex> lock(mu_);
     ++listings_;
   }

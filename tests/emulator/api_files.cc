@@ -91,7 +91,7 @@ void Emulator::SendFileList(Call& call, const ListPage& page) {
     envelope = mask->Apply(std::move(envelope));
   }
   std::string text;
-  JsonText out(&text);
+  JsonText out(&text, call.pretty);
   if (per_file) {
     RenderContext ctx = FileRenderContext();
     out.ObjectWith(envelope, "files", [&] {

@@ -34,6 +34,7 @@ bool Emulator::ValidateParams(Call& call) {
     call.has_fields = true;
   }
   bool b = false;
+  if (!BoolParam(call, "prettyPrint", true, &call.pretty)) return false;
   if (!BoolParam(call, "supportsAllDrives", false, &b)) return false;
   call.scope.supports_all_drives = b;
   if (!BoolParam(call, "supportsTeamDrives", false, &b)) return false;

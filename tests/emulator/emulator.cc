@@ -188,7 +188,7 @@ void Emulator::Count(const std::string& method, const std::string& kind) {
 }
 
 void Emulator::Handle(HttpRequest& req, HttpResponse& res) {
-  Call call{req, res, "", "", Scope{}, "", "", false, std::nullopt};
+  Call call{req, res, "", "", Scope{}, "", "", false, true, std::nullopt};
   if (!Route(req, &call)) {
     call.res.status = 404;
     call.res.SetHeader("Content-Type", "text/html; charset=UTF-8");
@@ -359,7 +359,7 @@ void Emulator::SendAnswer(Call& call, const OAuthServer::HttpAnswer& answer) {
 
 void Emulator::SendError(Call& call, const ApiError& e) {
   call.res.status = e.status;
-  call.res.body = e.ToJson().dump(2) + "\n";
+  call.res.body = e.ToJson().dump(call.pretty ? 2 : -1) + "\n";
   call.res.blob.reset();
   call.res.chunked = false;
   call.res.is_media = false;
@@ -400,8 +400,9 @@ void Emulator::SendJson(Call& call, int status, nlohmann::json body,
   }
   bool damage = call.body_fault && status / 100 == 2;
   if (damage) DamageJson(*call.body_fault, &out);
-  std::string text =
-      out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string text = out.dump(call.pretty ? 2 : -1, ' ', false,
+                              nlohmann::json::error_handler_t::replace) +
+                     "\n";
   if (damage) DamageJsonText(*call.body_fault, &text);
   SendJsonText(call, status, std::move(text));
 }

@@ -54,6 +54,8 @@ struct Call {
   std::string path_id;  // {fileId} / {driveId} from the path
   std::string fields;   // raw `fields` parameter ("" = absent)
   bool has_fields = false;
+  // `prettyPrint` (a system parameter, default true): indented JSON or not.
+  bool pretty = true;
   // A body fault decided for this request, applied by SendJson to a 2xx body.
   std::optional<FaultRule> body_fault;
 };

@@ -14,13 +14,14 @@ bool NeedsEscaping(std::string_view s) {
   return false;
 }
 
-// nlohmann's text of a value, as dump(2) prints it at nesting level 0.
-std::string Dump(const nlohmann::json& value) {
-  return value.dump(kIndent, ' ', /*ensure_ascii=*/false,
+}  // namespace
+
+// As dump(2) (or dump(-1)) prints it at nesting level 0.
+std::string JsonText::Dump(const nlohmann::json& value) const {
+  return value.dump(pretty_ ? static_cast<int>(kIndent) : -1, ' ',
+                    /*ensure_ascii=*/false,
                     nlohmann::json::error_handler_t::replace);
 }
-
-}  // namespace
 
 void JsonText::BeginObject() {
   BeforeElement();
@@ -47,7 +48,7 @@ void JsonText::Key(std::string_view key) {
   if (level.members++ > 0) *out_ += ',';
   NewLineAndIndent(open_.size());
   Escaped(key);
-  *out_ += ": ";
+  *out_ += pretty_ ? ": " : ":";
 }
 
 void JsonText::String(std::string_view s) {
@@ -119,6 +120,7 @@ void JsonText::BeforeElement() {
 }
 
 void JsonText::NewLineAndIndent(size_t depth) {
+  if (!pretty_) return;
   *out_ += '\n';
   out_->append(depth * kIndent, ' ');
 }

@@ -1,7 +1,9 @@
 // JsonText: writes JSON text byte-identical to what
-//   nlohmann::json::dump(2, ' ', /*ensure_ascii=*/false,
+//   nlohmann::json::dump(2 (or -1 when not pretty), ' ',
+//                        /*ensure_ascii=*/false,
 //                        nlohmann::json::error_handler_t::replace)
-// prints for the same value (the emulator's response format), without
+// prints for the same value (the emulator's response format, indented
+// unless the request says prettyPrint=false), without
 // building the value as an nlohmann tree first. files.list streams its pages
 // through it: for a 1000-file page, building, trimming, serializing and
 // freeing trees took ~90% of the request.
@@ -21,8 +23,10 @@ namespace gdmount::emulator {
 
 class JsonText {
  public:
-  // Appends to *out, which must outlive the writer.
-  explicit JsonText(std::string* out) : out_(out) {}
+  // Appends to *out, which must outlive the writer. `pretty`: indented as
+  // dump(2) prints, else compact as dump(-1).
+  explicit JsonText(std::string* out, bool pretty = true)
+      : out_(out), pretty_(pretty) {}
 
   void BeginObject();
   void BeginArray();
@@ -51,7 +55,11 @@ class JsonText {
   void NewLineAndIndent(size_t depth);
   void Escaped(std::string_view s);
 
+  // nlohmann's text of a scalar value in this writer's mode.
+  std::string Dump(const nlohmann::json& value) const;
+
   std::string* out_;
+  bool pretty_;
   std::vector<Level> open_;
 };
 

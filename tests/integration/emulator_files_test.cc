@@ -207,6 +207,31 @@ TEST_CASE("files.get: root alias, default fields, 404 body", "[integration]") {
   CHECK(err["message"] == "File not found: nope123.");
 }
 
+TEST_CASE("prettyPrint=false gives the same JSON without indentation",
+          "[integration]") {
+  EmulatorFixture fx;
+  auto dir = fx.Mkdir("pp");
+  for (int i = 0; i < 3; ++i)
+    fx.Upload("f" + std::to_string(i), "x", dir["id"]);
+  const std::string list =
+      "/drive/v3/files?pageSize=2&q=" + ChildrenQuery(dir["id"]) +
+      "&fields=nextPageToken,files(id,name,capabilities)";
+  for (const std::string& path :
+       {list, "/drive/v3/files/" + std::string(dir["id"]) + "?fields=*",
+        std::string("/drive/v3/files/nope123?fields=id")}) {
+    INFO(path);
+    auto pretty = fx.Call("GET", path);
+    auto compact = fx.Call("GET", path + "&prettyPrint=false");
+    CHECK(pretty.status == compact.status);
+    CHECK(pretty.body.find("\n  ") != std::string::npos);
+    CHECK(compact.body.find("\n  ") == std::string::npos);
+    CHECK(compact.body.find("\": ") == std::string::npos);
+    CHECK(compact.json() == pretty.json());
+    CHECK_FALSE(compact.json().is_discarded());
+  }
+  CHECK(fx.Call("GET", list + "&prettyPrint=maybe").status == 400);
+}
+
 TEST_CASE("int64 fields are strings and times are RFC 3339 with ms",
           "[integration]") {
   EmulatorFixture fx;

@@ -140,8 +140,7 @@ class FakeDrive : public drive::DriveClient {
                                        const std::string&) override {
     return No();
   }
-  Result<std::vector<drive::DriveFile>> ListAll(
-      const drive::ListQuery&) override {
+  Status ListEach(const drive::ListQuery&, const ListSink&) override {
     return No();
   }
   Result<std::vector<drive::SharedDrive>> ListDrives() override { return No(); }

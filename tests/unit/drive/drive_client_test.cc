@@ -3,7 +3,10 @@
 // asserted by the requests the client sent and the time it slept.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
 #include <string>
+#include <vector>
 
 #include "drive/drive_client_impl.h"
 #include "tests/support/fake_clock.h"
@@ -332,6 +335,127 @@ TEST_CASE("ListAll follows tokens through short and empty pages",
   CHECK(first.find("pageSize=1000") != std::string::npos);
   CHECK(first.find("supportsAllDrives=true") != std::string::npos);
   CHECK(first.find("nextPageToken") != std::string::npos);  // in fields
+}
+
+// A files.list answer: files named `ids`, then `token` unless empty.
+HttpResponse ListAnswer(const std::vector<std::string>& ids,
+                        const std::string& token) {
+  std::string body = R"({"files":[)";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    body += (i ? "," : "") + std::string(R"({"id":")") + ids[i] +
+            R"(","name":")" + ids[i] + R"(","mimeType":"x/y","size":"1"})";
+  }
+  body += "]";
+  if (!token.empty()) body += R"(,"nextPageToken":")" + token + "\"";
+  return Answer(200, body + "}");
+}
+
+bool HasToken(const HttpRequest& r, const std::string& token) {
+  const std::string param = "pageToken=" + token;
+  size_t at = r.url.find(param);
+  if (at == std::string::npos) return false;
+  size_t end = at + param.size();
+  return end == r.url.size() || r.url[end] == '&';
+}
+
+struct Seen {
+  std::vector<std::string> ids;
+  std::vector<bool> from_start;
+};
+
+DriveClient::ListSink Collect(Seen* seen) {
+  return [seen](std::vector<DriveFile> files, bool from_start) {
+    seen->from_start.push_back(from_start);
+    for (const auto& f : files) seen->ids.push_back(f.id);
+    return Status::Ok();
+  };
+}
+
+TEST_CASE("ListEach requests the next page while the sink works on this one",
+          "[unit][drive][client]") {
+  std::promise<void> second_requested;
+  Rig rig([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (HasToken(r, "p2")) {
+      second_requested.set_value();
+      return ListAnswer({"c"}, "");
+    }
+    return ListAnswer({"a", "b"}, "p2");
+  });
+  auto second = second_requested.get_future();
+  Seen seen;
+  bool overlapped = false;
+  Status s = rig.client->ListEach(
+      ListQuery{"q", 1000, "", ""},
+      [&](std::vector<DriveFile> files, bool from_start) {
+        // While page 1 is in the sink, page 2 is already on its way. (The
+        // bound only keeps a broken client from hanging the test.)
+        if (from_start)
+          overlapped = second.wait_for(std::chrono::seconds(30)) ==
+                       std::future_status::ready;
+        return Collect(&seen)(std::move(files), from_start);
+      });
+  REQUIRE(s.ok());
+  CHECK(overlapped);
+  CHECK(seen.ids == std::vector<std::string>{"a", "b", "c"});
+  CHECK(seen.from_start == std::vector<bool>{true, false});
+  CHECK(rig.transport.count() == 2);
+}
+
+TEST_CASE("ListEach trusts the decoded token over the early peek",
+          "[unit][drive][client]") {
+  // Duplicate keys: the raw scan sees the first token, the decoder keeps
+  // the last. The early request is wasted, never used.
+  Rig rig([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (HasToken(r, "bogus")) return ListAnswer({"wrong"}, "");
+    if (HasToken(r, "p2")) return ListAnswer({"c"}, "");
+    return Answer(200, R"({"nextPageToken":"bogus","files":[{"id":"a",)"
+                       R"("name":"a","mimeType":"x/y","size":"1"}],)"
+                       R"("nextPageToken":"p2"})");
+  });
+  Seen seen;
+  REQUIRE(
+      rig.client->ListEach(ListQuery{"q", 1000, "", ""}, Collect(&seen)).ok());
+  CHECK(seen.ids == std::vector<std::string>{"a", "c"});
+  CHECK(rig.transport.count() == 3);
+}
+
+TEST_CASE("ListEach ends with the sink's error", "[unit][drive][client]") {
+  Rig rig([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (HasToken(r, "p2")) return ListAnswer({"c"}, "p3");
+    return ListAnswer({"a"}, "p2");
+  });
+  int calls = 0;
+  Status s = rig.client->ListEach(ListQuery{"q", 1000, "", ""},
+                                  [&](std::vector<DriveFile>, bool) {
+                                    ++calls;
+                                    return Status(StatusCode::kIo, "disk full");
+                                  });
+  CHECK(s.code() == StatusCode::kIo);
+  CHECK(calls == 1);
+  CHECK(rig.transport.count() <= 2);  // page 1 and at most the early page 2
+}
+
+TEST_CASE("ListEach starts over once when a page token is rejected",
+          "[unit][drive][client]") {
+  int rejected = 0;
+  Rig rig([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (HasToken(r, "old")) {
+      ++rejected;
+      return DriveError(400, "invalid");
+    }
+    if (HasToken(r, "new")) return ListAnswer({"c"}, "");
+    return ListAnswer({"a"}, rejected == 0 ? "old" : "new");
+  });
+  Seen seen;
+  REQUIRE(
+      rig.client->ListEach(ListQuery{"q", 1000, "", ""}, Collect(&seen)).ok());
+  CHECK(seen.from_start == std::vector<bool>{true, true, false});
+  CHECK(seen.ids == std::vector<std::string>{"a", "a", "c"});
+  // ListAll keeps only the second pass.
+  rejected = 0;
+  auto all = rig.client->ListAll(ListQuery{"q", 1000, "", ""});
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
 }
 
 TEST_CASE("Exports arrive whole or not at all, and are bounded",

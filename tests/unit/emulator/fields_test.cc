@@ -324,9 +324,9 @@ std::string Dump2(const json& value) {
   return value.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
-std::string Text(const json& value) {
+std::string Text(const json& value, bool pretty = true) {
   std::string text;
-  JsonText(&text).Value(value);
+  JsonText(&text, pretty).Value(value);
   return text;
 }
 
@@ -357,7 +357,8 @@ TEST_CASE("fields: Selects a member of a nested object", "[unit]") {
   CHECK_FALSE(MustParse("id").Selects("capabilities", "canEdit"));
 }
 
-TEST_CASE("fields: JsonText prints what nlohmann's dump(2) prints", "[unit]") {
+TEST_CASE("fields: JsonText prints what nlohmann's dump(2) and dump() print",
+          "[unit]") {
   const std::vector<json> kValues = {
       kFile,
       kFolder,
@@ -375,6 +376,9 @@ TEST_CASE("fields: JsonText prints what nlohmann's dump(2) prints", "[unit]") {
   for (const json& value : kValues) {
     INFO(Dump2(value));
     CHECK(Text(value) == Dump2(value));
+    // prettyPrint=false: compact, as dump(-1).
+    CHECK(Text(value, false) ==
+          value.dump(-1, ' ', false, json::error_handler_t::replace));
   }
 }
 

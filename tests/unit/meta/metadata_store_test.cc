@@ -214,6 +214,43 @@ TEST_CASE("ReplaceChildren removes vanished children and marks the listing",
   CHECK(state.fetched_ms == 2000);
 }
 
+TEST_CASE("A listing stored in parts ends as ReplaceChildren would leave it",
+          "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->ReplaceChildren(
+      "p", {File("a", "p", "a"), File("b", "p", "b"), Folder("c", "p", "c")},
+      1000));
+  MustOk(store->ReplaceChildren("c", {File("c1", "c", "x")}, 1000));
+  drive::DriveFile trashed = File("t", "p", "trashed");
+  trashed.trashed = true;
+  MustOk(store->Upsert({trashed}));
+  MustOk(store->InvalidateListing("p"));
+
+  // Relisted in two parts: "b" and "c" vanished, "a" renamed, "d" new.
+  MustOk(store->StoreListingPart("p", {File("a", "p", "a2")}));
+  MustOk(store->StoreListingPart("p", {File("d", "p", "d")}));
+  // Until finished, the listing is not complete (readers list again) and
+  // vanished entries are still there.
+  CHECK_FALSE(Must(store->Listing("p")).complete);
+  CHECK(Must(store->Get("b")).has_value());
+  MustOk(store->FinishListing("p", {"a", "d"}, 2000));
+
+  CHECK(Ids(Must(store->Children("p"))) == std::vector<std::string>{"a", "d"});
+  CHECK(Must(store->Get("a"))->name == "a2");
+  CHECK(Must(store->Get("b")) == std::nullopt);
+  CHECK(Must(store->Get("c")) == std::nullopt);
+  CHECK_FALSE(Must(store->Listing("c")).complete);
+  CHECK(Must(store->Get("t")).has_value());
+  ListingState state = Must(store->Listing("p"));
+  CHECK(state.complete);
+  CHECK(state.fetched_ms == 2000);
+  CHECK(store->StoreListingPart("", {File("x", "", "x")}).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(store->StoreListingPart("p", {File("", "p", "x")}).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(store->FinishListing("", {}, 1).code() == StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("ReplaceChildren files children under the listed folder",
           "[unit][meta]") {
   auto store = OpenStore();
