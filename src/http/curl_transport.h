@@ -34,7 +34,9 @@ struct CurlTransportOptions {
   std::chrono::seconds low_speed_time{30};
   int max_redirects = 5;
   size_t max_idle_handles = 64;
-  std::string user_agent = "gdmount/0.1";
+  // "gzip" in the User-Agent is half of what Google requires before it
+  // gzips a response (the other half is Accept-Encoding, sent for JSON).
+  std::string user_agent = "gdmount/0.1 (gzip)";
 };
 
 struct TransportStats {

@@ -1,16 +1,27 @@
 #include "tests/emulator/emulator.h"
 
+#include <strings.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "tests/emulator/discovery.h"
+#include "tests/emulator/gzip.h"
 #include "tests/emulator/ids.h"
 #include "tests/emulator/render.h"
 
 namespace gdmount::emulator {
 
 namespace {
+
+bool IsJson(const HttpResponse& res) {
+  for (const auto& [name, value] : res.headers) {
+    if (strcasecmp(name.c_str(), "content-type") == 0)
+      return value.rfind("application/json", 0) == 0;
+  }
+  return false;
+}
 
 constexpr const char* kJsonType = "application/json; charset=UTF-8";
 
@@ -188,6 +199,17 @@ void Emulator::Count(const std::string& method, const std::string& kind) {
 }
 
 void Emulator::Handle(HttpRequest& req, HttpResponse& res) {
+  HandleCall(req, res);
+  // JSON bodies only: media is sent from blobs, byte-exact.
+  if (options_.gzip && !res.is_media && !res.blob && !res.chunked &&
+      res.body.size() > 0 && IsJson(res) &&
+      WantsGzip(req.Header("accept-encoding"), req.Header("user-agent"))) {
+    res.body = Gzip(res.body);
+    res.SetHeader("Content-Encoding", "gzip");
+  }
+}
+
+void Emulator::HandleCall(HttpRequest& req, HttpResponse& res) {
   Call call{req, res, "", "", Scope{}, "", "", false, true, std::nullopt};
   if (!Route(req, &call)) {
     call.res.status = 404;

@@ -39,6 +39,7 @@ struct EmulatorOptions {
   uint64_t random_seed = 1;
   bool strict_params = true;  // unknown query parameters -> 400
   bool short_pages = false;   // files.list returns short/empty pages
+  bool gzip = true;           // gzip JSON when asked as Google documents
   UploadOptions uploads;
   int64_t export_limit_bytes = 10LL << 20;  // Drive: "10 MB"
   size_t max_json_body = 16 << 20;
@@ -153,6 +154,7 @@ class Emulator {
   void Discovery(Call& call);
   void OAuthRoute(Call& call);
   void AdminRoute(Call& call);
+  void HandleCall(HttpRequest& req, HttpResponse& res);
   void SaveOAuthState();
 
   // Query-parameter helpers: typed, with Drive's 400 on bad values.

@@ -66,6 +66,9 @@ Behaviour switches (where Drive is not documented):
   --copy-name-prefix S    default name prefix of files.copy (default "Copy of ")
   --no-native-size        omit `size` on Google-native files
   --lenient-params        ignore unknown query parameters instead of 400
+  --no-gzip               never gzip JSON (by default it is gzipped when the
+                          request sends Accept-Encoding: gzip and a
+                          User-Agent containing "gzip", as Google documents)
 OAuth:
   --static-token TOKEN    an access token that is always valid (repeatable)
   --token-lifetime S      access-token lifetime (default 3599)
@@ -206,6 +209,7 @@ void ParseFlags(int argc, char** argv, Flags* f, EmulatorOptions* o) {
       {"--strict-chunks", [&] { o->uploads.strict_chunks = true; }},
       {"--no-native-size", [&] { o->store.native_files_have_size = false; }},
       {"--lenient-params", [&] { o->strict_params = false; }},
+      {"--no-gzip", [&] { o->gzip = false; }},
       {"--allow-non-loopback", [&] { f->allow_non_loopback = true; }},
   };
   for (int i = 1; i < argc; ++i) {

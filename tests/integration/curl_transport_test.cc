@@ -11,6 +11,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -275,6 +276,37 @@ TEST_CASE("Media redirects are followed, never to plain http elsewhere",
 
 namespace gdmount::http {
 namespace {
+
+TEST_CASE("JSON arrives gzip-encoded and is decoded; media is never encoded",
+          "[integration][http]") {
+  EmulatorFixture fx;
+  auto dir = fx.Mkdir("gz");
+  for (int i = 0; i < 20; ++i)
+    fx.Upload("f" + std::to_string(i), "x", dir["id"]);
+  const std::string body(300000, 'z');  // compresses very well
+  auto file = fx.Upload("big.bin", body, "root");
+  auto t = CurlTransport::Create({}).value();
+  auto list = t->Send(
+      Get(fx, "/drive/v3/files?pageSize=1000&q=" +
+                  testing::Q("'" + std::string(dir["id"]) + "' in parents")));
+  REQUIRE(list.ok());
+  REQUIRE(list->status == 200);
+  CHECK(list->Header("content-encoding") == "gzip");
+  auto parsed = nlohmann::json::parse(list->body, nullptr, false);
+  REQUIRE_FALSE(parsed.is_discarded());
+  CHECK(parsed["files"].size() == 20);
+
+  Md5Sink sink;
+  HttpRequest media =
+      Get(fx, "/drive/v3/files/" + std::string(file["id"]) + "?alt=media");
+  media.sink = &sink;
+  auto got = t->Send(media);
+  REQUIRE(got.ok());
+  CHECK(got->status == 200);
+  CHECK(got->Header("content-encoding").empty());
+  CHECK(sink.bytes == body.size());
+  CHECK(sink.md5.FinishHex() == util::HexEncode(util::Md5(body)));
+}
 
 TEST_CASE("Concurrent requests reuse their connections",
           "[integration][http]") {

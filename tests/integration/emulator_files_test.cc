@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/emulator/gzip.h"
 #include "tests/support/emulator_fixture.h"
 
 using gdmount::testing::EmulatorFixture;
@@ -230,6 +231,39 @@ TEST_CASE("prettyPrint=false gives the same JSON without indentation",
     CHECK_FALSE(compact.json().is_discarded());
   }
   CHECK(fx.Call("GET", list + "&prettyPrint=maybe").status == 400);
+}
+
+TEST_CASE("JSON is gzipped only when asked as Google documents",
+          "[integration]") {
+  EmulatorFixture fx;
+  auto file = fx.Upload("g.bin", std::string(5000, 'g'), "root");
+  const std::string path =
+      "/drive/v3/files/" + std::string(file["id"]) + "?fields=id,name,size";
+  auto plain = fx.Call("GET", path);
+  REQUIRE(plain.status == 200);
+  auto both = fx.Call(
+      "GET", path, "",
+      {"Accept-Encoding: deflate, gzip", "User-Agent: test-client (gzip)"});
+  REQUIRE(both.status == 200);
+  CHECK(both.header("content-encoding") == "gzip");
+  CHECK(gdmount::emulator::Gunzip(both.body) == plain.body);
+  // Either half alone is not enough; q=0 refuses.
+  for (std::vector<std::string> headers :
+       {std::vector<std::string>{"Accept-Encoding: gzip",
+                                 "User-Agent: test-client"},
+        std::vector<std::string>{"User-Agent: test-client (gzip)"},
+        std::vector<std::string>{"Accept-Encoding: gzip;q=0",
+                                 "User-Agent: test-client (gzip)"}}) {
+    auto r = fx.Call("GET", path, "", headers);
+    CHECK(r.header("content-encoding").empty());
+    CHECK(r.body == plain.body);
+  }
+  // Media never: its bytes are what ranges and md5s describe.
+  auto media = fx.Call(
+      "GET", "/drive/v3/files/" + std::string(file["id"]) + "?alt=media", "",
+      {"Accept-Encoding: gzip", "User-Agent: c (gzip)"});
+  CHECK(media.header("content-encoding").empty());
+  CHECK(media.body == std::string(5000, 'g'));
 }
 
 TEST_CASE("int64 fields are strings and times are RFC 3339 with ms",
