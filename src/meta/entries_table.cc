@@ -28,7 +28,7 @@ constexpr const char* kSelectChildIds =
 // new ids, measured). Not "INSERT OR IGNORE": with AUTOINCREMENT an ignored
 // insert still consumes a number, so every re-listing would burn one per
 // entry.
-constexpr const char* kHasInode = "SELECT 1 FROM inodes WHERE id = ?";
+constexpr const char* kSelectInode = "SELECT ino FROM inodes WHERE id = ?";
 constexpr const char* kInsertInode = "INSERT INTO inodes(id) VALUES (?)";
 
 constexpr const char* kUpsertEntry =
@@ -90,47 +90,77 @@ Result<std::vector<Entry>> ReadAll(Stmt* stmt) {
 
 }  // namespace
 
-Status AllocateInode(Db* db, const std::string& id) {
+Entry ToEntry(const drive::DriveFile& file, std::string parent_id,
+              uint64_t ino) {
+  Entry e;
+  e.ino = ino;
+  e.id = file.id;
+  e.parent_id = std::move(parent_id);
+  e.name = file.name;
+  e.mime_type = file.mime_type;
+  e.size = file.size;
+  e.md5 = file.md5;
+  e.version = file.version;
+  e.head_revision_id = file.head_revision_id;
+  e.created_ms = file.created_ms;
+  e.modified_ms = file.modified_ms;
+  e.trashed = file.trashed;
+  e.explicitly_trashed = file.explicitly_trashed;
+  e.shortcut_target_id = file.shortcut_target_id;
+  e.shortcut_target_mime = file.shortcut_target_mime;
+  e.drive_id = file.drive_id;
+  e.web_view_link = file.web_view_link;
+  // Drive omits capabilities unless asked; the defaults are Drive's usual.
+  drive::Capabilities caps = file.capabilities.value_or(drive::Capabilities());
+  e.can_edit = caps.can_edit;
+  e.can_download = caps.can_download;
+  return e;
+}
+
+Result<uint64_t> AllocateInode(Db* db, const std::string& id) {
   {
-    auto has = db->Prepare(kHasInode);
-    if (!has.ok()) return has.status();
-    Result<bool> row = has->Bind(1, id).Step();
+    auto select = db->Prepare(kSelectInode);
+    if (!select.ok()) return select.status();
+    Result<bool> row = select->Bind(1, id).Step();
     if (!row.ok()) return row.status();
-    if (*row) return Status::Ok();
+    if (*row) return static_cast<uint64_t>(select->Int(0));
   }
   auto insert = db->Prepare(kInsertInode);
   if (!insert.ok()) return insert.status();
-  return insert->Bind(1, id).Run();
+  Status s = insert->Bind(1, id).Run();
+  if (!s.ok()) return s;
+  return static_cast<uint64_t>(db->LastInsertRowid());
 }
 
-Status WriteEntry(Db* db, const drive::DriveFile& file,
-                  const std::string& parent_id) {
-  Status allocated = AllocateInode(db, file.id);
-  if (!allocated.ok()) return allocated;
+Result<Entry> WriteEntry(Db* db, const drive::DriveFile& file,
+                         const std::string& parent_id) {
+  Result<uint64_t> ino = AllocateInode(db, file.id);
+  if (!ino.ok()) return ino.status();
+  Entry e = ToEntry(file, parent_id, *ino);
 
   auto upsert = db->Prepare(kUpsertEntry);
   if (!upsert.ok()) return upsert.status();
-  // Drive omits capabilities unless asked; the defaults are Drive's usual.
-  drive::Capabilities caps = file.capabilities.value_or(drive::Capabilities());
-  upsert->Bind(1, file.id)
-      .Bind(2, parent_id)
-      .Bind(3, file.name)
-      .Bind(4, file.mime_type)
-      .Bind(5, file.size)
-      .Bind(6, file.md5)
-      .Bind(7, file.version)
-      .Bind(8, file.head_revision_id)
-      .Bind(9, file.created_ms)
-      .Bind(10, file.modified_ms)
-      .BindBool(11, file.trashed)
-      .BindBool(12, file.explicitly_trashed)
-      .Bind(13, file.shortcut_target_id)
-      .Bind(14, file.shortcut_target_mime)
-      .Bind(15, file.drive_id)
-      .Bind(16, file.web_view_link)
-      .BindBool(17, caps.can_edit)
-      .BindBool(18, caps.can_download);
-  return upsert->Run();
+  Status s = upsert->Bind(1, e.id)
+                 .Bind(2, e.parent_id)
+                 .Bind(3, e.name)
+                 .Bind(4, e.mime_type)
+                 .Bind(5, e.size)
+                 .Bind(6, e.md5)
+                 .Bind(7, e.version)
+                 .Bind(8, e.head_revision_id)
+                 .Bind(9, e.created_ms)
+                 .Bind(10, e.modified_ms)
+                 .BindBool(11, e.trashed)
+                 .BindBool(12, e.explicitly_trashed)
+                 .Bind(13, e.shortcut_target_id)
+                 .Bind(14, e.shortcut_target_mime)
+                 .Bind(15, e.drive_id)
+                 .Bind(16, e.web_view_link)
+                 .BindBool(17, e.can_edit)
+                 .BindBool(18, e.can_download)
+                 .Run();
+  if (!s.ok()) return s;
+  return e;
 }
 
 Status DeleteEntry(Db* db, const std::string& id) {

@@ -20,11 +20,12 @@ namespace gdmount::meta {
 // Inserts or replaces the entry for `file` (filed under `parent_id`),
 // allocating an inode number for a new id.
 // REQUIRES: file.id is not empty.
-Status WriteEntry(Db* db, const drive::DriveFile& file,
-                  const std::string& parent_id);
+// Returns the entry as stored.
+Result<Entry> WriteEntry(Db* db, const drive::DriveFile& file,
+                         const std::string& parent_id);
 
-// Gives `id` the next inode number unless it has one.
-Status AllocateInode(Db* db, const std::string& id);
+// `id`'s inode number, giving it the next one unless it has one.
+Result<uint64_t> AllocateInode(Db* db, const std::string& id);
 
 // Deletes the entry for `id` (its inode number stays allocated).
 Status DeleteEntry(Db* db, const std::string& id);

@@ -46,6 +46,12 @@ struct Entry {
   bool is_native() const { return drive::IsNativeMime(mime_type); }
 };
 
+// `file` as the store keeps it when filed under `parent_id` with inode
+// number `ino`: the one mapping from Drive's fields to an Entry's, used to
+// write entries and to build views from a listing without reading it back.
+Entry ToEntry(const drive::DriveFile& file, std::string parent_id,
+              uint64_t ino);
+
 // A folder's local listing. complete == false: its children must be listed
 // from Drive before a lookup in it may be answered negatively.
 struct ListingState {

@@ -12,7 +12,6 @@ namespace {
 constexpr const char* kRootIdKey = "root_id";
 constexpr const char* kChangeTokenKey = "change_token";
 
-constexpr const char* kSelectIno = "SELECT ino FROM inodes WHERE id = ?";
 constexpr const char* kSelectId = "SELECT id FROM inodes WHERE ino = ?";
 // Deleting an inode row cascades to its entry (the only inode rows ever
 // deleted are the root's, when the root changes).
@@ -100,7 +99,7 @@ Status MetadataStore::SetRoot(const drive::DriveFile& root) {
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
   Status s = BindRootInoLocked(root.id);
-  if (s.ok()) s = WriteEntry(db_.get(), root, "");
+  if (s.ok()) s = WriteEntry(db_.get(), root, "").status();
   if (s.ok()) s = SetSettingLocked(kRootIdKey, root.id);
   if (s.ok()) s = txn->Commit();
   if (s.ok()) root_id_ = root.id;
@@ -132,9 +131,14 @@ Result<std::optional<Entry>> MetadataStore::Root() {
 // --- writes ----------------------------------------------------------------
 
 Status MetadataStore::UpsertLocked(const drive::DriveFile& file,
-                                   const std::string& parent_id) {
+                                   const std::string& parent_id,
+                                   std::vector<Entry>* stored) {
   // The root has no parent, even when it is a folder inside the Drive.
-  return WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
+  Result<Entry> e =
+      WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
+  if (!e.ok()) return e.status();
+  if (stored) stored->push_back(std::move(*e));
+  return Status::Ok();
 }
 
 Status MetadataStore::Upsert(const std::vector<drive::DriveFile>& files) {
@@ -163,22 +167,23 @@ Status MetadataStore::ReplaceChildren(
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
   Status s = RemoveVanishedLocked(parent_id, listed);
-  if (s.ok()) s = UpsertChildrenLocked(parent_id, children);
+  if (s.ok()) s = UpsertChildrenLocked(parent_id, children, nullptr);
   if (s.ok()) s = MarkListedLocked(parent_id, fetched_ms);
   if (!s.ok()) return s;
   return txn->Commit();
 }
 
 Status MetadataStore::StoreListingPart(
-    const std::string& parent_id,
-    const std::vector<drive::DriveFile>& children) {
+    const std::string& parent_id, const std::vector<drive::DriveFile>& children,
+    std::vector<Entry>* stored) {
   if (parent_id.empty()) return InvalidArgumentError("listing without parent");
   Status valid = CheckIds(children);
   if (!valid.ok()) return valid;
   std::lock_guard<std::mutex> lock(mu_);
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
-  Status s = UpsertChildrenLocked(parent_id, children);
+  if (stored) stored->reserve(stored->size() + children.size());
+  Status s = UpsertChildrenLocked(parent_id, children, stored);
   if (!s.ok()) return s;
   return txn->Commit();
 }
@@ -198,10 +203,10 @@ Status MetadataStore::FinishListing(const std::string& parent_id,
 }
 
 Status MetadataStore::UpsertChildrenLocked(
-    const std::string& parent_id,
-    const std::vector<drive::DriveFile>& children) {
+    const std::string& parent_id, const std::vector<drive::DriveFile>& children,
+    std::vector<Entry>* stored) {
   for (const drive::DriveFile& child : children) {
-    Status s = UpsertLocked(child, parent_id);
+    Status s = UpsertLocked(child, parent_id, stored);
     if (!s.ok()) return s;
   }
   return Status::Ok();
@@ -301,19 +306,8 @@ Result<std::vector<Entry>> MetadataStore::Trashed() {
 Result<uint64_t> MetadataStore::InodeFor(const std::string& id) {
   if (id.empty()) return InvalidArgumentError("inode for an empty id");
   std::lock_guard<std::mutex> lock(mu_);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    {
-      auto stmt = db_->Prepare(kSelectIno);
-      if (!stmt.ok()) return stmt.status();
-      Result<bool> row = stmt->Bind(1, id).Step();
-      if (!row.ok()) return row.status();
-      if (*row) return static_cast<uint64_t>(stmt->Int(0));
-    }
-    // Usually the id is known (no write); allocate only when it is not.
-    Status s = AllocateInode(db_.get(), id);
-    if (!s.ok()) return s;
-  }
-  return InternalError("inode for " + id + " vanished after allocation");
+  // Usually the id is known (a read); a new one is allocated (a write).
+  return AllocateInode(db_.get(), id);
 }
 
 Result<std::optional<std::string>> MetadataStore::IdForIno(uint64_t ino) {

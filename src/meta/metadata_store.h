@@ -104,8 +104,12 @@ class MetadataStore {
   // listing abandoned half-way leaves extra but true entries that the next
   // complete listing settles.
   // Errors: InvalidArgument if parent_id or a child's id is empty.
+  // `stored`, if given, receives the entries as stored (inode numbers
+  // included), so a caller can show the listing without reading it back;
+  // on error it may hold part of them.
   Status StoreListingPart(const std::string& parent_id,
-                          const std::vector<drive::DriveFile>& children);
+                          const std::vector<drive::DriveFile>& children,
+                          std::vector<Entry>* stored = nullptr);
   Status FinishListing(const std::string& parent_id,
                        const std::vector<std::string>& listed_ids,
                        int64_t fetched_ms);
@@ -150,14 +154,17 @@ class MetadataStore {
                 std::string root_id);
 
   // All *Locked: REQUIRES mu_ held.
+  // Appends the stored entry to *stored when given.
   Status UpsertLocked(const drive::DriveFile& file,
-                      const std::string& parent_id);
+                      const std::string& parent_id,
+                      std::vector<Entry>* stored = nullptr);
   Status BindRootInoLocked(const std::string& id);
   // Removes the non-trashed entries filed under parent_id not in `listed`.
   Status RemoveVanishedLocked(const std::string& parent_id,
                               const std::unordered_set<std::string>& listed);
   Status UpsertChildrenLocked(const std::string& parent_id,
-                              const std::vector<drive::DriveFile>& children);
+                              const std::vector<drive::DriveFile>& children,
+                              std::vector<Entry>* stored);
   Status MarkListedLocked(const std::string& parent_id, int64_t fetched_ms);
   Status RemoveLocked(const std::string& id);
   Status SetSettingLocked(const std::string& key, const std::string& value);

@@ -195,6 +195,8 @@ Status Db::Error(int rc, const std::string& what) const {
 
 bool Db::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
+int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+
 // --- Transaction -----------------------------------------------------------
 
 Result<Transaction> Transaction::Begin(Db* db) {

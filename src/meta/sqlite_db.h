@@ -88,6 +88,8 @@ class Db {
   // Whether a transaction is open (SQLite ends one by itself after some
   // errors, e.g. SQLITE_FULL).
   bool InTransaction() const;
+  // The rowid of the last successful INSERT on this connection.
+  int64_t LastInsertRowid() const;
 
  private:
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

@@ -1,5 +1,8 @@
 #include "vfs/listing_writer.h"
 
+#include <cstdint>
+#include <iterator>
+#include <unordered_map>
 #include <utility>
 
 namespace gdmount::vfs {
@@ -56,6 +59,31 @@ Status ListingWriter::Finish(int64_t fetched_ms) {
   return store_->FinishListing(parent_id_, listed_, fetched_ms);
 }
 
+std::vector<meta::Entry> ListingWriter::TakeEntries() {
+  std::vector<meta::Entry> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    all.swap(entries_);
+  }
+  // Keep the last copy of each id the final pass listed: a restart may have
+  // stored an id twice, or stored ids that are gone since.
+  std::unordered_map<std::string, size_t> last;  // id -> index in `all`
+  last.reserve(listed_.size());
+  for (const std::string& id : listed_) last.emplace(id, SIZE_MAX);
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto it = last.find(all[i].id);
+    if (it != last.end()) it->second = i;
+  }
+  std::vector<meta::Entry> out;
+  out.reserve(last.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto it = last.find(all[i].id);
+    if (it == last.end() || it->second != i || all[i].trashed) continue;
+    out.push_back(std::move(all[i]));
+  }
+  return out;
+}
+
 void ListingWriter::Enqueue(std::vector<drive::DriveFile> batch) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return queue_.size() < kMaxQueued; });
@@ -81,10 +109,13 @@ void ListingWriter::Run() {
     busy_ = true;
     cv_.notify_all();  // room in the queue
     lock.unlock();
-    Status s = store_->StoreListingPart(parent_id_, batch);
+    std::vector<meta::Entry> stored;
+    Status s = store_->StoreListingPart(parent_id_, batch, &stored);
     batch.clear();
     lock.lock();
     busy_ = false;
+    entries_.insert(entries_.end(), std::make_move_iterator(stored.begin()),
+                    std::make_move_iterator(stored.end()));
     if (!s.ok() && error_.ok()) {
       error_ = s;
       queue_.clear();

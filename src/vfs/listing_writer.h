@@ -12,10 +12,14 @@
 // touched and random Drive ids touch most of them: committing each
 // 1000-entry page cost about 3x more than committing every 8.
 //
+// The writer also keeps the entries as stored (with their inode numbers),
+// so the folder's view is built from them instead of reading 100,000 rows
+// back (~0.8 s).
+//
 // Use: Add() every page (the ListSink contract: from_start restarts), then
-// Finish() once. Finish() (or destruction) waits for the thread; the first
-// store error is returned by the next Add() or by Finish(), and nothing more
-// is stored after it.
+// Finish() once, then TakeEntries(). Finish() (or destruction) waits for the
+// thread; the first store error is returned by the next Add() or by Finish(),
+// and nothing more is stored after it.
 //
 // Thread safety: Add and Finish from one thread (the listing's).
 #pragma once
@@ -52,6 +56,9 @@ class ListingWriter {
   Status Finish(int64_t fetched_ms);
 
   size_t listed() const { return listed_.size(); }
+  // After a successful Finish: the listing's untrashed entries as stored,
+  // one per id (a restarted listing's abandoned pass left out).
+  std::vector<meta::Entry> TakeEntries();
 
  private:
   void Enqueue(std::vector<drive::DriveFile> batch);
@@ -70,6 +77,7 @@ class ListingWriter {
   bool busy_ = false;                                // GUARDED_BY(mu_)
   bool stop_ = false;                                // GUARDED_BY(mu_)
   Status error_;                                     // GUARDED_BY(mu_)
+  std::vector<meta::Entry> entries_;                 // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

@@ -130,26 +130,27 @@ Result<Tree::ViewPtr> Tree::StoredView(const meta::Entry& folder) {
     if (!s.ok()) return s;
     GDMOUNT_LOG(kDebug) << "listed folder " << folder.id << ": "
                         << writer.listed() << " entries in " << ms() << " ms";
-    std::lock_guard<std::mutex> lock(mu_);
-    ++listings_;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++listings_;
+    }
+    return FinishView(folder, writer.TakeEntries());
   }
-  const int64_t read_at = ms();
   auto entries = store_->Children(folder.id);
   if (!entries.ok()) return entries.status();
+  return FinishView(folder, std::move(*entries));
+}
+
+// A stored folder's view from its untrashed children (the root also gets
+// the virtual folders).
+Result<Tree::ViewPtr> Tree::FinishView(const meta::Entry& folder,
+                                       std::vector<meta::Entry> entries) {
   if (folder.id == root_id_) {
     auto extra = VirtualFolders();
     if (!extra.ok()) return extra.status();
-    for (auto& e : *extra) entries->push_back(std::move(e));
+    for (auto& e : *extra) entries.push_back(std::move(e));
   }
-  const int64_t view_at = ms();
-  auto view = MakeView(std::move(*entries));
-  if (ms() >= 100) {
-    GDMOUNT_LOG(kDebug) << "view of folder " << folder.id << ": "
-                        << view->children.size() << " entries read in "
-                        << view_at - read_at << " ms, named in "
-                        << ms() - view_at << " ms";
-  }
-  return view;
+  return MakeView(std::move(entries));
 }
 
 // A view Drive has no folder listing for: fetched once per mount; the

@@ -117,6 +117,8 @@ class Tree {
   Result<ViewPtr> View(const std::string& folder_id);
   Result<ViewPtr> LoadView(const std::string& folder_id);
   Result<ViewPtr> StoredView(const meta::Entry& folder);
+  Result<ViewPtr> FinishView(const meta::Entry& folder,
+                             std::vector<meta::Entry> entries);
   Result<ViewPtr> FetchedView(const std::string& folder_id, Source source,
                               const std::string& drive_id);
   ViewPtr MakeView(std::vector<meta::Entry> entries) const;
