@@ -113,6 +113,10 @@ class DriveClient {
                                  const std::string& mime_type,
                                  BodySink& sink) = 0;
 
+  // A new file id (files.generateIds, fetched in batches), for a file
+  // that gets its id before Drive knows it (write-back creates).
+  virtual Result<std::string> GenerateId() = 0;
+
   // Metadata-only create: folders, shortcuts, empty files. The client
   // pre-generates the id (unless metadata.id is set) so retries never
   // create duplicates.

@@ -27,6 +27,9 @@ enum class StatusCode {
   kInvalidArgument,
   kNotSupported,
   kCancelled,
+  kReadOnly,      // a write on a read-only mount or item
+  kIsDirectory,   // a file operation on a folder
+  kNotDirectory,  // a folder operation on a file
   kIo,
   kCorruption,
   kInternal,

@@ -208,6 +208,28 @@ const std::vector<Row>& Rows() {
       {{"show_shared", "--show-shared", "", "",
         "Show .shared (items shared with you) at My Drive's root", "true"},
        Bool(&Settings::show_shared)},
+      {{"read_only", "--read-only", "", "", "Mount read-only (also -o ro)",
+        "false"},
+       Bool(&Settings::read_only)},
+      {{"upload_threads", "--upload-threads", "", "N", "Files uploaded at once",
+        "4"},
+       Int(&Settings::upload_threads, 1, 64)},
+      {{"staging_limit", "--staging-limit", "", "BYTES",
+        "Local disk for written files not yet on Drive (0 = no limit)",
+        "21474836480"},
+       Int64(&Settings::staging_limit, 0, int64_t{1} << 50)},
+      {{"staging_full", "--staging-full", "", "MODE",
+        "When staging is full: block (wait for uploads) or enospc", "block"},
+       String(&Settings::staging_full)},
+      {{"delete_permanently", "--delete-permanently", "", "",
+        "rm and rmdir delete for good instead of moving to Drive's trash",
+        "false"},
+       Bool(&Settings::delete_permanently)},
+      {{"unmount_timeout", "--unmount-timeout", "", "SECONDS",
+        "At unmount, wait this long for pending uploads (the rest stay "
+        "journaled for the next mount)",
+        "600"},
+       Int(&Settings::unmount_timeout_s, 0, 86400 * 7)},
       {{"log_level", "--log-level", "GDMOUNT_LOG_LEVEL", "LEVEL",
         "error, warning, info, debug or trace", "info"},
        String(&Settings::log_level)},
@@ -247,6 +269,9 @@ Status Validate(const Settings& s) {
     if (!st.ok())
       return InvalidArgumentError(std::string(name) + ": " + st.message());
   }
+  if (s.staging_full != "block" && s.staging_full != "enospc")
+    return InvalidArgumentError("staging_full must be block or enospc, not '" +
+                                s.staging_full + "'");
   if (s.chunk_size % 262144 != 0)
     return InvalidArgumentError(
         "upload_chunk_size must be a multiple of 262144 (256 KiB)");

@@ -64,6 +64,14 @@ struct Settings {
   bool show_trash = true;    // .Trash at My Drive's root
   bool show_shared = true;   // .shared at My Drive's root
 
+  // Writes (write-back; docs/writing.md).
+  bool read_only = false;
+  int upload_threads = 4;
+  int64_t staging_limit = int64_t{20} << 30;  // bytes; 0 = no limit
+  std::string staging_full = "block";         // block | enospc
+  bool delete_permanently = false;
+  int unmount_timeout_s = 600;  // draining uploads at unmount
+
   std::string log_level = "info";
 };
 

@@ -11,6 +11,8 @@
 
 #include "auth/token_store.h"
 #include "cache/content_cache.h"
+#include "cache/uploader.h"
+#include "cache/write_back.h"
 #include "daemon/wiring.h"
 #include "fuse/fuse_frontend.h"
 #include "gdmount/log.h"
@@ -59,7 +61,7 @@ Result<std::string> MetadataPath(const std::string& state,
 
 // Applies "-o a,b=c" mount options.
 Status ParseMountOptions(const std::string& text, fuse::MountOptions* m,
-                         vfs::FsOptions* fs) {
+                         vfs::FsOptions* fs, bool* read_only) {
   std::stringstream in(text);
   std::string opt;
   while (std::getline(in, opt, ',')) {
@@ -71,8 +73,9 @@ Status ParseMountOptions(const std::string& text, fuse::MountOptions* m,
       m->allow_other = true;
     } else if (key == "debug") {
       m->debug = true;
-    } else if (key == "ro" || key.empty()) {
-      // Read-only is the only mode for now.
+    } else if (key == "ro") {
+      *read_only = true;
+    } else if (key == "rw" || key.empty()) {
     } else if (key == "uid" || key == "gid") {
       unsigned long v = std::strtoul(value.c_str(), &end, 10);
       if (value.empty() || *end)
@@ -95,12 +98,14 @@ Status ParseMountOptions(const std::string& text, fuse::MountOptions* m,
 const char kMountHelp[] =
     "Usage: gdmount mount MOUNTPOINT [-f] [-o OPTIONS]\n"
     "\n"
-    "Serves Drive at MOUNTPOINT (read-only for now) until `gdmount unmount`,\n"
-    "`fusermount3 -u MOUNTPOINT`, Ctrl-C or SIGTERM. Runs in the foreground.\n"
+    "Serves Drive at MOUNTPOINT until `fusermount3 -u MOUNTPOINT`, Ctrl-C or\n"
+    "SIGTERM. Runs in the foreground. Writes land on local disk and are\n"
+    "uploaded in the background; at unmount gdmount waits for them (up to\n"
+    "--unmount-timeout) and the next mount resumes any left.\n"
     "\n"
     "  -f                 Stay in the foreground (the only mode for now)\n"
     "  -o OPTIONS         allow_other (adds default_permissions), uid=N,\n"
-    "                     gid=N, umask=OCTAL (default 022), ro, debug\n"
+    "                     gid=N, umask=OCTAL (default 022), ro, rw, debug\n"
     "\n"
     "What is mounted (see gdmount --help for every setting):\n"
     "  --shared-drive ID  A shared drive instead of My Drive (gdmount drives)\n"
@@ -128,8 +133,10 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   fo.read_ahead.initial = s.read_ahead_initial;
   fo.read_ahead.max = s.read_ahead_max;
   fo.small_file_threshold = s.small_file_threshold;
+  fo.delete_permanently = s.delete_permanently;
+  bool read_only = s.read_only;
   if (auto o = cl.options.find("-o"); o != cl.options.end()) {
-    Status st = ParseMountOptions(o->second, &mo, &fo);
+    Status st = ParseMountOptions(o->second, &mo, &fo, &read_only);
     if (!st.ok()) {
       err << "gdmount mount: " << st.message() << "\n";
       return 2;
@@ -172,14 +179,58 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   co.fetch_threads = s.download_threads;
   auto cache = cache::ContentCache::Open(co, client);
   if (!cache.ok()) return fail(cache.status());
-  vfs::Filesystem fs(&tree, store->get(), cache->get(), client, fo);
+  // The write path: staging beside this root's database, so two roots of
+  // one account never touch each other's pending files.
+  std::unique_ptr<cache::WriteBack> write_back;
+  std::unique_ptr<cache::Uploader> uploader;
+  if (!read_only) {
+    cache::WriteBackOptions wo;
+    wo.staging_dir = *db_path + ".staging";
+    wo.staging_limit = s.staging_limit;
+    wo.block_when_full = s.staging_full == "block";
+    write_back =
+        std::make_unique<cache::WriteBack>(store->get(), cache->get(), wo);
+    Status ready = write_back->Init();
+    if (!ready.ok()) return fail(ready);
+    cache::UploaderOptions uo;
+    uo.threads = s.upload_threads;
+    uo.delete_permanently = s.delete_permanently;
+    uo.on_folder_changed = [&tree](const std::string& folder) {
+      (void)tree.Invalidate(folder);
+    };
+    uploader = std::make_unique<cache::Uploader>(store->get(), client,
+                                                 write_back.get(), uo);
+    auto pending = store->get()->PendingUploads();
+    if (pending.ok() && !pending->empty()) {
+      GDMOUNT_LOG(kInfo) << "resuming " << pending->size()
+                         << " journaled upload(s) from an earlier run";
+    }
+    uploader->Start();
+  }
+  vfs::Filesystem fs(&tree, store->get(), cache->get(), client, fo, RealClock(),
+                     write_back.get(), uploader.get());
   fuse::FuseFrontend frontend(&fs, mo);
   Status mounted = frontend.Mount();
   if (!mounted.ok()) return fail(mounted);
-  GDMOUNT_LOG(kInfo) << "mounted at " << mo.mountpoint;
+  GDMOUNT_LOG(kInfo) << "mounted at " << mo.mountpoint
+                     << (read_only ? " (read-only)" : "");
   Status ran = frontend.Run();
   if (!ran.ok()) return fail(ran);
   GDMOUNT_LOG(kInfo) << "unmounted " << mo.mountpoint;
+  if (uploader) {
+    auto left = uploader->Drain(
+        std::chrono::seconds(s.unmount_timeout_s),
+        [](const std::string& line) { GDMOUNT_LOG(kInfo) << line; });
+    uploader->Stop();
+    if (!left.ok()) return fail(left.status());
+    if (*left > 0) {
+      GDMOUNT_LOG(kWarning) << *left
+                            << " file(s) not uploaded yet; they stay "
+                               "journaled and the next mount resumes them";
+    } else {
+      GDMOUNT_LOG(kInfo) << "every written file is on Drive";
+    }
+  }
   return 0;
 }
 

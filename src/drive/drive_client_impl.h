@@ -84,6 +84,7 @@ class DriveClientImpl : public DriveClient {
                            BodySink& sink) override;
   Result<int64_t> Export(const std::string& id, const std::string& mime_type,
                          BodySink& sink) override;
+  Result<std::string> GenerateId() override { return NextId(); }
   Result<DriveFile> Create(const FileMetadata& metadata) override;
   Result<DriveFile> Upload(
       const std::string& file_id, const FileMetadata& metadata,

@@ -27,6 +27,12 @@ int ErrnoFor(const Status& status) {
       return ENOTSUP;
     case StatusCode::kCancelled:
       return EINTR;
+    case StatusCode::kReadOnly:
+      return EROFS;
+    case StatusCode::kIsDirectory:
+      return EISDIR;
+    case StatusCode::kNotDirectory:
+      return ENOTDIR;
     case StatusCode::kRateLimited:
     case StatusCode::kUnavailable:
     case StatusCode::kIo:

@@ -1,7 +1,6 @@
-#define FUSE_USE_VERSION 314
 #include "fuse/fuse_frontend.h"
 
-#include <fuse3/fuse_lowlevel.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,10 +12,10 @@
 #include <vector>
 
 #include "fuse/errno_map.h"
+#include "fuse/fuse_ops.h"
 #include "gdmount/log.h"
 
 namespace gdmount::fuse {
-namespace {
 
 FuseFrontend* Self(fuse_req_t req) {
   return static_cast<FuseFrontend*>(fuse_req_userdata(req));
@@ -56,6 +55,8 @@ fuse_entry_param EntryOf(FuseFrontend* self, const vfs::Attr& a) {
   e.entry_timeout = self->options().entry_timeout_s;
   return e;
 }
+
+namespace {
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   FuseFrontend* self = Self(req);
@@ -213,15 +214,15 @@ void OpAccess(fuse_req_t req, fuse_ino_t ino, int mask) {
     fuse_reply_err(req, Fail("access", ino, a.status()));
     return;
   }
-  fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
+  if ((mask & W_OK) && !(a->mode & S_IWUSR)) {
+    fuse_reply_err(req, Self(req)->fs()->writable() ? EACCES : EROFS);
+    return;
+  }
+  fuse_reply_err(req, 0);
 }
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-    fuse_reply_err(req, EROFS);
-    return;
-  }
-  auto opened = Self(req)->fs()->Open(ino);
+  auto opened = Self(req)->fs()->Open(ino, fi->flags);
   if (!opened.ok()) {
     fuse_reply_err(req, Fail("open", ino, opened.status()));
     return;
@@ -311,7 +312,7 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 
 void OpReadonly(fuse_req_t req) { fuse_reply_err(req, EROFS); }
 
-fuse_lowlevel_ops Ops(bool xattrs) {
+fuse_lowlevel_ops Ops(bool xattrs, bool writable) {
   fuse_lowlevel_ops ops{};
   ops.lookup = OpLookup;
   ops.forget = OpForget;
@@ -333,6 +334,12 @@ fuse_lowlevel_ops Ops(bool xattrs) {
   if (xattrs) {
     ops.getxattr = OpGetxattr;
     ops.listxattr = OpListxattr;
+  }
+  if (writable) {
+    AddWriteOps(&ops);
+    ops.setxattr = [](fuse_req_t r, fuse_ino_t, const char*, const char*,
+                      size_t, int) { fuse_reply_err(r, ENOTSUP); };
+    return ops;
   }
   ops.setxattr = [](fuse_req_t r, fuse_ino_t, const char*, const char*, size_t,
                     int) { OpReadonly(r); };
@@ -360,14 +367,16 @@ FuseFrontend::~FuseFrontend() {
 }
 
 Status FuseFrontend::Mount() {
-  std::vector<std::string> argv = {"gdmount", "-o",
-                                   "fsname=gdmount,subtype=gdmount,ro"};
+  std::vector<std::string> argv = {
+      "gdmount", "-o",
+      std::string("fsname=gdmount,subtype=gdmount") +
+          (fs_->writable() ? "" : ",ro")};
   if (options_.allow_other) argv.back() += ",allow_other,default_permissions";
   if (options_.debug) argv.push_back("-d");
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(args.size()), args.data());
-  fuse_lowlevel_ops ops = Ops(options_.xattrs);
+  fuse_lowlevel_ops ops = Ops(options_.xattrs, fs_->writable());
   session_ = fuse_session_new(&fargs, &ops, sizeof ops, this);
   if (!session_) return IoError("could not create the FUSE session");
   if (fuse_set_signal_handlers(session_) != 0)

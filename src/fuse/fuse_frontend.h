@@ -3,7 +3,8 @@
 // vfs::Filesystem, maps Status to errno (errno_map.h), logs a failed op
 // once, and replies. This is the only module that sees libfuse.
 //
-// Read-only for now: opens for writing and every mutating op answer EROFS.
+// On a read-only Filesystem, opens for writing and every mutating op answer
+// EROFS; otherwise the mutating handlers are in fuse_write_ops.cc.
 //
 // Thread safety: Run() blocks in the loop; Exit() may be called from any
 // thread (or a signal handler installed by libfuse) to end it.

@@ -133,6 +133,15 @@ Result<std::optional<Entry>> MetadataStore::Root() {
 Status MetadataStore::UpsertLocked(const drive::DriveFile& file,
                                    const std::string& parent_id,
                                    std::vector<Entry>* stored) {
+  Result<bool> local = LocalWinsLocked(file.id);
+  if (!local.ok()) return local.status();
+  if (*local) {
+    // Pending local content: keep the local entry (and show it).
+    Result<std::optional<Entry>> mine = ReadEntryById(db_.get(), file.id);
+    if (!mine.ok()) return mine.status();
+    if (stored && mine->has_value()) stored->push_back(std::move(**mine));
+    return Status::Ok();
+  }
   // The root has no parent, even when it is a folder inside the Drive.
   Result<Entry> e =
       WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
@@ -226,6 +235,10 @@ Status MetadataStore::RemoveVanishedLocked(
   if (!stored.ok()) return stored.status();
   for (const std::string& id : *stored) {
     if (listed.count(id) != 0) continue;
+    // Not on Drive yet (or not as Drive lists it): the journal decides.
+    Result<bool> local = LocalWinsLocked(id);
+    if (!local.ok()) return local.status();
+    if (*local) continue;
     Status s = RemoveLocked(id);
     if (!s.ok()) return s;
   }
@@ -299,6 +312,108 @@ Result<std::vector<Entry>> MetadataStore::Children(
 Result<std::vector<Entry>> MetadataStore::Trashed() {
   std::lock_guard<std::mutex> lock(mu_);
   return ReadTrashed(db_.get());
+}
+
+// --- local changes and the upload journal ---------------------------------
+
+Result<bool> MetadataStore::LocalWinsLocked(const std::string& id) {
+  if (schema_version_ < 2) return false;  // no journal (tests of old schemas)
+  return upload_journal::Has(db_.get(), id);
+}
+
+Result<Entry> MetadataStore::PutLocal(const drive::DriveFile& file,
+                                      const std::string& parent_id) {
+  if (file.id.empty()) return InvalidArgumentError("local file without an id");
+  std::lock_guard<std::mutex> lock(mu_);
+  return WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
+}
+
+Result<int64_t> MetadataStore::CommitUpload(const PendingUpload& u,
+                                            const drive::DriveFile& local) {
+  if (u.id.empty() || u.id != local.id)
+    return InvalidArgumentError("upload journal row without a matching id");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Result<int64_t> generation = upload_journal::Commit(db_.get(), u);
+  if (!generation.ok()) return generation.status();
+  Result<Entry> e = WriteEntry(db_.get(), local, u.parent_id);
+  if (!e.ok()) return e.status();
+  Status s = txn->Commit();
+  if (!s.ok()) return s;
+  return generation;
+}
+
+Result<std::optional<PendingUpload>> MetadataStore::GetUpload(
+    const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::Get(db_.get(), id);
+}
+
+Result<std::vector<PendingUpload>> MetadataStore::PendingUploads() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::All(db_.get());
+}
+
+Status MetadataStore::SaveUploadSession(const std::string& id,
+                                        int64_t generation,
+                                        const std::string& session_uri,
+                                        int64_t confirmed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::SaveSession(db_.get(), id, generation, session_uri,
+                                     confirmed);
+}
+
+Status MetadataStore::RecordUploadFailure(const std::string& id,
+                                          int64_t generation,
+                                          const std::string& error,
+                                          int64_t not_before_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::RecordFailure(db_.get(), id, generation, error,
+                                       not_before_ms);
+}
+
+Result<MetadataStore::UploadOutcome> MetadataStore::CompleteUpload(
+    const std::string& id, int64_t generation,
+    const drive::DriveFile& uploaded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  auto row = upload_journal::Get(db_.get(), id);
+  if (!row.ok()) return row.status();
+  UploadOutcome outcome;
+  Status s;
+  if (!row->has_value()) {
+    outcome = UploadOutcome::kDropped;
+  } else if ((*row)->generation != generation) {
+    outcome = UploadOutcome::kSuperseded;
+    s = upload_journal::Rebase(db_.get(), id, uploaded.version, uploaded.md5);
+  } else {
+    outcome = UploadOutcome::kDone;
+    s = upload_journal::Delete(db_.get(), id);
+    if (s.ok()) {
+      const std::string parent = uploaded.parents.empty()
+                                     ? (*row)->parent_id
+                                     : uploaded.parents.front();
+      s = WriteEntry(db_.get(), uploaded, id == root_id_ ? "" : parent)
+              .status();
+    }
+  }
+  if (s.ok()) s = txn->Commit();
+  if (!s.ok()) return s;
+  return outcome;
+}
+
+Status MetadataStore::DropUpload(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::Delete(db_.get(), id);
+}
+
+Status MetadataStore::MoveUpload(const std::string& id,
+                                 const std::string& parent_id,
+                                 const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::Move(db_.get(), id, parent_id, name);
 }
 
 // --- inodes ----------------------------------------------------------------

@@ -42,6 +42,7 @@
 #include "gdmount/status.h"
 #include "meta/entry.h"
 #include "meta/schema.h"
+#include "meta/upload_journal.h"
 
 namespace gdmount::meta {
 
@@ -141,6 +142,43 @@ class MetadataStore {
   // The id that owns `ino`; nullopt if no id has it.
   Result<std::optional<std::string>> IdForIno(uint64_t ino);
 
+  // --- local changes and the upload journal (meta/upload_journal.h) -----
+  //
+  // While an id has a journal row, the local entry is the truth: Upsert,
+  // listings and the change feed leave its entry alone (and a listing that
+  // lacks it, because Drive has not seen it yet, does not remove it).
+
+  // Writes `file` as a local change (filed under `parent_id`), even if the
+  // id has a journal row. Returns the entry as stored.
+  Result<Entry> PutLocal(const drive::DriveFile& file,
+                         const std::string& parent_id);
+  // Journals new content for u.id and, in the same transaction, stores the
+  // local entry `local`. Returns the row's new generation.
+  Result<int64_t> CommitUpload(const PendingUpload& u,
+                               const drive::DriveFile& local);
+  Result<std::optional<PendingUpload>> GetUpload(const std::string& id);
+  // Every row, oldest commit first.
+  Result<std::vector<PendingUpload>> PendingUploads();
+  Status SaveUploadSession(const std::string& id, int64_t generation,
+                           const std::string& session_uri, int64_t confirmed);
+  Status RecordUploadFailure(const std::string& id, int64_t generation,
+                             const std::string& error, int64_t not_before_ms);
+  enum class UploadOutcome {
+    kDone,        // that generation was the last: row gone, entry = Drive's
+    kSuperseded,  // newer content is journaled; it now builds on `uploaded`
+    kDropped,     // the row is gone (the file was deleted meanwhile)
+  };
+  // Records that generation `generation` of `id` reached Drive as
+  // `uploaded`, in one transaction.
+  Result<UploadOutcome> CompleteUpload(const std::string& id,
+                                       int64_t generation,
+                                       const drive::DriveFile& uploaded);
+  // Forgets the journal row of `id` (its local bytes are no longer wanted).
+  Status DropUpload(const std::string& id);
+  // A journaled file not yet on Drive was renamed or moved.
+  Status MoveUpload(const std::string& id, const std::string& parent_id,
+                    const std::string& name);
+
   // The change feed's saved page token (changes.list).
   Status SetChangeToken(const std::string& token);
   // nullopt until SetChangeToken.
@@ -167,6 +205,9 @@ class MetadataStore {
                               std::vector<Entry>* stored);
   Status MarkListedLocked(const std::string& parent_id, int64_t fetched_ms);
   Status RemoveLocked(const std::string& id);
+  // Whether Drive-sourced writes must leave `id` alone (it has a journal
+  // row).
+  Result<bool> LocalWinsLocked(const std::string& id);
   Status SetSettingLocked(const std::string& key, const std::string& value);
 
   std::mutex mu_;

@@ -50,6 +50,32 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 )sql";
 
+// v2: the upload journal (meta/upload_journal.h). WITHOUT ROWID: keyed by
+// Drive id like entries; seq orders the uploader's work.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE uploads (
+  id TEXT PRIMARY KEY NOT NULL,
+  generation INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  create_file INTEGER NOT NULL,
+  parent_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  mime_type TEXT NOT NULL,
+  staging_path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  md5 TEXT NOT NULL,
+  modified_ms INTEGER NOT NULL,
+  base_version INTEGER NOT NULL,
+  base_md5 TEXT NOT NULL,
+  session_uri TEXT NOT NULL,
+  confirmed INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  not_before_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX uploads_by_seq ON uploads(seq);
+)sql";
+
 constexpr const char* kCreateVersionTable =
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
 
@@ -122,7 +148,7 @@ Status Step(Db* db, const std::vector<Migration>& migrations, int* version) {
 
 const std::vector<Migration>& SchemaMigrations() {
   static const auto* const kMigrations =
-      new std::vector<Migration>{{1, kSchemaV1}};
+      new std::vector<Migration>{{1, kSchemaV1}, {2, kSchemaV2}};
   return *kMigrations;
 }
 

@@ -36,7 +36,7 @@ struct Migration {
 
 // The migrations this build knows; their last version is kSchemaVersion.
 const std::vector<Migration>& SchemaMigrations();
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Brings `db` up to the last version in `migrations` and returns the
 // version it is at.

@@ -30,6 +30,12 @@ const char* StatusCodeName(StatusCode code) {
       return "not_supported";
     case StatusCode::kCancelled:
       return "cancelled";
+    case StatusCode::kReadOnly:
+      return "read_only";
+    case StatusCode::kIsDirectory:
+      return "is_directory";
+    case StatusCode::kNotDirectory:
+      return "not_directory";
     case StatusCode::kIo:
       return "io";
     case StatusCode::kCorruption:

@@ -1,5 +1,6 @@
 #include "vfs/filesystem.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cstring>
@@ -34,13 +35,16 @@ cache::FileKey KeyOf(const meta::Entry& e) {
 
 Filesystem::Filesystem(Tree* tree, meta::MetadataStore* store,
                        cache::ContentCache* cache, drive::DriveClient* client,
-                       FsOptions options, Clock* clock)
+                       FsOptions options, Clock* clock,
+                       cache::WriteBack* write_back, cache::Uploader* uploader)
     : tree_(tree),
       store_(store),
       cache_(cache),
       client_(client),
       options_(options),
       clock_(clock),
+      write_back_(write_back),
+      uploader_(uploader),
       inodes_(tree->root_id()) {}
 
 Result<meta::Entry> Filesystem::EntryOf(uint64_t ino) {
@@ -58,15 +62,24 @@ Attr Filesystem::AttrOf(const meta::Entry& e) const {
   a.gid = options_.gid;
   a.mtime_ms = e.modified_ms;
   a.ctime_ms = e.modified_ms;
-  // Read-only for now: no write bits whatever the umask says.
+  // Write bits only where writes are possible: a writable mount, an
+  // editable item, not a Google-native file (read as an export), not the
+  // virtual folders.
+  const bool writable = write_back_ != nullptr && e.can_edit &&
+                        !e.is_native() && !e.trashed &&
+                        (e.id.empty() || e.id[0] != '.');
   if (e.is_folder()) {
-    a.mode = S_IFDIR | (0555 & ~options_.umask);
+    a.mode = S_IFDIR | ((writable ? 0755 : 0555) & ~options_.umask);
     a.nlink = 2;
   } else if (e.is_shortcut()) {
     a.mode = S_IFLNK | 0777;
   } else {
-    a.mode = S_IFREG | (0444 & ~options_.umask);
+    a.mode = S_IFREG | ((writable ? 0644 : 0444) & ~options_.umask);
     a.size = e.size.value_or(0);
+    // Being written: the staged size, before the next commit.
+    if (write_back_) {
+      if (auto staged = write_back_->StagedSize(e.id)) a.size = *staged;
+    }
   }
   return a;
 }
@@ -147,37 +160,75 @@ Result<std::string> Filesystem::ReadLink(uint64_t ino) {
   return link;
 }
 
-Result<OpenFile> Filesystem::Open(uint64_t ino) {
+Result<OpenFile> Filesystem::Open(uint64_t ino, int flags) {
   auto e = EntryOf(ino);
   if (!e.ok()) return e.status();
-  if (e->is_folder()) return InvalidArgumentError("is a directory");
+  if (e->is_folder())
+    return Status(StatusCode::kIsDirectory, e->name + " is a folder");
   if (e->is_shortcut()) return InvalidArgumentError("is a shortcut");
+  const bool write = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0;
+  if (write) {
+    if (!write_back_) return Status(StatusCode::kReadOnly, "read-only mount");
+    if (e->is_native()) {
+      GDMOUNT_LOG(kWarning) << "refusing to write " << e->name << " (" << e->id
+                            << "): Google Docs files are read-only exports";
+      return Status(StatusCode::kPermissionDenied,
+                    e->name + " is a Google Docs file: read-only here");
+    }
+    if (!e->can_edit || e->trashed || e->id[0] == '.')
+      return Status(StatusCode::kPermissionDenied, e->name + " is read-only");
+  }
   if (!e->is_native() && !e->size) {
     // Reading it as empty would hand out wrong bytes.
     return IoError("Drive sent no size for " + e->id + " (" + e->name + ")");
   }
   auto h = std::make_shared<Handle>(options_.read_ahead);
   h->ino = ino;
-  if (e->is_native()) {
+  h->id = e->id;
+  OpenFile opened;
+  if (write) {
+    auto staged = write_back_->OpenWrite(*e, KeyOf(*e), (flags & O_TRUNC) != 0);
+    if (!staged.ok()) return staged.status();
+    h->staged = std::move(*staged);
+    h->staged_writer = true;
+    h->writable = (flags & O_ACCMODE) != O_RDONLY;
+    h->append = (flags & O_APPEND) != 0;
+    if ((flags & O_TRUNC) != 0) {
+      // O_TRUNC is a change even if nothing is written: commit it now.
+      Status s = CommitStaged(*h->staged, e->id);
+      if (!s.ok()) {
+        write_back_->Close(h->staged, /*writer=*/true);
+        return s;
+      }
+    }
+  } else if (e->is_native()) {
     auto bytes = ExportOf(*e);
     if (!bytes.ok()) return bytes.status();
     h->exported = true;
     h->export_bytes = std::move(bytes.value());
-  } else {
+  } else if (write_back_) {
+    auto staged = write_back_->OpenRead(e->id);
+    if (!staged.ok()) return staged.status();
+    h->staged = std::move(*staged);
+  }
+  if (!h->exported && !h->staged) {
     h->key = KeyOf(*e);
     Status pinned = cache_->Pin(h->key);
     if (!pinned.ok()) return pinned;
   }
   inodes_.OpenHandle(ino);
-  OpenFile opened;
   opened.direct_io = h->exported;
   std::lock_guard<std::mutex> lock(handles_mu_);
-  if (!h->exported) {
+  if (!h->exported && !h->staged) {
     // Pages the kernel kept are of the version last opened here; keep
     // them only if that is still the content.
     auto [it, first] = opened_version_.emplace(ino, h->key.version);
     opened.keep_cache = first || it->second == h->key.version;
     it->second = h->key.version;
+  } else if (h->staged) {
+    // Local content the kernel may not have: never reuse its pages, and
+    // the next Drive-backed open must not either.
+    opened_version_[ino] = "";
   }
   opened.fh = next_fh_++;
   handles_[opened.fh] = std::move(h);
@@ -194,6 +245,7 @@ Result<size_t> Filesystem::Read(uint64_t fh, int64_t offset, char* buf,
     h = it->second;
   }
   if (offset < 0) return InvalidArgumentError("negative offset");
+  if (h->staged) return write_back_->Read(*h->staged, offset, buf, size);
   if (!h->exported) return ReadContent(*h, offset, buf, size);
   const std::string& data = h->export_bytes;
   if (static_cast<uint64_t>(offset) >= data.size()) return size_t{0};
@@ -227,7 +279,16 @@ void Filesystem::Release(uint64_t fh) {
     h = std::move(it->second);
     handles_.erase(it);
   }
-  if (!h->exported) cache_->Unpin(h->key);
+  if (h->staged) {
+    // close() already flushed; a handle released without one (the kernel
+    // always flushes first) still gets its bytes journaled here.
+    if (h->staged->dirty()) (void)CommitStaged(*h->staged, h->id);
+    write_back_->Close(h->staged, h->staged_writer);
+    // The uploader holds back files open for writing: this may free one.
+    if (h->staged_writer && uploader_) uploader_->Kick();
+  } else if (!h->exported) {
+    cache_->Unpin(h->key);
+  }
   inodes_.CloseHandle(h->ino);
 }
 

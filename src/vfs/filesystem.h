@@ -1,5 +1,5 @@
-// Filesystem: the read-only filesystem operations, FUSE-agnostic (the fuse/
-// module translates kernel requests into these calls and Status into errno).
+// Filesystem: the filesystem operations, FUSE-agnostic (the fuse/ module
+// translates kernel requests into these calls and Status into errno).
 //
 // Design note. Names and folders come from Tree (listed once, then local);
 // attributes from the stored entries; file bytes from the ContentCache
@@ -9,12 +9,20 @@
 // InodeTable: the FUSE layer calls Remember() for every entry it hands out
 // and Forget() when the kernel forgets.
 //
+// Writes (filesystem_write.cc) go through the write-back cache: bytes to a
+// staging file, committed to the upload journal at flush/release before the
+// call returns, uploaded by the Uploader (cache/write_back.h, uploader.h).
+// Namespace changes (mkdir, rename, unlink, rmdir, symlink, times) go to
+// Drive at once, except for files Drive has not seen yet, which change in
+// the journal. Without a WriteBack the mount is read-only (EROFS).
+//
 // Thread safety: thread-safe. The handle map has its own mutex, held only
 // for map operations; reads run without it.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,6 +32,8 @@
 #include <vector>
 
 #include "cache/content_cache.h"
+#include "cache/uploader.h"
+#include "cache/write_back.h"
 #include "gdmount/drive_client.h"
 #include "meta/metadata_store.h"
 #include "vfs/inode_table.h"
@@ -42,6 +52,16 @@ struct FsOptions {
   // the access pattern; larger ones read randomly get right-sized ranged
   // requests instead of whole chunks.
   int64_t small_file_threshold = 1 << 20;
+  // unlink/rmdir delete permanently instead of moving to Drive's trash.
+  bool delete_permanently = false;
+  // fsync gives up waiting for the upload after this long (EIO).
+  std::chrono::milliseconds fsync_timeout{std::chrono::minutes(10)};
+};
+
+// What setattr changes; unset members stay as they are.
+struct SetAttrRequest {
+  std::optional<int64_t> size;
+  std::optional<int64_t> mtime_ms;
 };
 
 // What stat() shows. Times in milliseconds since the epoch.
@@ -74,9 +94,12 @@ struct FsStats {
 class Filesystem {
  public:
   // The pointers must outlive the Filesystem; `tree` must be Init()ed.
+  // Without `write_back` (and `uploader`) the filesystem is read-only.
   Filesystem(Tree* tree, meta::MetadataStore* store, cache::ContentCache* cache,
              drive::DriveClient* client, FsOptions options,
-             Clock* clock = RealClock());
+             Clock* clock = RealClock(), cache::WriteBack* write_back = nullptr,
+             cache::Uploader* uploader = nullptr);
+  bool writable() const { return write_back_ != nullptr; }
 
   // The child `name` of directory `parent`; counts one kernel reference.
   // NotFound, or InvalidArgument if `parent` is not a directory.
@@ -100,13 +123,43 @@ class Filesystem {
   // outside the root folder); InvalidArgument for anything but a shortcut.
   Result<std::string> ReadLink(uint64_t ino);
 
-  // Opens a file for reading; returns a handle. InvalidArgument for a
-  // directory; NotSupported (with Drive's reason) for a native file that
-  // cannot be exported.
-  Result<OpenFile> Open(uint64_t ino);
+  // Opens a file with open(2) `flags`; returns a handle. InvalidArgument
+  // for a directory; NotSupported (with Drive's reason) for a native file
+  // that cannot be exported; PermissionDenied for writing a Google-native
+  // file; ReadOnly (EROFS) for writing on a read-only mount.
+  Result<OpenFile> Open(uint64_t ino, int flags = 0);
   // Up to `size` bytes at `offset`; fewer at the end of the file.
   Result<size_t> Read(uint64_t fh, int64_t offset, char* buf, size_t size);
+  // Commits what the handle wrote (flush: close() waits for this).
+  Status Flush(uint64_t fh);
+  // Flush, then waits until the file is on Drive.
+  Status Fsync(uint64_t fh);
   void Release(uint64_t fh);
+
+  // --- writes (filesystem_write.cc) ---
+  Result<size_t> Write(uint64_t fh, int64_t offset, const char* buf,
+                       size_t size);
+  // create(2): a new empty file `name` in `parent`, opened with `flags`.
+  // AlreadyExists if the name is taken.
+  Result<Attr> Create(uint64_t parent, const std::string& name, int flags,
+                      OpenFile* opened);
+  // mknod(2) of a regular file; other types are NotSupported.
+  Result<Attr> Mknod(uint64_t parent, const std::string& name, mode_t mode);
+  Result<Attr> Mkdir(uint64_t parent, const std::string& name);
+  // NotFound, or InvalidArgument (EISDIR-like) for a directory.
+  Status Unlink(uint64_t parent, const std::string& name);
+  // NotEmpty if the folder has children.
+  Status Rmdir(uint64_t parent, const std::string& name);
+  // POSIX rename: replaces an existing target of the same kind.
+  // `noreplace`: AlreadyExists instead.
+  Status Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
+                const std::string& new_name, bool noreplace);
+  // A symlink whose target is inside the mount becomes a Drive shortcut;
+  // other targets are NotSupported (docs/writing.md).
+  Result<Attr> Symlink(const std::string& target, uint64_t parent,
+                       const std::string& name);
+  // truncate(2)/utimens(2); `fh` (0 = none) is the handle of ftruncate.
+  Result<Attr> SetAttr(uint64_t ino, const SetAttrRequest& req, uint64_t fh);
 
   size_t open_handles() const;
 
@@ -123,14 +176,31 @@ class Filesystem {
   struct Handle {
     explicit Handle(ReadAheadOptions o) : ahead(o) {}
     uint64_t ino = 0;
+    std::string id;
     cache::FileKey key;
     bool exported = false;
     std::string export_bytes;  // native files: the export, whole
-    std::mutex mu;             // guards `ahead`
+    // Set while the file has a staging file (being written, or written and
+    // not yet uploaded): reads and writes go there.
+    std::shared_ptr<cache::StagedFile> staged;
+    bool staged_writer = false;  // staged by OpenWrite/Create
+    bool writable = false;
+    bool append = false;
+    std::mutex mu;  // guards `ahead`
     ReadAhead ahead;
   };
 
   Result<meta::Entry> EntryOf(uint64_t ino);
+  Result<std::shared_ptr<Handle>> HandleOf(uint64_t fh);
+  uint64_t AddHandle(std::shared_ptr<Handle> h);
+  // The folder entry of directory inode `parent` and a valid new name in
+  // it. InvalidArgument for a bad name or a non-directory.
+  Result<meta::Entry> FolderFor(uint64_t parent, const std::string& name);
+  // Commits a staged file's content to the journal and wakes the uploader.
+  Status CommitStaged(cache::StagedFile& staged, const std::string& id);
+  // Removes `child` (Drive trash or delete; journal; store; view).
+  Status RemoveChild(const meta::Entry& folder, const Child& child);
+  int64_t NowMs() const;
   // A binary file's bytes: through the chunk cache with read-ahead for
   // sequential reads and small files, right-sized requests otherwise.
   Result<size_t> ReadContent(Handle& h, int64_t offset, char* buf, size_t size);
@@ -142,6 +212,8 @@ class Filesystem {
   drive::DriveClient* client_;
   const FsOptions options_;
   Clock* clock_;
+  cache::WriteBack* write_back_;  // null: read-only
+  cache::Uploader* uploader_;
   InodeTable inodes_;
 
   std::mutex statfs_mu_;

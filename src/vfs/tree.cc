@@ -1,6 +1,7 @@
 #include "vfs/tree.h"
 
 #include <algorithm>
+#include <set>
 
 #include "gdmount/log.h"
 #include "vfs/listing_writer.h"
@@ -134,11 +135,35 @@ Result<Tree::ViewPtr> Tree::StoredView(const meta::Entry& folder) {
       std::lock_guard<std::mutex> lock(mu_);
       ++listings_;
     }
-    return FinishView(folder, writer.TakeEntries());
+    std::vector<meta::Entry> entries = writer.TakeEntries();
+    // Files made here that Drive does not list yet (still journaled).
+    Status local = AddLocalOnly(folder.id, &entries);
+    if (!local.ok()) return local;
+    return FinishView(folder, std::move(entries));
   }
   auto entries = store_->Children(folder.id);
   if (!entries.ok()) return entries.status();
   return FinishView(folder, std::move(*entries));
+}
+
+Status Tree::AddLocalOnly(const std::string& folder_id,
+                          std::vector<meta::Entry>* entries) {
+  auto pending = store_->PendingUploads();
+  if (!pending.ok()) return pending.status();
+  std::set<std::string> have;
+  for (const auto& u : *pending) {
+    if (u.parent_id != folder_id || !u.create) continue;
+    if (have.empty())
+      for (const auto& e : *entries) have.insert(e.id);
+    if (have.count(u.id)) continue;
+    auto e = store_->Get(u.id);
+    if (!e.ok()) return e.status();
+    if (e->has_value() && (*e)->parent_id == folder_id) {
+      have.insert(u.id);
+      entries->push_back(std::move(**e));
+    }
+  }
+  return Status::Ok();
 }
 
 // A stored folder's view from its untrashed children (the root also gets
@@ -253,6 +278,26 @@ Status Tree::Invalidate(const std::string& folder_id) {
   }
   if (IsVirtual(folder_id)) return Status::Ok();
   return store_->InvalidateListing(folder_id);
+}
+
+void Tree::ApplyLocal(const std::string& folder_id,
+                      const std::optional<meta::Entry>& added,
+                      const std::string& removed_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = views_.find(folder_id);
+  if (it == views_.end()) return;
+  std::vector<meta::Entry> entries;
+  entries.reserve(it->second->children.size() + 1);
+  for (const Child& c : it->second->children) {
+    if (c.entry.id == removed_id || (added && c.entry.id == added->id))
+      continue;
+    entries.push_back(c.entry);
+  }
+  if (added && !added->trashed && added->parent_id == folder_id)
+    entries.push_back(*added);
+  // Views are immutable and shared (open directories keep theirs): a new
+  // one replaces it.
+  it->second = MakeView(std::move(entries));
 }
 
 Result<std::string> Tree::ShownParentOf(const meta::Entry& e) {

@@ -86,6 +86,13 @@ class Tree {
                                       const std::string& name);
   // Forgets the listing: the next List/Lookup lists again.
   Status Invalidate(const std::string& folder_id);
+  // A change this mount made and already stored, applied to the folder's
+  // view in memory (no listing): `added` appears or replaces the entry with
+  // its id, `removed_id` ("" for none) disappears. A folder whose view is
+  // not loaded is left alone (its view is built from the store later).
+  void ApplyLocal(const std::string& folder_id,
+                  const std::optional<meta::Entry>& added,
+                  const std::string& removed_id);
 
   // The display-name path from the root to item `id` ({} for the root),
   // through ".shared" for items shared with the user. Lists the folders on
@@ -117,6 +124,9 @@ class Tree {
   Result<ViewPtr> View(const std::string& folder_id);
   Result<ViewPtr> LoadView(const std::string& folder_id);
   Result<ViewPtr> StoredView(const meta::Entry& folder);
+  // Appends the journaled new files of `folder_id` missing from `entries`.
+  Status AddLocalOnly(const std::string& folder_id,
+                      std::vector<meta::Entry>* entries);
   Result<ViewPtr> FinishView(const meta::Entry& folder,
                              std::vector<meta::Entry> entries);
   Result<ViewPtr> FetchedView(const std::string& folder_id, Source source,

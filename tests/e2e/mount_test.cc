@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/e2e/e2e_support.h"
 #include "tests/emulator/blob.h"
 #include "tests/emulator/seed.h"
 #include "tests/support/emulator_fixture.h"
@@ -20,135 +21,18 @@
 namespace gdmount {
 namespace {
 
+using e2e::Find;
+using e2e::IdAt;
+using e2e::kWait;
+using e2e::Lines;
+using e2e::Method;
+using e2e::Mount;
+using e2e::Mounted;
+using e2e::Run;
+using e2e::Shortcut;
+using e2e::Trash;
 using testing::EmulatorFixture;
 using testing::Subprocess;
-constexpr auto kWait = std::chrono::seconds(60);
-
-bool Mounted(const std::string& dir) {
-  std::ifstream in("/proc/self/mounts");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.find(" " + dir + " ") != std::string::npos) return true;
-  return false;
-}
-
-// Signs in (headless flow, the emulator auto-approves) and mounts; the
-// destructor unmounts and reaps the daemon whatever happened.
-class Mount {
- public:
-  Mount(EmulatorFixture& fx, const testing::TempDir& home,
-        std::vector<std::string> extra = {})
-      : dir_(home.path() + "/drive"),
-        env_{{"XDG_CONFIG_HOME", home.path() + "/config"},
-             {"XDG_STATE_HOME", home.path() + "/state"},
-             {"XDG_CACHE_HOME", home.path() + "/cache"}} {
-    mkdir(dir_.c_str(), 0755);
-    Subprocess auth({GDMOUNT_BIN, "--endpoint", fx.url(), "auth", "--headless"},
-                    env_);
-    auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
-    REQUIRE(url);
-    auto consent = testing::HttpCall("GET", *url, "", {});
-    REQUIRE(consent.status == 302);
-    auth.Write(consent.header("location") + "\n");
-    REQUIRE(auth.Wait(kWait) == 0);
-    std::vector<std::string> argv{GDMOUNT_BIN, "--endpoint", fx.url(),
-                                  "mount",     dir_,         "-f"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    daemon_ = std::make_unique<Subprocess>(argv, env_);
-    // Wait (bounded) for the kernel to show the mount.
-    auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (!Mounted(dir_) && std::chrono::steady_clock::now() < deadline) {
-      if (daemon_->Wait(std::chrono::milliseconds(50))) break;  // died
-    }
-    INFO(daemon_->Stderr());
-    REQUIRE(Mounted(dir_));
-  }
-  ~Mount() { Unmount(); }
-  // Unmounts like a user would; returns the daemon's exit status.
-  std::optional<int> Unmount() {
-    if (Mounted(dir_)) {
-      Subprocess u({"fusermount3", "-u", dir_});
-      if (u.Wait(kWait) != 0) {
-        Subprocess lazy({"fusermount3", "-u", "-z", dir_});
-        lazy.Wait(kWait);
-      }
-    }
-    auto status = daemon_ ? daemon_->Wait(kWait) : std::nullopt;
-    if (daemon_ && !status) daemon_->Kill(SIGKILL);
-    return status;
-  }
-  // Stops the daemon with `sig` (SIGTERM, SIGINT): it must unmount itself.
-  std::optional<int> Signal(int sig) {
-    daemon_->Kill(sig);
-    return daemon_->Wait(kWait);
-  }
-  const std::string& dir() const { return dir_; }
-  std::string Log() { return daemon_->Stderr(); }
-
- private:
-  std::string dir_;
-  std::map<std::string, std::string> env_;
-  std::unique_ptr<Subprocess> daemon_;
-};
-
-std::string Run(std::vector<std::string> argv) {
-  Subprocess p(std::move(argv));
-  std::string out;
-  while (auto line = p.ReadLine(kWait)) out += *line + "\n";
-  REQUIRE(p.Wait(kWait) == 0);
-  return out;
-}
-
-int64_t Method(EmulatorFixture& fx, const std::string& m) {
-  nlohmann::json stats = fx.Stats();
-  return stats["methods"].value(m, int64_t{0});
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> out;
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
-
-// Paths under `root` that `find` reports for `type` ("f", "l"), relative.
-std::set<std::string> Find(const std::string& root, const std::string& type) {
-  std::set<std::string> out;
-  for (const auto& p :
-       Lines(Run({"find", root, "-mindepth", "1", "-type", type})))
-    out.insert(p.substr(root.size() + 1));
-  return out;
-}
-
-std::string Shortcut(EmulatorFixture& fx, const std::string& name,
-                     const std::string& parent, const std::string& target) {
-  auto r = fx.Call(
-      "POST", "/drive/v3/files",
-      nlohmann::json{{"name", name},
-                     {"mimeType", "application/vnd.google-apps.shortcut"},
-                     {"parents", {parent}},
-                     {"shortcutDetails", {{"targetId", target}}}}
-          .dump(),
-      {"Content-Type: application/json"});
-  REQUIRE(r.status == 200);
-  return r.json()["id"];
-}
-
-void Trash(EmulatorFixture& fx, const std::string& id) {
-  REQUIRE(fx.Call("PATCH", "/drive/v3/files/" + id, R"({"trashed":true})",
-                  {"Content-Type: application/json"})
-              .status == 200);
-}
-
-std::string IdAt(EmulatorFixture& fx, const std::string& parent,
-                 const std::string& name) {
-  auto r = fx.Call("GET", "/drive/v3/files?fields=files(id)&q=" +
-                              testing::Q("name = '" + name + "' and '" +
-                                         parent + "' in parents"));
-  REQUIRE(r.status == 200);
-  REQUIRE(r.json()["files"].size() == 1);
-  return r.json()["files"][0]["id"];
-}
 
 TEST_CASE("A mounted Drive reads byte-exact with find and md5sum", "[e2e]") {
   if (access("/dev/fuse", R_OK | W_OK) != 0) {
@@ -283,8 +167,9 @@ TEST_CASE("A mounted Drive reads byte-exact with find and md5sum", "[e2e]") {
   Run({"ls", "-l", m.dir() + "/train"});
   CHECK(Method(fx, "files.list") == lists);
 
-  // Read-only for now: writes are refused.
-  CHECK(access((m.dir() + "/train").c_str(), W_OK) != 0);
+  // Writable (tests/e2e/write_test.cc), except the read-only .Trash view.
+  CHECK(access((m.dir() + "/train").c_str(), W_OK) == 0);
+  CHECK(access((m.dir() + "/.Trash").c_str(), W_OK) != 0);
   CHECK(m.Unmount() == 0);
   CHECK_FALSE(Mounted(m.dir()));
 

@@ -148,6 +148,7 @@ class FakeDrive : public drive::DriveClient {
                          BodySink&) override {
     return No();
   }
+  Result<std::string> GenerateId() override { return No(); }
   Result<drive::DriveFile> Create(const drive::FileMetadata&) override {
     return No();
   }

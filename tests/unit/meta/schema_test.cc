@@ -19,15 +19,17 @@ using testing::Must;
 using testing::MustOk;
 using testing::OpenStore;
 
-// The shipped v1 plus a hypothetical v2, as a later gdmount would have it.
-std::vector<Migration> WithV2(const std::string& v2_sql) {
+// The shipped migrations plus a hypothetical next one, as a later gdmount
+// would have them.
+constexpr int kNext = kSchemaVersion + 1;
+std::vector<Migration> WithNext(const std::string& sql) {
   std::vector<Migration> migrations = SchemaMigrations();
-  migrations.push_back({2, v2_sql});
+  migrations.push_back({kNext, sql});
   return migrations;
 }
 
-constexpr const char* kGoodV2 =
-    "CREATE TABLE uploads (id TEXT PRIMARY KEY, path TEXT NOT NULL);"
+constexpr const char* kGoodNext =
+    "CREATE TABLE later (id TEXT PRIMARY KEY, path TEXT NOT NULL);"
     "ALTER TABLE entries ADD COLUMN note TEXT NOT NULL DEFAULT ''";
 
 TEST_CASE("A new database is at the latest schema version", "[unit][meta]") {
@@ -56,32 +58,54 @@ TEST_CASE("Opening an older database applies the newer migrations",
   std::string path = tmp.path() + "/m.db";
   uint64_t ino = 0;
   {
-    auto v1 = OpenStore(path);  // as written by this (v1) build
-    MustOk(v1->Upsert({File("a", "p", "a")}));
-    ino = Must(v1->InodeFor("a"));
+    auto current = OpenStore(path);  // as written by this build
+    MustOk(current->Upsert({File("a", "p", "a")}));
+    ino = Must(current->InodeFor("a"));
   }
-  auto v2 =
-      Must(MetadataStore::OpenWithMigrationsForTest(path, WithV2(kGoodV2)));
-  CHECK(v2->schema_version() == 2);
-  CHECK(Must(v2->Get("a"))->ino == ino);
-  MustOk(v2->Upsert({File("b", "p", "b")}));  // writes work after ALTER
-  CHECK(Must(v2->Children("p")).size() == 2);
+  auto next =
+      Must(MetadataStore::OpenWithMigrationsForTest(path, WithNext(kGoodNext)));
+  CHECK(next->schema_version() == kNext);
+  CHECK(Must(next->Get("a"))->ino == ino);
+  MustOk(next->Upsert({File("b", "p", "b")}));  // writes work after ALTER
+  CHECK(Must(next->Children("p")).size() == 2);
+}
+
+TEST_CASE("A v1 database gains the upload journal", "[unit][meta]") {
+  TempDir tmp;
+  std::string path = tmp.path() + "/m.db";
+  {
+    auto v1 = Must(MetadataStore::OpenWithMigrationsForTest(
+        path, {SchemaMigrations()[0]}));
+    CHECK(v1->schema_version() == 1);
+    MustOk(v1->Upsert({File("a", "p", "a")}));
+  }
+  auto store = OpenStore(path);
+  CHECK(store->schema_version() == kSchemaVersion);
+  CHECK(Must(store->Get("a")).has_value());
+  PendingUpload u;
+  u.id = "a";
+  u.parent_id = "p";
+  u.name = "a";
+  u.staging_path = "/staging/a";
+  CHECK(Must(store->CommitUpload(u, File("a", "p", "a"))) == 1);
+  CHECK(Must(store->PendingUploads()).size() == 1);
 }
 
 TEST_CASE("A database from a newer gdmount is refused", "[unit][meta]") {
   TempDir tmp;
   std::string path = tmp.path() + "/m.db";
   {
-    auto v2 =
-        Must(MetadataStore::OpenWithMigrationsForTest(path, WithV2(kGoodV2)));
-    CHECK(v2->schema_version() == 2);
+    auto next = Must(
+        MetadataStore::OpenWithMigrationsForTest(path, WithNext(kGoodNext)));
+    CHECK(next->schema_version() == kNext);
   }
   auto opened = MetadataStore::Open(path);
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.status().code() == StatusCode::kNotSupported);
   std::string message = opened.status().message();
   CHECK_THAT(message, Catch::Contains(path));
-  CHECK_THAT(message, Catch::Contains("schema version 2"));
+  CHECK_THAT(message,
+             Catch::Contains("schema version " + std::to_string(kNext)));
   CHECK_THAT(message, Catch::Contains("newer"));
 }
 
@@ -89,25 +113,26 @@ TEST_CASE("A failing migration is rolled back", "[unit][meta]") {
   TempDir tmp;
   std::string path = tmp.path() + "/m.db";
   {
-    auto v1 = OpenStore(path);
-    MustOk(v1->Upsert({File("a", "p", "a")}));
+    auto current = OpenStore(path);
+    MustOk(current->Upsert({File("a", "p", "a")}));
   }
   auto bad = MetadataStore::OpenWithMigrationsForTest(
-      path, WithV2("CREATE TABLE uploads (id TEXT); NOT VALID SQL"));
+      path, WithNext("CREATE TABLE later (id TEXT); NOT VALID SQL"));
   REQUIRE_FALSE(bad.ok());
-  CHECK_THAT(bad.status().message(), Catch::Contains("schema version 2"));
-  // Still v1, and no half of v2 was left behind: applying the good v2
-  // (which creates `uploads` again) works.
-  CHECK(OpenStore(path)->schema_version() == 1);
-  auto v2 =
-      Must(MetadataStore::OpenWithMigrationsForTest(path, WithV2(kGoodV2)));
-  CHECK(v2->schema_version() == 2);
-  CHECK(Must(v2->Get("a")).has_value());
+  CHECK_THAT(bad.status().message(),
+             Catch::Contains("schema version " + std::to_string(kNext)));
+  // Still at the current version, and no half of the next one was left
+  // behind: applying the good one (which creates `later` again) works.
+  CHECK(OpenStore(path)->schema_version() == kSchemaVersion);
+  auto next =
+      Must(MetadataStore::OpenWithMigrationsForTest(path, WithNext(kGoodNext)));
+  CHECK(next->schema_version() == kNext);
+  CHECK(Must(next->Get("a")).has_value());
 }
 
 TEST_CASE("A malformed migration list is rejected", "[unit][meta]") {
   std::vector<Migration> gap = SchemaMigrations();
-  gap.push_back({3, "CREATE TABLE x (y)"});
+  gap.push_back({kSchemaVersion + 2, "CREATE TABLE x (y)"});
   auto opened = MetadataStore::OpenWithMigrationsForTest(":memory:", gap);
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.status().code() == StatusCode::kInvalidArgument);

@@ -1,0 +1,401 @@
+#include "cache/uploader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "gdmount/log.h"
+
+namespace gdmount::cache {
+namespace {
+
+// The journaled bytes of one upload: exactly `size` bytes of the staging
+// file; a shorter file (truncated since the commit) is an error, and a stop
+// request cancels the read so the upload ends quickly.
+class StagingSource : public drive::ContentSource {
+ public:
+  StagingSource(int fd, int64_t size, const std::atomic<bool>* stop)
+      : fd_(fd), size_(size), stop_(stop) {}
+  int64_t size() const override { return size_; }
+  Status ReadAt(int64_t offset, char* buf, size_t n) const override {
+    if (stop_->load()) return Status(StatusCode::kCancelled, "unmounting");
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r =
+          ::pread(fd_, buf + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0)
+        return IoError(std::string("read staging file: ") +
+                       std::strerror(errno));
+      if (r == 0) return IoError("staging file shorter than journaled");
+      done += static_cast<size_t>(r);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int fd_;
+  int64_t size_;
+  const std::atomic<bool>* stop_;
+};
+
+// "report.csv" -> "report (conflict 2026-11-27 061502).csv"
+std::string ConflictName(const std::string& name, int64_t now_ms) {
+  std::time_t t = static_cast<std::time_t>(now_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H%M%S", &tm);
+  size_t dot = name.rfind('.');
+  if (dot == std::string::npos || dot == 0) dot = name.size();
+  return name.substr(0, dot) + " (conflict " + stamp + ")" + name.substr(dot);
+}
+
+// Errors a retry soon cannot fix: wait long before the next attempt.
+bool IsLasting(const Status& s) {
+  return s.code() == StatusCode::kQuotaExceeded ||
+         s.code() == StatusCode::kPermissionDenied ||
+         s.code() == StatusCode::kNotFound ||
+         s.code() == StatusCode::kUnauthenticated;
+}
+
+}  // namespace
+
+Uploader::Uploader(meta::MetadataStore* store, drive::DriveClient* client,
+                   WriteBack* write_back, UploaderOptions options, Clock* clock)
+    : store_(store),
+      client_(client),
+      write_back_(write_back),
+      options_(std::move(options)),
+      clock_(clock) {}
+
+Uploader::~Uploader() { Stop(); }
+
+int64_t Uploader::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             clock_->SystemNow().time_since_epoch())
+      .count();
+}
+
+void Uploader::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return;
+  started_ = true;
+  stop_ = false;
+  cancel_ = false;
+  for (int i = 0; i < std::max(1, options_.threads); ++i)
+    threads_.emplace_back([this] { Run(); });
+}
+
+void Uploader::Kick() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++events_;
+  cv_.notify_all();
+}
+
+void Uploader::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_) return;
+    stop_ = true;
+    cancel_ = true;
+    cv_.notify_all();
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = false;
+}
+
+void Uploader::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    const uint64_t seen = events_;
+    lock.unlock();
+    auto rows = store_->PendingUploads();
+    lock.lock();
+    if (!rows.ok()) {
+      GDMOUNT_LOG(kError) << "upload journal unreadable: "
+                          << rows.status().ToString();
+      cv_.wait_for(lock, options_.retry_max, [&] { return stop_; });
+      continue;
+    }
+    const int64_t now = NowMs();
+    const meta::PendingUpload* pick = nullptr;
+    int64_t next_due = -1;
+    for (const auto& u : *rows) {
+      if (in_flight_.count(u.id)) continue;
+      // Still open for writing: more is coming; its close kicks us. (An
+      // fsync makes it urgent.)
+      if (!urgent_.count(u.id) && write_back_->HasWriters(u.id)) continue;
+      if (u.not_before_ms > now && !urgent_.count(u.id)) {
+        next_due = next_due < 0 ? u.not_before_ms
+                                : std::min(next_due, u.not_before_ms);
+        continue;
+      }
+      if (!pick || (urgent_.count(u.id) && !urgent_.count(pick->id))) pick = &u;
+    }
+    if (!pick) {
+      auto wait = next_due < 0 ? options_.retry_max
+                               : std::chrono::milliseconds(next_due - now);
+      cv_.wait_for(lock, wait, [&] { return stop_ || events_ != seen; });
+      continue;
+    }
+    meta::PendingUpload u = *pick;
+    in_flight_.insert(u.id);
+    lock.unlock();
+    UploadOne(u);
+    lock.lock();
+    in_flight_.erase(u.id);
+    ++events_;
+    cv_.notify_all();
+  }
+}
+
+Status Uploader::Send(const meta::PendingUpload& u,
+                      drive::DriveFile* uploaded) {
+  int fd = ::open(u.staging_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return IoError("staging file " + u.staging_path + ": " +
+                   std::strerror(errno));
+  StagingSource content(fd, u.size, &cancel_);
+  auto save = [&](const drive::UploadProgress& p) {
+    (void)store_->SaveUploadSession(u.id, u.generation, p.session_uri,
+                                    p.confirmed);
+  };
+  Result<drive::DriveFile> r = Status(StatusCode::kInternal, "not sent");
+  if (!u.session_uri.empty()) {
+    r = client_->ResumeUpload(u.session_uri, content, save);
+    if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
+      GDMOUNT_LOG(kInfo) << "upload session of " << u.name
+                         << " expired; starting again";
+      (void)store_->SaveUploadSession(u.id, u.generation, "", 0);
+    }
+  }
+  if (u.session_uri.empty() ||
+      (!r.ok() && r.status().code() == StatusCode::kNotFound)) {
+    drive::FileMetadata md;
+    md.name = u.name;
+    md.mime_type = u.mime_type;
+    md.modified_ms = u.modified_ms;
+    if (u.create) {
+      md.id = u.id;
+      md.parent_id = u.parent_id;
+    }
+    r = client_->Upload(u.create ? "" : u.id, md, content, save);
+  }
+  ::close(fd);
+  if (!r.ok()) return r.status();
+  *uploaded = std::move(*r);
+  return Status::Ok();
+}
+
+Status Uploader::UploadConflictCopy(
+    const meta::PendingUpload& u,
+    const std::optional<drive::DriveFile>& remote) {
+  meta::PendingUpload copy = u;
+  copy.create = true;
+  copy.session_uri.clear();
+  copy.name = ConflictName(u.name, NowMs());
+  if (remote && !remote->parents.empty()) copy.parent_id = remote->parents[0];
+  auto id = client_->GenerateId();
+  if (!id.ok()) return id.status();
+  copy.id = *id;
+  drive::DriveFile created;
+  Status s = Send(copy, &created);
+  if (!s.ok()) return s;
+  GDMOUNT_LOG(kWarning) << "conflict: " << u.name << " (" << u.id
+                        << ") changed on Drive while it had local changes; "
+                        << "the local version is uploaded as \"" << copy.name
+                        << "\" and " << u.name << " keeps Drive's version";
+  s = store_->Upsert({created});
+  if (!s.ok()) return s;
+  if (remote) {
+    auto outcome = write_back_->FinishUpload(u.id, u.generation, *remote);
+    if (!outcome.ok()) return outcome.status();
+  } else {
+    // Gone from Drive: the local entry goes too.
+    Status dropped = write_back_->Discard(u.id);
+    if (!dropped.ok()) return dropped;
+    Status removed = store_->Remove(u.id);
+    if (!removed.ok()) return removed;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.conflicts;
+  }
+  if (options_.on_folder_changed) {
+    options_.on_folder_changed(copy.parent_id);
+    if (copy.parent_id != u.parent_id) options_.on_folder_changed(u.parent_id);
+  }
+  return Status::Ok();
+}
+
+void Uploader::UploadOne(const meta::PendingUpload& u) {
+  drive::DriveFile uploaded;
+  bool sent = false;
+  if (!u.create) {
+    // Someone else may have changed the file since the local edits began.
+    auto remote = client_->GetFile(u.id);
+    if (!remote.ok() && remote.status().code() != StatusCode::kNotFound)
+      return Failed(u, remote.status());
+    const bool gone = !remote.ok() || remote->trashed;
+    const bool changed =
+        !gone && (!u.base_md5.empty() ? remote->md5 != u.base_md5
+                                      : remote->version != u.base_version);
+    if (gone || changed) {
+      Status s = UploadConflictCopy(
+          u, gone ? std::nullopt : std::optional<drive::DriveFile>(*remote));
+      if (!s.ok()) Failed(u, s);
+      return;
+    }
+    // Renamed or moved here since Drive last heard (also a rename of a
+    // file whose create was in flight).
+    const std::string remote_parent =
+        remote->parents.empty() ? "" : remote->parents[0];
+    if (remote->name != u.name ||
+        (!u.parent_id.empty() && remote_parent != u.parent_id)) {
+      drive::FileMetadata patch;
+      patch.name = u.name;
+      const bool move = !u.parent_id.empty() && remote_parent != u.parent_id;
+      auto moved = client_->Update(u.id, patch, move ? u.parent_id : "",
+                                   move ? remote_parent : "");
+      if (!moved.ok()) return Failed(u, moved.status());
+      remote = std::move(moved);
+    }
+    if (remote->md5 == u.md5 && remote->size == u.size) {
+      uploaded = std::move(*remote);  // the bytes are there already
+      sent = true;
+    }
+  }
+  Status s = sent ? Status::Ok() : Send(u, &uploaded);
+  const bool other_bytes =
+      s.ok() && !uploaded.md5.empty() && uploaded.md5 != u.md5;
+  if (u.create && (other_bytes || s.code() == StatusCode::kCorruption ||
+                   s.code() == StatusCode::kAlreadyExists)) {
+    // An earlier run's create of this id reached Drive with other bytes
+    // (the answer was lost): update that file instead.
+    meta::PendingUpload update = u;
+    update.create = false;
+    update.session_uri.clear();
+    s = Send(update, &uploaded);
+  }
+  if (!s.ok()) return Failed(u, s);
+  if (!uploaded.md5.empty() && uploaded.md5 != u.md5) {
+    // The staging file changed after this commit; a newer commit (if the
+    // writer closed) carries the new bytes. Either way, not done.
+    auto row = store_->GetUpload(u.id);
+    if (row.ok() && row->has_value() && (*row)->generation == u.generation)
+      return Failed(
+          u, Status(StatusCode::kCorruption, "Drive has md5 " + uploaded.md5 +
+                                                 ", the journal " + u.md5));
+  }
+  auto outcome = write_back_->FinishUpload(u.id, u.generation, uploaded);
+  if (!outcome.ok()) return Failed(u, outcome.status());
+  using Outcome = meta::MetadataStore::UploadOutcome;
+  if (*outcome == Outcome::kDropped && u.create) {
+    // Deleted locally while its create was in flight: not resurrected.
+    Status undone = options_.delete_permanently ? client_->Delete(u.id)
+                                                : client_->Trash(u.id).status();
+    if (!undone.ok()) {
+      GDMOUNT_LOG(kWarning)
+          << "could not remove " << u.name << " (" << u.id
+          << "), deleted while uploading: " << undone.ToString();
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  last_failure_.erase(u.id);
+  if (*outcome == Outcome::kDone) {
+    urgent_.erase(u.id);
+    ++stats_.uploaded_files;
+    stats_.uploaded_bytes += u.size;
+    finished_lines_.push_back("uploaded " + u.name + " (" +
+                              std::to_string(u.size) + " bytes)");
+  }
+  GDMOUNT_LOG(kDebug) << "uploaded " << u.name << " (" << u.id << ", " << u.size
+                      << " bytes, generation " << u.generation << ")";
+}
+
+void Uploader::Failed(const meta::PendingUpload& u, const Status& s) {
+  if (s.code() == StatusCode::kCancelled) return;  // stopping: resume later
+  const int64_t shift = std::min<int64_t>(u.attempts, 16);
+  auto delay = IsLasting(s)
+                   ? options_.retry_max
+                   : std::min(options_.retry_max,
+                              options_.retry_min * (int64_t{1} << shift));
+  GDMOUNT_LOG(kWarning) << "upload of " << u.name << " (" << u.id
+                        << ") failed, attempt " << (u.attempts + 1) << ": "
+                        << s.ToString() << "; retrying in "
+                        << delay.count() / 1000.0 << " s";
+  (void)store_->RecordUploadFailure(u.id, u.generation, s.ToString(),
+                                    NowMs() + delay.count());
+  std::lock_guard<std::mutex> lock(mu_);
+  last_failure_[u.id] = s;
+  ++stats_.failed_attempts;
+}
+
+Status Uploader::WaitFor(const std::string& id,
+                         std::chrono::milliseconds timeout) {
+  const auto deadline = clock_->SteadyNow() + timeout;
+  std::unique_lock<std::mutex> lock(mu_);
+  urgent_.insert(id);
+  last_failure_.erase(id);
+  ++events_;
+  cv_.notify_all();
+  while (true) {
+    lock.unlock();
+    auto row = store_->GetUpload(id);
+    lock.lock();
+    if (!row.ok()) return row.status();
+    if (!row->has_value()) {
+      urgent_.erase(id);
+      return Status::Ok();
+    }
+    auto failed = last_failure_.find(id);
+    if (failed != last_failure_.end()) {
+      Status s = failed->second;
+      urgent_.erase(id);
+      return s;
+    }
+    if (clock_->SteadyNow() >= deadline || stop_) {
+      urgent_.erase(id);
+      return Status(StatusCode::kUnavailable,
+                    "upload of " + (*row)->name + " not finished in time");
+    }
+    const uint64_t seen = events_;
+    cv_.wait_until(lock, deadline, [&] { return events_ != seen || stop_; });
+  }
+}
+
+Result<size_t> Uploader::Drain(
+    std::chrono::milliseconds timeout,
+    const std::function<void(const std::string&)>& progress) {
+  const auto deadline = clock_->SteadyNow() + timeout;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    std::vector<std::string> lines;
+    lines.swap(finished_lines_);
+    lock.unlock();
+    for (const auto& line : lines)
+      if (progress) progress(line);
+    auto rows = store_->PendingUploads();
+    lock.lock();
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return size_t{0};
+    if (clock_->SteadyNow() >= deadline || stop_) return rows->size();
+    const uint64_t seen = events_;
+    cv_.wait_until(lock, deadline, [&] { return events_ != seen || stop_; });
+  }
+}
+
+UploadStats Uploader::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace gdmount::cache

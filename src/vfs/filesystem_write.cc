@@ -1,0 +1,462 @@
+// Filesystem: the write operations (see the design note in filesystem.h).
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "gdmount/log.h"
+#include "vfs/filesystem.h"
+
+namespace gdmount::vfs {
+namespace {
+
+constexpr const char* kOctetStream = "application/octet-stream";
+
+Status ReadOnlyMount() {
+  return Status(StatusCode::kReadOnly, "the mount is read-only");
+}
+
+// Names the kernel may hand us that Drive should not get.
+Status CheckName(const std::string& name) {
+  if (name.empty() || name == "." || name == "..")
+    return InvalidArgumentError("invalid name \"" + name + "\"");
+  if (name.size() > kMaxNameBytes)
+    return Status(StatusCode::kInvalidArgument, "name too long");
+  if (name.find('/') != std::string::npos)
+    return InvalidArgumentError("name with '/'");
+  return Status::Ok();
+}
+
+}  // namespace
+
+int64_t Filesystem::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             clock_->SystemNow().time_since_epoch())
+      .count();
+}
+
+Result<std::shared_ptr<Filesystem::Handle>> Filesystem::HandleOf(uint64_t fh) {
+  std::lock_guard<std::mutex> lock(handles_mu_);
+  auto it = handles_.find(fh);
+  if (it == handles_.end()) return InvalidArgumentError("bad file handle");
+  return it->second;
+}
+
+uint64_t Filesystem::AddHandle(std::shared_ptr<Handle> h) {
+  std::lock_guard<std::mutex> lock(handles_mu_);
+  uint64_t fh = next_fh_++;
+  handles_[fh] = std::move(h);
+  return fh;
+}
+
+Result<meta::Entry> Filesystem::FolderFor(uint64_t parent,
+                                          const std::string& name) {
+  if (!write_back_) return ReadOnlyMount();
+  Status valid = CheckName(name);
+  if (!valid.ok()) return valid;
+  auto dir = EntryOf(parent);
+  if (!dir.ok()) return dir.status();
+  if (!dir->is_folder())
+    return Status(StatusCode::kNotDirectory, dir->name + " is not a folder");
+  if (dir->id.empty() || dir->id[0] == '.')  // .Trash, .shared
+    return Status(StatusCode::kReadOnly, dir->name + " is read-only");
+  if (dir->trashed)
+    return Status(StatusCode::kReadOnly, dir->name + " is in the trash");
+  return std::move(*dir);
+}
+
+Status Filesystem::CommitStaged(cache::StagedFile& staged,
+                                const std::string& id) {
+  auto e = store_->Get(id);
+  if (!e.ok()) return e.status();
+  if (!e->has_value()) return Status::Ok();  // deleted meanwhile: nothing
+  auto generation = write_back_->Commit(staged, **e, NowMs());
+  if (!generation.ok()) {
+    GDMOUNT_LOG(kError) << "could not journal " << (*e)->name << " (" << id
+                        << "): " << generation.status().ToString();
+    return generation.status();
+  }
+  if (*generation > 0) {
+    // The local entry changed (size, md5): show it.
+    auto stored = store_->Get(id);
+    if (stored.ok() && stored->has_value())
+      tree_->ApplyLocal((**stored).parent_id, **stored, "");
+    if (uploader_) uploader_->Kick();
+  }
+  return Status::Ok();
+}
+
+Result<size_t> Filesystem::Write(uint64_t fh, int64_t offset, const char* buf,
+                                 size_t size) {
+  auto h = HandleOf(fh);
+  if (!h.ok()) return h.status();
+  if (!(*h)->writable || !(*h)->staged)
+    return InvalidArgumentError("handle not open for writing");
+  if (offset < 0) return InvalidArgumentError("negative offset");
+  if ((*h)->append) offset = (*h)->staged->size();
+  return write_back_->Write(*(*h)->staged, offset, buf, size);
+}
+
+Status Filesystem::Flush(uint64_t fh) {
+  auto h = HandleOf(fh);
+  if (!h.ok()) return h.status();
+  if (!(*h)->staged || !(*h)->staged->dirty()) return Status::Ok();
+  return CommitStaged(*(*h)->staged, (*h)->id);
+}
+
+Status Filesystem::Fsync(uint64_t fh) {
+  Status flushed = Flush(fh);
+  if (!flushed.ok()) return flushed;
+  auto h = HandleOf(fh);
+  if (!h.ok()) return h.status();
+  if (!(*h)->staged || !uploader_) return Status::Ok();
+  Status s = uploader_->WaitFor((*h)->id, options_.fsync_timeout);
+  if (!s.ok()) {
+    GDMOUNT_LOG(kWarning) << "fsync of " << (*h)->id
+                          << ": not on Drive: " << s.ToString();
+  }
+  // Transient failures are retried in the background; fsync says so now.
+  if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kIo ||
+      s.code() == StatusCode::kRateLimited ||
+      s.code() == StatusCode::kCorruption)
+    return IoError(s.message());
+  return s;
+}
+
+Result<Attr> Filesystem::Create(uint64_t parent, const std::string& name,
+                                int flags, OpenFile* opened) {
+  auto folder = FolderFor(parent, name);
+  if (!folder.ok()) return folder.status();
+  auto existing = tree_->Lookup(folder->id, name);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value())
+    return Status(StatusCode::kAlreadyExists, name + " exists");
+  // The Drive id now, so the journal, inode and later edits share it and
+  // the upload's create is idempotent.
+  auto id = client_->GenerateId();
+  if (!id.ok()) return id.status();
+  drive::DriveFile f;
+  f.id = *id;
+  f.name = name;
+  f.mime_type = kOctetStream;
+  f.parents = {folder->id};
+  f.size = 0;
+  f.created_ms = f.modified_ms = NowMs();
+  f.drive_id = folder->drive_id;
+  f.capabilities = drive::Capabilities();
+  f.capabilities->can_edit = true;
+  auto entry = store_->PutLocal(f, folder->id);
+  if (!entry.ok()) return entry.status();
+  auto staged = write_back_->Create(*entry);
+  if (!staged.ok()) {
+    (void)store_->Remove(*id);
+    return staged.status();
+  }
+  // Journaled at once: even an empty file must reach Drive, and a journaled
+  // entry survives a re-listing of its folder.
+  Status committed = CommitStaged(**staged, *id);
+  if (!committed.ok()) {
+    write_back_->Close(*staged, /*writer=*/true);
+    (void)write_back_->Discard(*id);
+    (void)store_->Remove(*id);
+    return committed;
+  }
+  tree_->ApplyLocal(folder->id, *entry, "");
+  auto h = std::make_shared<Handle>(options_.read_ahead);
+  h->ino = entry->ino;
+  h->id = *id;
+  h->staged = *staged;
+  h->staged_writer = true;
+  h->writable = (flags & O_ACCMODE) != O_RDONLY;
+  h->append = (flags & O_APPEND) != 0;
+  inodes_.Ref(entry->ino, *id);  // the kernel's reference from create
+  inodes_.OpenHandle(entry->ino);
+  opened->fh = AddHandle(std::move(h));
+  return AttrOf(*entry);
+}
+
+Result<Attr> Filesystem::Mknod(uint64_t parent, const std::string& name,
+                               mode_t mode) {
+  if (!S_ISREG(mode))
+    return Status(StatusCode::kNotSupported,
+                  "Drive holds only regular files, folders and shortcuts");
+  OpenFile opened;
+  auto a = Create(parent, name, O_WRONLY, &opened);
+  if (!a.ok()) return a.status();
+  Release(opened.fh);
+  return a;
+}
+
+Result<Attr> Filesystem::Mkdir(uint64_t parent, const std::string& name) {
+  auto folder = FolderFor(parent, name);
+  if (!folder.ok()) return folder.status();
+  auto existing = tree_->Lookup(folder->id, name);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value())
+    return Status(StatusCode::kAlreadyExists, name + " exists");
+  auto created = client_->CreateFolder(folder->id, name);
+  if (!created.ok()) return created.status();
+  Status s = store_->Upsert({*created});
+  // Empty by construction: no listing needed to know it.
+  if (s.ok()) s = store_->ReplaceChildren(created->id, {}, NowMs());
+  if (!s.ok()) return s;
+  auto entry = store_->Get(created->id);
+  if (!entry.ok()) return entry.status();
+  if (!entry->has_value()) return InternalError("new folder not stored");
+  tree_->ApplyLocal(folder->id, **entry, "");
+  inodes_.Ref((*entry)->ino, created->id);
+  return AttrOf(**entry);
+}
+
+Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
+  const meta::Entry& e = child.entry;
+  auto pending = store_->GetUpload(e.id);
+  if (!pending.ok()) return pending.status();
+  const bool on_drive = !pending->has_value() || !(*pending)->create;
+  if (on_drive) {
+    Status s = options_.delete_permanently ? client_->Delete(e.id)
+                                           : client_->Trash(e.id).status();
+    // Already gone from Drive is what we wanted.
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  // Not resurrected: its journaled bytes go too (an upload in flight is
+  // undone by the uploader when it sees the row gone).
+  Status s = write_back_->Discard(e.id);
+  if (!s.ok()) return s;
+  s = store_->Remove(e.id);
+  if (!s.ok()) return s;
+  (void)cache_->Invalidate(e.id);
+  tree_->ApplyLocal(folder.id, std::nullopt, e.id);
+  return Status::Ok();
+}
+
+Status Filesystem::Unlink(uint64_t parent, const std::string& name) {
+  auto folder = FolderFor(parent, name);
+  if (!folder.ok()) return folder.status();
+  auto child = tree_->Lookup(folder->id, name);
+  if (!child.ok()) return child.status();
+  if (!child->has_value()) return NotFoundError(name);
+  if ((*child)->entry.is_folder())
+    return Status(StatusCode::kIsDirectory, name + " is a folder");
+  return RemoveChild(*folder, **child);
+}
+
+Status Filesystem::Rmdir(uint64_t parent, const std::string& name) {
+  auto folder = FolderFor(parent, name);
+  if (!folder.ok()) return folder.status();
+  auto child = tree_->Lookup(folder->id, name);
+  if (!child.ok()) return child.status();
+  if (!child->has_value()) return NotFoundError(name);
+  if (!(*child)->entry.is_folder())
+    return Status(StatusCode::kNotDirectory, name + " is not a folder");
+  auto children = tree_->ListShared((*child)->entry.id);
+  if (!children.ok()) return children.status();
+  if (!(*children)->empty())
+    return Status(StatusCode::kNotEmpty, name + " is not empty");
+  return RemoveChild(*folder, **child);
+}
+
+Status Filesystem::Rename(uint64_t parent, const std::string& name,
+                          uint64_t new_parent, const std::string& new_name,
+                          bool noreplace) {
+  auto from = FolderFor(parent, name);
+  if (!from.ok()) return from.status();
+  auto to = FolderFor(new_parent, new_name);
+  if (!to.ok()) return to.status();
+  auto child = tree_->Lookup(from->id, name);
+  if (!child.ok()) return child.status();
+  if (!child->has_value()) return NotFoundError(name);
+  const meta::Entry src = (*child)->entry;
+  if (from->id == to->id && name == new_name) return Status::Ok();
+  if (src.is_folder()) {
+    // Not into itself or below it.
+    auto path = tree_->PathOf(to->id);
+    auto self = tree_->PathOf(src.id);
+    if (path.ok() && self.ok() && path->size() >= self->size() &&
+        std::equal(self->begin(), self->end(), path->begin()))
+      return InvalidArgumentError("cannot move a folder into itself");
+  }
+  auto target = tree_->Lookup(to->id, new_name);
+  if (!target.ok()) return target.status();
+  if (target->has_value()) {
+    const meta::Entry& t = (*target)->entry;
+    if (t.id == src.id) return Status::Ok();
+    if (noreplace) return Status(StatusCode::kAlreadyExists, new_name);
+    if (t.is_folder() && !src.is_folder())
+      return Status(StatusCode::kIsDirectory, new_name + " is a folder");
+    if (!t.is_folder() && src.is_folder())
+      return Status(StatusCode::kNotDirectory, new_name + " is not a folder");
+    if (t.is_folder()) {
+      auto children = tree_->ListShared(t.id);
+      if (!children.ok()) return children.status();
+      if (!(*children)->empty())
+        return Status(StatusCode::kNotEmpty, new_name + " is not empty");
+    }
+    Status replaced = RemoveChild(*to, **target);
+    if (!replaced.ok()) return replaced;
+  }
+  auto pending = store_->GetUpload(src.id);
+  if (!pending.ok()) return pending.status();
+  drive::DriveFile moved;
+  if (pending->has_value() && (*pending)->create) {
+    // Drive has not seen it: the journal gets the new place (and a new
+    // generation, so a create in flight is followed by a move).
+    Status s = store_->MoveUpload(src.id, to->id, new_name);
+    if (!s.ok()) return s;
+  } else {
+    drive::FileMetadata patch;
+    patch.name = new_name;
+    auto updated =
+        client_->Update(src.id, patch, to->id != from->id ? to->id : "",
+                        to->id != from->id ? from->id : "");
+    if (!updated.ok()) return updated.status();
+    if (pending->has_value()) {
+      Status s = store_->MoveUpload(src.id, to->id, new_name);
+      if (!s.ok()) return s;
+    } else {
+      Status s = store_->Upsert({*updated});
+      if (!s.ok()) return s;
+    }
+  }
+  // The local entry: Drive's answer when stored above, else the journaled
+  // one renamed.
+  auto stored = store_->Get(src.id);
+  if (!stored.ok()) return stored.status();
+  meta::Entry now = stored->has_value() ? **stored : src;
+  if (now.name != new_name || now.parent_id != to->id) {
+    drive::DriveFile local;
+    local.id = now.id;
+    local.name = new_name;
+    local.mime_type = now.mime_type;
+    local.size = now.size;
+    local.md5 = now.md5;
+    local.version = now.version;
+    local.head_revision_id = now.head_revision_id;
+    local.created_ms = now.created_ms;
+    local.modified_ms = now.modified_ms;
+    local.shortcut_target_id = now.shortcut_target_id;
+    local.shortcut_target_mime = now.shortcut_target_mime;
+    local.drive_id = now.drive_id;
+    local.web_view_link = now.web_view_link;
+    local.capabilities = drive::Capabilities();
+    local.capabilities->can_edit = now.can_edit;
+    local.capabilities->can_download = now.can_download;
+    auto put = store_->PutLocal(local, to->id);
+    if (!put.ok()) return put.status();
+    now = std::move(*put);
+  }
+  tree_->ApplyLocal(from->id, std::nullopt, src.id);
+  tree_->ApplyLocal(to->id, now, "");
+  if (uploader_) uploader_->Kick();
+  return Status::Ok();
+}
+
+Result<Attr> Filesystem::Symlink(const std::string& target, uint64_t parent,
+                                 const std::string& name) {
+  auto folder = FolderFor(parent, name);
+  if (!folder.ok()) return folder.status();
+  auto existing = tree_->Lookup(folder->id, name);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value())
+    return Status(StatusCode::kAlreadyExists, name + " exists");
+  // Resolve the target inside the mount, relative to the link's folder.
+  if (target.empty() || target[0] == '/')
+    return Status(StatusCode::kNotSupported,
+                  "symlink to " + target +
+                      ": only relative links to items inside the mount "
+                      "can be stored (as Drive shortcuts)");
+  std::string at = folder->id;
+  size_t start = 0;
+  while (start <= target.size()) {
+    size_t end = target.find('/', start);
+    if (end == std::string::npos) end = target.size();
+    std::string part = target.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      auto e = store_->Get(at);
+      if (!e.ok()) return e.status();
+      if (!e->has_value() || (*e)->parent_id.empty() || at == tree_->root_id())
+        return Status(StatusCode::kNotSupported,
+                      "symlink to " + target + ": outside the mount");
+      at = (*e)->parent_id;
+      continue;
+    }
+    auto child = tree_->Lookup(at, part);
+    if (!child.ok()) return child.status();
+    if (!child->has_value())
+      return Status(
+          StatusCode::kNotSupported,
+          "symlink to " + target + ": the target must exist inside the mount");
+    at = (*child)->entry.id;
+  }
+  auto created = client_->CreateShortcut(folder->id, name, at);
+  if (!created.ok()) return created.status();
+  Status s = store_->Upsert({*created});
+  if (!s.ok()) return s;
+  auto entry = store_->Get(created->id);
+  if (!entry.ok()) return entry.status();
+  if (!entry->has_value()) return InternalError("new shortcut not stored");
+  tree_->ApplyLocal(folder->id, **entry, "");
+  inodes_.Ref((*entry)->ino, created->id);
+  return AttrOf(**entry);
+}
+
+Result<Attr> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& req,
+                                 uint64_t fh) {
+  auto e = EntryOf(ino);
+  if (!e.ok()) return e.status();
+  if (!req.size && !req.mtime_ms) return AttrOf(*e);
+  if (!write_back_) return ReadOnlyMount();
+  if (e->is_folder() && req.size)
+    return Status(StatusCode::kIsDirectory, e->name + " is a folder");
+  if (e->is_native())
+    return Status(StatusCode::kPermissionDenied,
+                  e->name + " is a Google Docs file: read-only here");
+  if (req.size) {
+    std::shared_ptr<Handle> h;
+    if (fh != 0) {
+      auto found = HandleOf(fh);
+      if (found.ok() && (*found)->staged && (*found)->writable) h = *found;
+    }
+    if (h) {
+      // ftruncate: committed with the handle's other writes.
+      Status s = write_back_->Truncate(*h->staged, *req.size);
+      if (!s.ok()) return s;
+    } else {
+      // truncate(2) by path: durable now, like a write and close.
+      auto staged = write_back_->OpenWrite(*e, KeyOf(*e), *req.size == 0);
+      if (!staged.ok()) return staged.status();
+      Status s = write_back_->Truncate(**staged, *req.size);
+      if (s.ok()) s = CommitStaged(**staged, e->id);
+      write_back_->Close(*staged, /*writer=*/true);
+      if (!s.ok()) return s;
+    }
+  }
+  if (req.mtime_ms) {
+    auto pending = store_->GetUpload(e->id);
+    if (!pending.ok()) return pending.status();
+    if (!pending->has_value()) {
+      drive::FileMetadata patch;
+      patch.modified_ms = *req.mtime_ms;
+      auto updated = client_->Update(e->id, patch);
+      if (!updated.ok()) return updated.status();
+      Status s = store_->Upsert({*updated});
+      if (!s.ok()) return s;
+    }
+    // Journaled content carries its own modification time; the next
+    // commit stamps it.
+  }
+  auto now = EntryOf(ino);
+  if (!now.ok()) return now.status();
+  tree_->ApplyLocal(now->parent_id, *now, "");
+  Attr a = AttrOf(*now);
+  if (fh != 0) {
+    auto found = HandleOf(fh);
+    if (found.ok() && (*found)->staged) a.size = (*found)->staged->size();
+  }
+  return a;
+}
+
+}  // namespace gdmount::vfs

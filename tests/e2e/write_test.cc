@@ -1,0 +1,249 @@
+// End to end, writing: ordinary tools (cp, git, tar, rsync, Python) write
+// through a real mount; the bytes are then checked on the emulator's side
+// (md5s, names, parents), after the daemon drained its uploads at unmount,
+// or after it was killed and a new mount resumed the journal.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <fstream>
+#include <map>
+
+#include "tests/e2e/e2e_support.h"
+#include "tests/support/emulator_fixture.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace gdmount {
+namespace {
+
+using e2e::kWait;
+using e2e::Mount;
+using e2e::Mounted;
+using testing::EmulatorFixture;
+using testing::Subprocess;
+
+// Requests that change Drive, by the emulator's count.
+int64_t Writes(EmulatorFixture& fx) {
+  int64_t n = 0;
+  for (const auto& [method, count] : fx.Stats()["methods"].items())
+    if (method.find("create") != std::string::npos ||
+        method.find("update") != std::string::npos ||
+        method.find("upload") != std::string::npos ||
+        method.find("delete") != std::string::npos)
+      n += count.get<int64_t>();
+  return n;
+}
+
+bool HaveFuse() {
+  if (access("/dev/fuse", R_OK | W_OK) == 0) return true;
+  WARN("no /dev/fuse: end-to-end mount test skipped");
+  return false;
+}
+
+// Runs `script` with bash in `dir`; fails the test with its output if it
+// fails.
+void Bash(const std::string& dir, const std::string& script) {
+  Subprocess p({"bash", "-c", "set -euo pipefail; cd '" + dir + "'; " + script},
+               {{"GIT_AUTHOR_NAME", "t"},
+                {"GIT_AUTHOR_EMAIL", "t@example.com"},
+                {"GIT_COMMITTER_NAME", "t"},
+                {"GIT_COMMITTER_EMAIL", "t@example.com"},
+                {"HOME", dir}});
+  std::string out;
+  while (auto line = p.ReadLine(std::chrono::seconds(300))) out += *line + "\n";
+  auto status = p.Wait(kWait);
+  INFO(script << "\n--- output:\n" << out << p.Stderr());
+  REQUIRE(status == 0);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Every untrashed file under folder `id` on the emulator, by relative path,
+// with its md5 (folders recursed).
+void Walk(EmulatorFixture& fx, const std::string& id, const std::string& prefix,
+          std::map<std::string, std::string>* out) {
+  std::string token;
+  do {
+    auto r = fx.Call(
+        "GET",
+        "/drive/v3/files?pageSize=1000&fields=nextPageToken,files(id,name,"
+        "mimeType,md5Checksum)&q=" +
+            testing::Q("'" + id + "' in parents and trashed = false") +
+            (token.empty() ? "" : "&pageToken=" + testing::Q(token)));
+    REQUIRE(r.status == 200);
+    auto j = r.json();
+    for (const auto& f : j["files"]) {
+      std::string path = prefix + std::string(f["name"]);
+      if (f["mimeType"] == "application/vnd.google-apps.folder") {
+        Walk(fx, f["id"], path + "/", out);
+      } else {
+        REQUIRE((*out).count(path) == 0);  // no duplicates
+        (*out)[path] = f.value("md5Checksum", "");
+      }
+    }
+    token = j.value("nextPageToken", "");
+  } while (!token.empty());
+}
+
+// The same for a local directory.
+std::map<std::string, std::string> LocalMd5s(const std::string& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& line : e2e::Lines(
+           e2e::Run({"bash", "-c",
+                     "cd '" + root + "' && find . -type f -printf '%P\\n'"})))
+    out[line] = testing::Md5Hex(ReadFile(root + "/" + line));
+  return out;
+}
+
+TEST_CASE("cp -r of a 200 MiB file and 1,000 small files reaches Drive",
+          "[e2e][write]") {
+  if (!HaveFuse()) return;
+  EmulatorFixture fx;
+  testing::TempDir home;
+  const std::string src = home.path() + "/src";
+  Bash(home.path(),
+       "mkdir -p src/small src/deep/er && "
+       "head -c 209715200 /dev/urandom > src/big.bin && "
+       "for i in $(seq -w 1 1000); do echo \"row $i $RANDOM\" > "
+       "src/small/f$i.txt; done && printf '' > src/deep/er/empty");
+  {
+    Mount m(fx, home, {"--pacer-rate", "0"});
+    Bash(m.dir(), "cp -r '" + src + "' dst");
+    // Readable through the mount at once, before uploads finish.
+    CHECK(testing::Md5Hex(ReadFile(m.dir() + "/dst/big.bin")) ==
+          testing::Md5Hex(ReadFile(src + "/big.bin")));
+    REQUIRE(m.Unmount() == 0);  // drains the uploads first
+    CHECK_THAT(m.Log(), Catch::Contains("every written file is on Drive"));
+  }
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, e2e::IdAt(fx, fx.emu().store().root_id(), "dst"), "", &on_drive);
+  auto local = LocalMd5s(src);
+  CHECK(local.size() == 1002);
+  CHECK(on_drive == local);
+}
+
+TEST_CASE("Everyday tools write through the mount", "[e2e][write]") {
+  if (!HaveFuse()) return;
+  EmulatorFixture fx;
+  testing::TempDir home;
+  Bash(home.path(),
+       "mkdir -p tree/a/b && echo one > tree/a/1.txt && "
+       "echo two > tree/a/b/2.txt && tar cf tree.tar -C tree . && "
+       "mkdir sync && seq 1 500 > sync/numbers.txt && echo x > sync/x");
+  {
+    Mount m(fx, home, {"--pacer-rate", "0"});
+    // git: init, add, commit (lock files, renames, many small objects).
+    Bash(m.dir(),
+         "mkdir repo && cd repo && git init -q && echo hello > README && "
+         "git add README && git commit -qm first && git log --oneline | "
+         "grep -q first && git status --porcelain | wc -l | grep -qx 0");
+    // tar x and rsync -a into the mount.
+    Bash(m.dir(), "mkdir untar && tar xf '" + home.path() +
+                      "/tree.tar' -C untar && cmp untar/a/b/2.txt '" +
+                      home.path() + "/tree/a/b/2.txt'");
+    Bash(m.dir(), "rsync -a '" + home.path() +
+                      "/sync/' synced/ && "
+                      "cmp synced/numbers.txt '" +
+                      home.path() + "/sync/numbers.txt'");
+    // Python writes a CSV and reads it back in the same process.
+    Bash(m.dir(),
+         "python3 -c \"import csv\n"
+         "with open('t.csv', 'w', newline='') as f:\n"
+         "    csv.writer(f).writerows([[i, i * i] for i in range(1000)])\n"
+         "with open('t.csv') as f:\n"
+         "    rows = list(csv.reader(f))\n"
+         "assert len(rows) == 1000 and rows[999] == ['999', '998001'], rows[-1]"
+         "\"");
+    // rename over an existing file, mv of a directory, truncate/extend,
+    // O_APPEND.
+    Bash(m.dir(),
+         "echo old > victim && echo new > incoming && mv incoming victim && "
+         "test \"$(cat victim)\" = new && test ! -e incoming && "
+         "mv untar moved && test -f moved/a/1.txt && test ! -e untar && "
+         "printf 0123456789 > t && truncate -s 4 t && test \"$(cat t)\" = 0123"
+         " && truncate -s 8 t && test $(stat -c %s t) = 8 && "
+         "echo a > log && echo b >> log && test \"$(cat log)\" = "
+         "\"$(printf 'a\\nb')\"");
+    REQUIRE(m.Unmount() == 0);
+  }
+  // A new mount (same state) sees all of it, and so does Drive.
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, fx.emu().store().root_id(), "", &on_drive);
+  CHECK(on_drive.count("repo/README") == 1);
+  CHECK(on_drive["victim"] == testing::Md5Hex("new\n"));
+  CHECK(on_drive.count("incoming") == 0);
+  CHECK(on_drive["moved/a/b/2.txt"] == testing::Md5Hex("two\n"));
+  CHECK(on_drive["synced/numbers.txt"] ==
+        testing::Md5Hex(ReadFile(home.path() + "/sync/numbers.txt")));
+  CHECK(on_drive["t"] == testing::Md5Hex(std::string("0123\0\0\0\0", 8)));
+  CHECK(on_drive["log"] == testing::Md5Hex("a\nb\n"));
+  CHECK(on_drive.count("t.csv") == 1);
+  {
+    Mount m(fx, home);
+    Bash(m.dir(),
+         "cd repo && git log --oneline | grep -q first && "
+         "git fsck --no-progress && cat README | grep -qx hello");
+  }
+}
+
+TEST_CASE("kill -9 mid-upload: the next mount uploads every closed file once",
+          "[e2e][write]") {
+  if (!HaveFuse()) return;
+  emulator::EmulatorOptions slow;
+  // Every upload request (each 1 MiB chunk too) answers after 150 ms, so
+  // the uploads are still running when the daemon is killed.
+  slow.shaping.metadata_latency_ms = 150;
+  EmulatorFixture fx(slow);
+  testing::TempDir home;
+  Bash(home.path(),
+       "mkdir src && for i in 1 2 3 4 5; do head -c 12000000 /dev/urandom > "
+       "src/big$i.bin; done && for i in $(seq 1 30); do echo $i > "
+       "src/s$i.txt; done");
+  {
+    Mount m(fx, home, {"--pacer-rate", "0", "--upload-chunk-size", "1048576"});
+    Bash(m.dir(), "cp -r '" + home.path() + "/src' dst");
+    // Closed (journaled), not yet uploaded: kill the daemon outright.
+    CHECK(m.Signal(SIGKILL).has_value());
+    // The guard removes the dead mount.
+  }
+  CHECK_FALSE(Mounted(home.path() + "/drive"));
+  {
+    Mount m(fx, home, {"--pacer-rate", "0"});
+    REQUIRE(m.Unmount() == 0);
+    CHECK_THAT(m.Log(), Catch::Contains("resuming"));
+  }
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, e2e::IdAt(fx, fx.emu().store().root_id(), "dst"), "", &on_drive);
+  CHECK(on_drive == LocalMd5s(home.path() + "/src"));
+}
+
+TEST_CASE("A read-only mount refuses writes with EROFS", "[e2e][write]") {
+  if (!HaveFuse()) return;
+  EmulatorFixture fx;
+  fx.Upload("keep.txt", "kept");
+  testing::TempDir home;
+  const int64_t writes_before = Writes(fx);
+  Mount m(fx, home, {"-o", "ro"});
+  const std::string path = m.dir() + "/new.txt";
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY, 0644);
+  CHECK(fd < 0);
+  CHECK(errno == EROFS);
+  fd = ::open((m.dir() + "/keep.txt").c_str(), O_WRONLY);
+  CHECK(fd < 0);
+  CHECK(errno == EROFS);
+  CHECK(::mkdir((m.dir() + "/d").c_str(), 0755) != 0);
+  CHECK(errno == EROFS);
+  CHECK(ReadFile(m.dir() + "/keep.txt") == "kept");
+  // Nothing reached Drive: no create, update or upload since the mount.
+  CHECK(Writes(fx) == writes_before);
+}
+
+}  // namespace
+}  // namespace gdmount

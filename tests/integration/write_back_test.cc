@@ -1,0 +1,337 @@
+// The write path against the emulator: vfs::Filesystem writes through the
+// WriteBack staging files, the upload journal and the Uploader, with the
+// real client. Outcomes are checked on the emulator's side (names, bytes,
+// md5s, parents, trash) and in its request counts.
+#include "cache/write_back.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <set>
+
+#include "cache/uploader.h"
+#include "tests/support/drive_rig.h"
+#include "tests/support/emulator_fixture.h"
+#include "tests/support/temp_dir.h"
+#include "vfs/filesystem.h"
+
+namespace gdmount::vfs {
+namespace {
+
+using testing::EmulatorFixture;
+using testing::Md5Hex;
+using testing::Q;
+
+constexpr auto kDrainTimeout = std::chrono::seconds(60);
+
+std::string Pattern(size_t n, unsigned seed = 1) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>((i * 131 + i / 977 + seed * 7) & 0xff);
+  return s;
+}
+
+// Files named `name` (any parent, trashed or not) on the emulator.
+nlohmann::json FilesNamed(EmulatorFixture& fx, const std::string& name) {
+  auto r = fx.Call("GET",
+                   "/drive/v3/files?fields=files(id,name,size,"
+                   "md5Checksum,parents,trashed)&q=" +
+                       Q("name = '" + name + "'"));
+  REQUIRE(r.status == 200);
+  return r.json()["files"];
+}
+
+std::string Content(EmulatorFixture& fx, const std::string& id) {
+  auto r = fx.Call("GET", "/drive/v3/files/" + id + "?alt=media");
+  REQUIRE(r.status == 200);
+  return r.body;
+}
+
+// A writable Filesystem over a state directory that can be reopened (a
+// restart) with the same journal and staging files.
+struct Stack {
+  Stack(EmulatorFixture& fx, const std::string& dir, bool start = true)
+      : drive(fx, 11) {
+    drive::DriveClient* client = drive.client.get();
+    store = std::move(meta::MetadataStore::Open(dir + "/meta.db").value());
+    tree = std::make_unique<Tree>(store.get(), client, RealClock());
+    REQUIRE(tree->Init().ok());
+    cache::ContentCacheOptions co;
+    co.dir = dir + "/cache";
+    co.chunk_size = 256 * 1024;
+    cache = std::move(cache::ContentCache::Open(co, client).value());
+    cache::WriteBackOptions wo;
+    wo.staging_dir = dir + "/staging";
+    write_back =
+        std::make_unique<cache::WriteBack>(store.get(), cache.get(), wo);
+    REQUIRE(write_back->Init().ok());
+    cache::UploaderOptions uo;
+    uo.threads = 3;
+    uo.retry_min = std::chrono::milliseconds(50);
+    uo.retry_max = std::chrono::milliseconds(500);
+    uo.on_folder_changed = [this](const std::string& folder) {
+      (void)tree->Invalidate(folder);
+    };
+    uploader = std::make_unique<cache::Uploader>(store.get(), client,
+                                                 write_back.get(), uo);
+    if (start) uploader->Start();
+    fs = std::make_unique<Filesystem>(tree.get(), store.get(), cache.get(),
+                                      client, FsOptions(), RealClock(),
+                                      write_back.get(), uploader.get());
+  }
+  ~Stack() { uploader->Stop(); }
+
+  uint64_t Ino(uint64_t parent, const std::string& name) {
+    auto a = fs->Lookup(parent, name);
+    INFO(name << ": " << a.status().ToString());
+    REQUIRE(a.ok());
+    return a->ino;
+  }
+  // create + write `bytes` in 64 KiB pieces + close.
+  void WriteNew(uint64_t parent, const std::string& name,
+                const std::string& bytes) {
+    OpenFile opened;
+    auto a = fs->Create(parent, name, O_WRONLY, &opened);
+    INFO(name << ": " << a.status().ToString());
+    REQUIRE(a.ok());
+    for (size_t off = 0; off < bytes.size(); off += 65536) {
+      size_t n = std::min<size_t>(65536, bytes.size() - off);
+      auto w = fs->Write(opened.fh, static_cast<int64_t>(off),
+                         bytes.data() + off, n);
+      REQUIRE(w.ok());
+      REQUIRE(*w == n);
+    }
+    REQUIRE(fs->Flush(opened.fh).ok());
+    fs->Release(opened.fh);
+  }
+  std::string ReadAll(uint64_t ino) {
+    auto opened = fs->Open(ino, O_RDONLY);
+    REQUIRE(opened.ok());
+    std::string out, buf(70000, '\0');
+    for (int64_t off = 0;;) {
+      auto n = fs->Read(opened->fh, off, buf.data(), buf.size());
+      REQUIRE(n.ok());
+      if (*n == 0) break;
+      out.append(buf.data(), *n);
+      off += static_cast<int64_t>(*n);
+    }
+    fs->Release(opened->fh);
+    return out;
+  }
+  void Drain() {
+    auto left = uploader->Drain(kDrainTimeout, nullptr);
+    REQUIRE(left.ok());
+    REQUIRE(*left == 0);
+  }
+
+  testing::DriveRig drive;
+  std::unique_ptr<meta::MetadataStore> store;
+  std::unique_ptr<Tree> tree;
+  std::unique_ptr<cache::ContentCache> cache;
+  std::unique_ptr<cache::WriteBack> write_back;
+  std::unique_ptr<cache::Uploader> uploader;
+  std::unique_ptr<Filesystem> fs;
+};
+
+TEST_CASE("Written files reach Drive byte-exact, small and resumable",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  testing::TempDir dir;
+  Stack s(fx, dir.path());
+  const std::string small = Pattern(70000, 1);
+  const std::string large = Pattern(6 * 1024 * 1024 + 123, 2);  // resumable
+  s.WriteNew(kRootIno, "small.bin", small);
+  s.WriteNew(kRootIno, "large.bin", large);
+  s.WriteNew(kRootIno, "empty.txt", "");
+  // Seen at once through the mount, before any upload.
+  CHECK(s.ReadAll(s.Ino(kRootIno, "small.bin")) == small);
+  s.Drain();
+  for (auto [name, bytes] :
+       {std::pair<const char*, const std::string*>{"small.bin", &small},
+        {"large.bin", &large}}) {
+    auto files = FilesNamed(fx, name);
+    REQUIRE(files.size() == 1);
+    CHECK(files[0]["md5Checksum"] == Md5Hex(*bytes));
+    CHECK(Content(fx, files[0]["id"]) == *bytes);
+  }
+  auto empty = FilesNamed(fx, "empty.txt");
+  REQUIRE(empty.size() == 1);
+  CHECK(empty[0]["size"] == "0");
+  CHECK(s.store->PendingUploads().value().empty());
+  // The ids Drive has are the ones the mount gave out.
+  auto e = s.store->GetByIno(s.Ino(kRootIno, "large.bin")).value();
+  CHECK(e->id == FilesNamed(fx, "large.bin")[0]["id"]);
+  CHECK(e->md5 == Md5Hex(large));
+}
+
+TEST_CASE("Editing an existing file keeps the bytes it did not touch",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  const std::string base = Pattern(600000, 3);
+  auto f = fx.Upload("data.bin", base);
+  testing::TempDir dir;
+  Stack s(fx, dir.path());
+  uint64_t ino = s.Ino(kRootIno, "data.bin");
+  auto opened = s.fs->Open(ino, O_RDWR);
+  REQUIRE(opened.ok());
+  const std::string patch(1000, 'X');
+  REQUIRE(s.fs->Write(opened->fh, 300000, patch.data(), patch.size()).ok());
+  REQUIRE(s.fs->Write(opened->fh, 600000, "tail", 4).ok());  // extends
+  REQUIRE(s.fs->Fsync(opened->fh).ok());  // on Drive when it returns
+  std::string expected = base;
+  expected.replace(300000, 1000, patch);
+  expected += "tail";
+  CHECK(Content(fx, f["id"]) == expected);
+  s.fs->Release(opened->fh);
+  CHECK(s.ReadAll(ino) == expected);
+  // Still one file with that name: an update, not a second create.
+  CHECK(FilesNamed(fx, "data.bin").size() == 1);
+
+  // truncate(2) by path and O_APPEND.
+  REQUIRE(
+      s.fs->SetAttr(ino, SetAttrRequest{int64_t{10}, std::nullopt}, 0).ok());
+  auto app = s.fs->Open(ino, O_WRONLY | O_APPEND);
+  REQUIRE(app.ok());
+  REQUIRE(s.fs->Write(app->fh, 0, "++", 2).ok());  // offset ignored
+  REQUIRE(s.fs->Fsync(app->fh).ok());
+  s.fs->Release(app->fh);
+  CHECK(Content(fx, f["id"]) == expected.substr(0, 10) + "++");
+}
+
+TEST_CASE("A restart uploads what the journal holds, exactly once",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  testing::TempDir dir;
+  const std::string bytes = Pattern(300000, 4);
+  {
+    Stack s(fx, dir.path(), /*start=*/false);  // dies before uploading
+    s.WriteNew(kRootIno, "late.bin", bytes);
+    CHECK(FilesNamed(fx, "late.bin").empty());
+  }
+  {
+    Stack s(fx, dir.path());
+    s.Drain();
+    // The remount shows it from the journal all along.
+    CHECK(s.ReadAll(s.Ino(kRootIno, "late.bin")) == bytes);
+  }
+  auto files = FilesNamed(fx, "late.bin");
+  REQUIRE(files.size() == 1);
+  CHECK(files[0]["md5Checksum"] == Md5Hex(bytes));
+}
+
+TEST_CASE("A file changed on Drive while edited here keeps both versions",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  auto f = fx.Upload("notes.txt", "original");
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);
+  uint64_t ino = s.Ino(kRootIno, "notes.txt");
+  auto opened = s.fs->Open(ino, O_WRONLY | O_TRUNC);
+  REQUIRE(opened.ok());
+  REQUIRE(s.fs->Write(opened->fh, 0, "local edit", 10).ok());
+  REQUIRE(s.fs->Flush(opened->fh).ok());
+  s.fs->Release(opened->fh);
+  // Someone else uploads new content meanwhile.
+  auto remote = fx.Call(
+      "PATCH",
+      "/upload/drive/v3/files/" + std::string(f["id"]) + "?uploadType=media",
+      "their edit", {"Content-Type: text/plain"});
+  REQUIRE(remote.status == 200);
+  s.uploader->Start();
+  s.Drain();
+  CHECK(Content(fx, f["id"]) == "their edit");
+  auto all = fx.Call("GET", "/drive/v3/files?fields=files(id,name)&q=" +
+                                Q("'root' in parents and trashed = false"));
+  std::string conflict_id;
+  const nlohmann::json listing = all.json();
+  for (const auto& file : listing["files"]) {
+    std::string name = file["name"];
+    if (name.rfind("notes (conflict ", 0) == 0)
+      conflict_id = file["id"].get<std::string>();
+  }
+  REQUIRE_FALSE(conflict_id.empty());
+  CHECK(Content(fx, conflict_id) == "local edit");
+  CHECK(s.uploader->stats().conflicts == 1);
+}
+
+TEST_CASE("Deleted before its upload, a file never reaches Drive",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);
+  s.WriteNew(kRootIno, "gone.bin", Pattern(1000));
+  REQUIRE(s.fs->Unlink(kRootIno, "gone.bin").ok());
+  CHECK_FALSE(s.fs->Lookup(kRootIno, "gone.bin").ok());
+  s.uploader->Start();
+  s.Drain();
+  CHECK(FilesNamed(fx, "gone.bin").empty());
+  CHECK(fx.Stats()["methods"].value("files.create.multipart", 0) == 0);
+}
+
+TEST_CASE("Namespace operations: mkdir, rename, move, replace, rmdir",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  auto old = fx.Upload("target.txt", "old target");
+  testing::TempDir dir;
+  Stack s(fx, dir.path());
+  auto a = s.fs->Mkdir(kRootIno, "a");
+  REQUIRE(a.ok());
+  auto b = s.fs->Mkdir(a->ino, "b");
+  REQUIRE(b.ok());
+  CHECK(s.fs->Mkdir(kRootIno, "a").status().code() ==
+        StatusCode::kAlreadyExists);
+  s.WriteNew(b->ino, "f.txt", "hello");
+  // A pending new file renamed and moved before its upload.
+  REQUIRE(s.fs->Rename(b->ino, "f.txt", a->ino, "g.txt", false).ok());
+  s.Drain();
+  auto g = FilesNamed(fx, "g.txt");
+  REQUIRE(g.size() == 1);
+  auto a_on_drive = FilesNamed(fx, "a");
+  REQUIRE(a_on_drive.size() == 1);
+  CHECK(g[0]["parents"][0] == a_on_drive[0]["id"]);
+  CHECK(Content(fx, g[0]["id"]) == "hello");
+  CHECK(FilesNamed(fx, "f.txt").empty());
+
+  // rename over an existing file replaces it (the old one goes to trash).
+  REQUIRE(s.fs->Rename(a->ino, "g.txt", kRootIno, "target.txt", false).ok());
+  auto targets = FilesNamed(fx, "target.txt");
+  std::set<std::string> live;
+  for (const auto& t : targets)
+    if (!t["trashed"].get<bool>()) live.insert(t["id"]);
+  CHECK(live == std::set<std::string>{g[0]["id"]});
+  CHECK(Content(fx, g[0]["id"]) == "hello");
+  CHECK(s.ReadAll(s.Ino(kRootIno, "target.txt")) == "hello");
+  (void)old;
+
+  CHECK(s.fs->Rmdir(kRootIno, "a").code() == StatusCode::kNotEmpty);
+  CHECK(s.fs->Unlink(kRootIno, "a").code() == StatusCode::kIsDirectory);
+  CHECK(s.fs->Rename(kRootIno, "a", b->ino, "x", false).code() ==
+        StatusCode::kInvalidArgument);  // into itself
+  REQUIRE(s.fs->Rmdir(a->ino, "b").ok());
+  REQUIRE(s.fs->Rmdir(kRootIno, "a").ok());
+  CHECK_FALSE(s.fs->Lookup(kRootIno, "a").ok());
+  auto trashed = FilesNamed(fx, "a");
+  REQUIRE(trashed.size() == 1);
+  CHECK(trashed[0]["trashed"] == true);
+}
+
+TEST_CASE("Writing a Google Doc is refused; hard links are not a thing",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  auto doc = fx.Call(
+      "POST", "/drive/v3/files",
+      R"({"name":"Plan","mimeType":"application/vnd.google-apps.document"})",
+      {"Content-Type: application/json"});
+  REQUIRE(doc.status == 200);
+  testing::TempDir dir;
+  Stack s(fx, dir.path());
+  uint64_t ino = s.Ino(kRootIno, "Plan.docx");
+  CHECK(s.fs->Open(ino, O_WRONLY).status().code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(s.fs->Open(ino, O_RDONLY).ok());
+}
+
+}  // namespace
+}  // namespace gdmount::vfs
