@@ -58,11 +58,12 @@ struct Settings {
   int64_t read_ahead_max = 64 << 20;
   int download_threads = 8;
   int64_t small_file_threshold = 1 << 20;
-  std::string shared_drive;  // "" = My Drive
-  std::string root_folder;   // "" = the drive's root; an id or a /path
-  bool xattrs = false;       // user.gdmount.* extended attributes
-  bool show_trash = true;    // .Trash at My Drive's root
-  bool show_shared = true;   // .shared at My Drive's root
+  int64_t kernel_read_ahead = 1 << 20;  // bytes; 0 = the kernel's default
+  std::string shared_drive;             // "" = My Drive
+  std::string root_folder;  // "" = the drive's root; an id or a /path
+  bool xattrs = false;      // user.gdmount.* extended attributes
+  bool show_trash = true;   // .Trash at My Drive's root
+  bool show_shared = true;  // .shared at My Drive's root
 
   // Writes (write-back; docs/writing.md).
   bool read_only = false;

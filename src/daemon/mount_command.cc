@@ -127,6 +127,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   mo.entry_timeout_s = s.entry_timeout_s;
   mo.attr_timeout_s = s.attr_timeout_s;
   mo.xattrs = s.xattrs;
+  mo.kernel_read_ahead_bytes = s.kernel_read_ahead;
   vfs::FsOptions fo;
   fo.uid = getuid();
   fo.gid = getgid();

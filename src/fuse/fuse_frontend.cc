@@ -8,7 +8,10 @@
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include "fuse/errno_map.h"
@@ -222,6 +225,7 @@ void OpAccess(fuse_req_t req, fuse_ino_t ino, int mask) {
 }
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Self(req)->ApplyReadAheadOnce();
   auto opened = Self(req)->fs()->Open(ino, fi->flags);
   if (!opened.ok()) {
     fuse_reply_err(req, Fail("open", ino, opened.status()));
@@ -355,10 +359,58 @@ fuse_lowlevel_ops Ops(bool xattrs, bool writable) {
   return ops;
 }
 
+// "MAJ:MIN" of the filesystem mounted at `mountpoint`, from
+// /proc/self/mountinfo (a stat of the mount point would be a FUSE request
+// before the loop runs). "" if not found.
+std::string DeviceOf(const std::string& mountpoint) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::string found;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    if (!(fields >> id >> parent >> dev >> root >> point)) continue;
+    // The last match wins: a later mount on the same path hides earlier.
+    if (point == mountpoint) found = dev;
+  }
+  return found;
+}
+
+// Raises the kernel's read-ahead for the mount (see ApplyReadAheadOnce for
+// when): with the default 128 KiB,
+// sequential reads arrive as 128 KiB requests; with 1 MiB, as 1 MiB ones
+// (libfuse asks for 256-page requests), which measured ~2x faster warm
+// re-reads here. Needs root; otherwise the kernel default stays.
+void SetKernelReadAhead(const std::string& mountpoint, int64_t bytes) {
+  if (bytes <= 0) return;
+  std::string dev = DeviceOf(mountpoint);
+  if (dev.empty()) return;
+  const std::string path = "/sys/class/bdi/" + dev + "/read_ahead_kb";
+  std::ofstream out(path);
+  out << bytes / 1024 << "\n";
+  out.flush();
+  if (!out) {
+    GDMOUNT_LOG(kDebug) << "could not set " << path
+                        << " (not root?): kernel read-ahead stays at its "
+                           "default";
+    return;
+  }
+  GDMOUNT_LOG(kDebug) << "kernel read-ahead for " << mountpoint << ": "
+                      << bytes / 1024 << " KiB";
+}
+
 }  // namespace
 
 FuseFrontend::FuseFrontend(vfs::Filesystem* fs, MountOptions options)
     : fs_(fs), options_(std::move(options)) {}
+
+void FuseFrontend::ApplyReadAheadOnce() {
+  std::call_once(read_ahead_once_, [this] {
+    if (!canonical_mountpoint_.empty())
+      SetKernelReadAhead(canonical_mountpoint_,
+                         options_.kernel_read_ahead_bytes);
+  });
+}
 
 FuseFrontend::~FuseFrontend() {
   if (signals_) fuse_remove_signal_handlers(session_);
@@ -382,10 +434,16 @@ Status FuseFrontend::Mount() {
   if (fuse_set_signal_handlers(session_) != 0)
     return IoError("could not install signal handlers");
   signals_ = true;
+  // Resolved before mounting: afterwards a stat of it would be a request
+  // to this not yet running filesystem.
+  std::error_code ec;
+  const std::string canonical =
+      std::filesystem::weakly_canonical(options_.mountpoint, ec).string();
   if (fuse_session_mount(session_, options_.mountpoint.c_str()) != 0)
     return IoError("could not mount at " + options_.mountpoint +
                    " (is /dev/fuse there, and the directory empty?)");
   mounted_ = true;
+  if (!ec) canonical_mountpoint_ = canonical;
   return Status::Ok();
 }
 

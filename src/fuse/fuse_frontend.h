@@ -10,6 +10,8 @@
 // thread (or a signal handler installed by libfuse) to end it.
 #pragma once
 
+#include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "gdmount/status.h"
@@ -29,6 +31,9 @@ struct MountOptions {
   // entry; see Ops()).
   bool xattrs = false;
   int max_threads = 16;
+  // The kernel's read-ahead for this mount (its bdi's read_ahead_kb), set
+  // after mounting when allowed (root); 0 leaves the kernel's 128 KiB.
+  int64_t kernel_read_ahead_bytes = 1 << 20;
 };
 
 class FuseFrontend {
@@ -45,6 +50,10 @@ class FuseFrontend {
 
   vfs::Filesystem* fs() { return fs_; }
   const MountOptions& options() const { return options_; }
+  // Applies kernel_read_ahead_bytes once, from the first open: not before,
+  // because the kernel resets the mount's read-ahead when it processes the
+  // INIT reply; and a file's read-ahead is taken from the mount at open.
+  void ApplyReadAheadOnce();
 
  private:
   vfs::Filesystem* fs_;
@@ -52,6 +61,8 @@ class FuseFrontend {
   ::fuse_session* session_ = nullptr;
   bool mounted_ = false;
   bool signals_ = false;
+  std::string canonical_mountpoint_;  // for /proc/self/mountinfo
+  std::once_flag read_ahead_once_;
 };
 
 }  // namespace gdmount::fuse
