@@ -7,10 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <fstream>
 #include <map>
+#include <vector>
 
 #include "tests/e2e/e2e_support.h"
 #include "tests/support/emulator_fixture.h"
@@ -68,7 +70,7 @@ std::string ReadFile(const std::string& path) {
 // Every untrashed file under folder `id` on the emulator, by relative path,
 // with its md5 (folders recursed).
 void Walk(EmulatorFixture& fx, const std::string& id, const std::string& prefix,
-          std::map<std::string, std::string>* out) {
+          std::map<std::string, std::string>* out, bool with_dirs = false) {
   std::string token;
   do {
     auto r = fx.Call(
@@ -82,7 +84,8 @@ void Walk(EmulatorFixture& fx, const std::string& id, const std::string& prefix,
     for (const auto& f : j["files"]) {
       std::string path = prefix + std::string(f["name"]);
       if (f["mimeType"] == "application/vnd.google-apps.folder") {
-        Walk(fx, f["id"], path + "/", out);
+        if (with_dirs) (*out)[path + "/"] = "dir";
+        Walk(fx, f["id"], path + "/", out, with_dirs);
       } else {
         REQUIRE((*out).count(path) == 0);  // no duplicates
         (*out)[path] = f.value("md5Checksum", "");
@@ -93,8 +96,16 @@ void Walk(EmulatorFixture& fx, const std::string& id, const std::string& prefix,
 }
 
 // The same for a local directory.
-std::map<std::string, std::string> LocalMd5s(const std::string& root) {
+std::map<std::string, std::string> LocalMd5s(const std::string& root,
+                                             bool with_dirs = false) {
   std::map<std::string, std::string> out;
+  if (with_dirs) {
+    for (const auto& line : e2e::Lines(
+             e2e::Run({"bash", "-c",
+                       "cd '" + root +
+                           "' && find . -mindepth 1 -type d -printf '%P\\n'"})))
+      out[line + "/"] = "dir";
+  }
   for (const auto& line : e2e::Lines(
            e2e::Run({"bash", "-c",
                      "cd '" + root + "' && find . -type f -printf '%P\\n'"})))
@@ -222,6 +233,86 @@ TEST_CASE("kill -9 mid-upload: the next mount uploads every closed file once",
   std::map<std::string, std::string> on_drive;
   Walk(fx, e2e::IdAt(fx, fx.emu().store().root_id(), "dst"), "", &on_drive);
   CHECK(on_drive == LocalMd5s(home.path() + "/src"));
+}
+
+TEST_CASE("Random operations on the mount and on a local model agree",
+          "[e2e][write]") {
+  if (!HaveFuse()) return;
+  EmulatorFixture fx;
+  testing::TempDir home;
+  const std::string model = home.path() + "/model";
+  const std::string script =
+      std::string(GDMOUNT_SOURCE_DIR) + "/tests/e2e/model_ops.py";
+  const std::vector<int> seeds = {1, 2, 3};
+  {
+    Mount m(fx, home, {"--pacer-rate", "0"});
+    for (int seed : seeds) {
+      const std::string dir = "s" + std::to_string(seed);
+      Bash(home.path(), "mkdir -p '" + m.dir() + "/" + dir + "' '" + model +
+                            "/" + dir + "' && python3 '" + script + "' '" +
+                            m.dir() + "/" + dir + "' '" + model + "/" + dir +
+                            "' " + std::to_string(seed) + " 150");
+    }
+    REQUIRE(m.Unmount() == 0);
+  }
+  // What reached Drive is the model: every file's bytes, every folder, no
+  // duplicates.
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, fx.emu().store().root_id(), "", &on_drive, /*with_dirs=*/true);
+  CHECK(on_drive == LocalMd5s(model, /*with_dirs=*/true));
+  // And a new mount shows the same tree.
+  Mount again(fx, home);
+  Bash(home.path(),
+       "diff -r -x .Trash -x .shared '" + model + "' '" + again.dir() + "'");
+}
+
+TEST_CASE("Writes complete byte-exact with 20% of requests failing",
+          "[e2e][write]") {
+  if (!HaveFuse()) return;
+  EmulatorFixture fx;
+  testing::TempDir home;
+  Bash(home.path(),
+       "mkdir -p src/a/b && for i in 1 2; do head -c 9000000 /dev/urandom > "
+       "src/big$i.bin; done && for i in $(seq 1 40); do echo $i > "
+       "src/a/s$i.txt; done && echo deep > src/a/b/deep.txt");
+  {
+    Mount m(fx, home,
+            {"--pacer-rate", "0", "--upload-chunk-size", "1048576",
+             "--multipart-threshold", "262144"});
+    // Faults from now on, on every kind of request but sign-in.
+    auto r = fx.Call(
+        "POST", "/__emulator/faults",
+        R"({"faults": ["503:rate=0.05", "429:rate=0.05", "reset:rate=0.05",)"
+        R"( "truncate:rate=0.05"]})",
+        {"Content-Type: application/json"});
+    REQUIRE(r.status == 200);
+    Bash(m.dir(), "cp -r '" + home.path() +
+                      "/src' dst && mv dst/a dst/z && "
+                      "rm dst/z/s1.txt && echo again > dst/z/s2.txt");
+    REQUIRE(m.Unmount() == 0);
+    CHECK_THAT(m.Log(), Catch::Contains("every written file is on Drive"));
+  }
+  // The faults did happen, by the emulator's count.
+  int64_t fired = 0, seen = 0;
+  const nlohmann::json described = fx.Call("GET", "/__emulator/faults").json();
+  for (const auto& rule : described["faults"]) {
+    fired += rule["fired"].get<int64_t>();
+    seen = std::max(seen, rule["seen"].get<int64_t>());
+  }
+  INFO(seen << " requests, " << fired << " faults");
+  CHECK(fired >= 10);
+  // The check below must not be faulted itself.
+  auto cleared = fx.Call("POST", "/__emulator/faults", R"({"faults": []})",
+                         {"Content-Type: application/json"});
+  REQUIRE(cleared.status == 200);
+  INFO(fx.Call("GET", "/__emulator/stats").body);
+  Bash(home.path(),
+       "mv src/a src/z && rm src/z/s1.txt && "
+       "echo again > src/z/s2.txt");
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, e2e::IdAt(fx, fx.emu().store().root_id(), "dst"), "", &on_drive,
+       /*with_dirs=*/true);
+  CHECK(on_drive == LocalMd5s(home.path() + "/src", /*with_dirs=*/true));
 }
 
 TEST_CASE("A read-only mount refuses writes with EROFS", "[e2e][write]") {
