@@ -146,12 +146,15 @@ void Uploader::Run() {
       cv_.wait_for(lock, wait, [&] { return stop_ || events_ != seen; });
       continue;
     }
-    meta::PendingUpload u = *pick;
-    in_flight_.insert(u.id);
+    const std::string id = pick->id;
+    in_flight_.insert(id);
     lock.unlock();
-    UploadOne(u);
+    // `rows` was read without the lock: another thread may have finished
+    // this row since. Now that the id is ours, read it again.
+    auto fresh = store_->GetUpload(id);
+    if (fresh.ok() && fresh->has_value()) UploadOne(**fresh);
     lock.lock();
-    in_flight_.erase(u.id);
+    in_flight_.erase(id);
     ++events_;
     cv_.notify_all();
   }
@@ -186,6 +189,12 @@ Status Uploader::Send(const meta::PendingUpload& u,
     if (u.create) {
       md.id = u.id;
       md.parent_id = u.parent_id;
+      // chmod/chown done before Drive had the file ride on its create.
+      auto local = store_->Get(u.id);
+      if (local.ok() && local->has_value()) {
+        for (const auto& [key, value] : meta::FromEntry(**local).app_properties)
+          md.app_properties[key] = value;
+      }
     }
     r = client_->Upload(u.create ? "" : u.id, md, content, save);
   }
@@ -248,7 +257,19 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
     const bool changed =
         !gone && (!u.base_md5.empty() ? remote->md5 != u.base_md5
                                       : remote->version != u.base_version);
+    if (gone) {
+      // Deleted here while this upload was starting: the row is gone too.
+      auto row = store_->GetUpload(u.id);
+      if (row.ok() && !row->has_value()) return;
+    }
     if (gone || changed) {
+      GDMOUNT_LOG(kInfo) << "conflict check of " << u.name << " generation "
+                         << u.generation << ": edits began at md5 "
+                         << u.base_md5 << " version " << u.base_version
+                         << "; Drive has "
+                         << (gone ? std::string("nothing")
+                                  : remote->md5 + " version " +
+                                        std::to_string(remote->version));
       Status s = UploadConflictCopy(
           u, gone ? std::nullopt : std::optional<drive::DriveFile>(*remote));
       if (!s.ok()) Failed(u, s);
@@ -267,6 +288,21 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
                                    move ? remote_parent : "");
       if (!moved.ok()) return Failed(u, moved.status());
       remote = std::move(moved);
+    }
+    // chmod/chown made while the content was journaled.
+    auto local = store_->Get(u.id);
+    if (local.ok() && local->has_value()) {
+      drive::FileMetadata props;
+      for (const auto& [key, value] : meta::FromEntry(**local).app_properties) {
+        auto it = remote->app_properties.find(key);
+        if (it == remote->app_properties.end() || it->second != value)
+          props.app_properties[key] = value;
+      }
+      if (!props.app_properties.empty()) {
+        auto patched = client_->Update(u.id, props);
+        if (!patched.ok()) return Failed(u, patched.status());
+        remote = std::move(patched);
+      }
     }
     if (remote->md5 == u.md5 && remote->size == u.size) {
       uploaded = std::move(*remote);  // the bytes are there already
@@ -290,10 +326,15 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
     // The staging file changed after this commit; a newer commit (if the
     // writer closed) carries the new bytes. Either way, not done.
     auto row = store_->GetUpload(u.id);
-    if (row.ok() && row->has_value() && (*row)->generation == u.generation)
+    if (row.ok() && row->has_value() && (*row)->generation == u.generation) {
+      // What Drive has now is ours, not someone else's change: build on it.
+      Status rebased = write_back_->Rebase(u.id, uploaded);
+      if (!rebased.ok()) return Failed(u, rebased);
       return Failed(
-          u, Status(StatusCode::kCorruption, "Drive has md5 " + uploaded.md5 +
-                                                 ", the journal " + u.md5));
+          u, Status(StatusCode::kCorruption,
+                    "Drive has md5 " + uploaded.md5 + ", the journal " + u.md5 +
+                        " (the file changed while uploading)"));
+    }
   }
   auto outcome = write_back_->FinishUpload(u.id, u.generation, uploaded);
   if (!outcome.ok()) return Failed(u, outcome.status());

@@ -392,26 +392,20 @@ Result<int64_t> WriteBack::Commit(StagedFile& f, const meta::Entry& e,
     u.modified_ms = modified_ms;
     u.base_version = f.base_version_;
     u.base_md5 = f.base_md5_;
-    local.id = e.id;
-    local.name = e.name;
-    local.mime_type = e.mime_type;
-    if (!e.parent_id.empty()) local.parents = {e.parent_id};
+    local = meta::FromEntry(e);
     local.size = u.size;
     local.md5 = u.md5;
-    local.version = e.version;
-    local.created_ms = e.created_ms;
     local.modified_ms = modified_ms;
-    local.drive_id = e.drive_id;
-    local.web_view_link = e.web_view_link;
-    local.capabilities = drive::Capabilities();
-    local.capabilities->can_edit = e.can_edit;
-    local.capabilities->can_download = e.can_download;
     // Under the file's lock, so FinishUpload cannot slip in between reading
     // the base above and journaling it.
     auto generation = store_->CommitUpload(u, local);
     if (!generation.ok()) return generation.status();  // still dirty
     f.dirty_ = false;
     committed = *generation;
+    GDMOUNT_LOG(kDebug) << "journaled " << e.name << " (" << e.id
+                        << ") generation " << committed << ": " << u.size
+                        << " bytes, md5 " << u.md5 << ", from md5 "
+                        << u.base_md5 << (u.create ? ", new" : "");
   }
   std::lock_guard<std::mutex> lock(mu_);
   f.journaled_ = true;
@@ -439,6 +433,21 @@ Result<meta::MetadataStore::UploadOutcome> WriteBack::FinishUpload(
   f.base_md5_ = uploaded.md5;
   if (*outcome == Outcome::kDone) f.journaled_ = false;
   return outcome;
+}
+
+Status WriteBack::Rebase(const std::string& id,
+                         const drive::DriveFile& uploaded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(id);
+  if (it == files_.end()) return store_->RebaseUpload(id, uploaded);
+  StagedFile& f = *it->second;
+  std::lock_guard<std::mutex> file_lock(f.mu_);
+  Status s = store_->RebaseUpload(id, uploaded);
+  if (!s.ok()) return s;
+  f.create_ = false;
+  f.base_version_ = uploaded.version;
+  f.base_md5_ = uploaded.md5;
+  return Status::Ok();
 }
 
 Status WriteBack::Discard(const std::string& id) {

@@ -143,6 +143,10 @@ class WriteBack {
   Result<meta::MetadataStore::UploadOutcome> FinishUpload(
       const std::string& id, int64_t generation,
       const drive::DriveFile& uploaded);
+  // An upload of `id` reached Drive with other bytes than journaled (the
+  // staging file changed during it): later edits and the retry build on
+  // `uploaded` (MetadataStore::RebaseUpload, under the file's lock).
+  Status Rebase(const std::string& id, const drive::DriveFile& uploaded);
   // The file was deleted: its staged bytes and journal row are dropped.
   Status Discard(const std::string& id);
 

@@ -117,12 +117,9 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
   } else if (to_set & FUSE_SET_ATTR_MTIME) {
     r.mtime_ms = attr->st_mtim.tv_sec * 1000 + attr->st_mtim.tv_nsec / 1000000;
   }
-  if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-    // Not kept yet (docs/writing.md): accepted so cp -p, tar and rsync -a
-    // work, and the attributes stay as the mount options say.
-    GDMOUNT_LOG(kDebug) << "setattr ino " << ino
-                        << ": mode/owner change accepted, not stored";
-  }
+  if (to_set & FUSE_SET_ATTR_MODE) r.mode = attr->st_mode & 07777;
+  if (to_set & FUSE_SET_ATTR_UID) r.uid = attr->st_uid;
+  if (to_set & FUSE_SET_ATTR_GID) r.gid = attr->st_gid;
   auto a = Self(req)->fs()->SetAttr(ino, r, fi ? fi->fh : 0);
   if (!a.ok()) {
     fuse_reply_err(req, Fail("setattr", ino, a.status()));

@@ -1,5 +1,8 @@
 #include "meta/entries_table.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace gdmount::meta {
 namespace {
 
@@ -8,7 +11,8 @@ namespace {
   "SELECT i.ino, e.id, e.parent_id, e.name, e.mime_type, e.size, e.md5, "   \
   "e.version, e.head_revision_id, e.created_ms, e.modified_ms, e.trashed, " \
   "e.explicitly_trashed, e.shortcut_target_id, e.shortcut_target_mime, "    \
-  "e.drive_id, e.web_view_link, e.can_edit, e.can_download "                \
+  "e.drive_id, e.web_view_link, e.can_edit, e.can_download, e.mode, "       \
+  "e.uid, e.gid, e.link_target "                                            \
   "FROM entries e JOIN inodes i ON i.id = e.id "
 
 constexpr const char* kSelectById = GDMOUNT_META_ENTRY_SELECT "WHERE e.id = ?";
@@ -35,15 +39,16 @@ constexpr const char* kUpsertEntry =
     "INSERT INTO entries(id, parent_id, name, mime_type, size, md5, version, "
     "head_revision_id, created_ms, modified_ms, trashed, explicitly_trashed, "
     "shortcut_target_id, shortcut_target_mime, drive_id, web_view_link, "
-    "can_edit, can_download) "
+    "can_edit, can_download, mode, uid, gid, link_target) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-    "?15, ?16, ?17, ?18) "
+    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
     "ON CONFLICT(id) DO UPDATE SET parent_id = ?2, name = ?3, "
     "mime_type = ?4, size = ?5, md5 = ?6, version = ?7, "
     "head_revision_id = ?8, created_ms = ?9, modified_ms = ?10, "
     "trashed = ?11, explicitly_trashed = ?12, shortcut_target_id = ?13, "
     "shortcut_target_mime = ?14, drive_id = ?15, web_view_link = ?16, "
-    "can_edit = ?17, can_download = ?18";
+    "can_edit = ?17, can_download = ?18, mode = ?19, uid = ?20, gid = ?21, "
+    "link_target = ?22";
 
 constexpr const char* kDeleteEntry = "DELETE FROM entries WHERE id = ?";
 
@@ -68,6 +73,15 @@ Entry ReadEntry(const Stmt& row) {
   e.web_view_link = row.Text(16);
   e.can_edit = row.Bool(17);
   e.can_download = row.Bool(18);
+  auto u32 = [&row](int column) -> std::optional<uint32_t> {
+    std::optional<int64_t> v = row.OptionalInt(column);
+    if (!v) return std::nullopt;
+    return static_cast<uint32_t>(*v);
+  };
+  e.mode = u32(19);
+  e.uid = u32(20);
+  e.gid = u32(21);
+  e.link_target = row.Text(22);
   return e;
 }
 
@@ -86,6 +100,11 @@ Result<std::vector<Entry>> ReadAll(Stmt* stmt) {
     if (!*row) return out;
     out.push_back(ReadEntry(*stmt));
   }
+}
+
+std::optional<int64_t> Optional(const std::optional<uint32_t>& v) {
+  if (!v) return std::nullopt;
+  return static_cast<int64_t>(*v);
 }
 
 }  // namespace
@@ -114,7 +133,57 @@ Entry ToEntry(const drive::DriveFile& file, std::string parent_id,
   drive::Capabilities caps = file.capabilities.value_or(drive::Capabilities());
   e.can_edit = caps.can_edit;
   e.can_download = caps.can_download;
+  // What this (or another) mount stored; malformed values are ignored.
+  auto number = [&file](const char* key, int base,
+                        uint32_t max) -> std::optional<uint32_t> {
+    auto it = file.app_properties.find(key);
+    if (it == file.app_properties.end() || it->second.empty() ||
+        it->second.size() > 10)
+      return std::nullopt;
+    char* end = nullptr;
+    unsigned long v = std::strtoul(it->second.c_str(), &end, base);
+    if (*end != '\0' || v > max) return std::nullopt;
+    return static_cast<uint32_t>(v);
+  };
+  e.mode = number(kModeProperty, 8, 07777);
+  e.uid = number(kUidProperty, 10, 0xFFFFFFFEu);
+  e.gid = number(kGidProperty, 10, 0xFFFFFFFEu);
+  auto link = file.app_properties.find(kLinkTargetProperty);
+  if (link != file.app_properties.end()) e.link_target = link->second;
   return e;
+}
+
+drive::DriveFile FromEntry(const Entry& e) {
+  drive::DriveFile f;
+  f.id = e.id;
+  f.name = e.name;
+  f.mime_type = e.mime_type;
+  if (!e.parent_id.empty()) f.parents = {e.parent_id};
+  f.size = e.size;
+  f.md5 = e.md5;
+  f.version = e.version;
+  f.head_revision_id = e.head_revision_id;
+  f.created_ms = e.created_ms;
+  f.modified_ms = e.modified_ms;
+  f.trashed = e.trashed;
+  f.explicitly_trashed = e.explicitly_trashed;
+  f.shortcut_target_id = e.shortcut_target_id;
+  f.shortcut_target_mime = e.shortcut_target_mime;
+  f.drive_id = e.drive_id;
+  f.web_view_link = e.web_view_link;
+  f.capabilities = drive::Capabilities();
+  f.capabilities->can_edit = e.can_edit;
+  f.capabilities->can_download = e.can_download;
+  char octal[16];
+  if (e.mode) {
+    std::snprintf(octal, sizeof octal, "%o", *e.mode);
+    f.app_properties[kModeProperty] = octal;
+  }
+  if (e.uid) f.app_properties[kUidProperty] = std::to_string(*e.uid);
+  if (e.gid) f.app_properties[kGidProperty] = std::to_string(*e.gid);
+  if (!e.link_target.empty())
+    f.app_properties[kLinkTargetProperty] = e.link_target;
+  return f;
 }
 
 Result<uint64_t> AllocateInode(Db* db, const std::string& id) {
@@ -158,6 +227,10 @@ Result<Entry> WriteEntry(Db* db, const drive::DriveFile& file,
                  .Bind(16, e.web_view_link)
                  .BindBool(17, e.can_edit)
                  .BindBool(18, e.can_download)
+                 .Bind(19, Optional(e.mode))
+                 .Bind(20, Optional(e.uid))
+                 .Bind(21, Optional(e.gid))
+                 .Bind(22, e.link_target)
                  .Run();
   if (!s.ok()) return s;
   return e;

@@ -40,6 +40,15 @@ struct Entry {
   // From DriveFile::capabilities (defaults when Drive sent none).
   bool can_edit = false;
   bool can_download = true;
+  // POSIX attributes this mount stored in the file's appProperties (the
+  // keys google-drive-ocamlfuse uses: "mode" as octal permission bits,
+  // "uid", "gid", "link_target"); absent: the mount options decide.
+  std::optional<uint32_t> mode;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::string link_target;  // a symlink stored as a small file
+
+  bool is_symlink() const { return !link_target.empty(); }
 
   bool is_folder() const { return drive::IsFolderMime(mime_type); }
   bool is_shortcut() const { return drive::IsShortcutMime(mime_type); }
@@ -51,6 +60,15 @@ struct Entry {
 // write entries and to build views from a listing without reading it back.
 Entry ToEntry(const drive::DriveFile& file, std::string parent_id,
               uint64_t ino);
+// The inverse: what to store for `e` (as a local change). Mode, owner and
+// link target go back into appProperties.
+drive::DriveFile FromEntry(const Entry& e);
+
+// appProperties keys of the POSIX attributes (see Entry).
+inline constexpr const char* kModeProperty = "mode";
+inline constexpr const char* kUidProperty = "uid";
+inline constexpr const char* kGidProperty = "gid";
+inline constexpr const char* kLinkTargetProperty = "link_target";
 
 // A folder's local listing. complete == false: its children must be listed
 // from Drive before a lookup in it may be answered negatively.

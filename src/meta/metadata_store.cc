@@ -325,7 +325,18 @@ Result<Entry> MetadataStore::PutLocal(const drive::DriveFile& file,
                                       const std::string& parent_id) {
   if (file.id.empty()) return InvalidArgumentError("local file without an id");
   std::lock_guard<std::mutex> lock(mu_);
-  return WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Result<Entry> e =
+      WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
+  if (!e.ok()) return e.status();
+  if (schema_version_ >= 2) {
+    Status s = upload_journal::Bump(db_.get(), file.id);
+    if (!s.ok()) return s;
+  }
+  Status s = txn->Commit();
+  if (!s.ok()) return s;
+  return e;
 }
 
 Result<int64_t> MetadataStore::CommitUpload(const PendingUpload& u,
@@ -402,6 +413,12 @@ Result<MetadataStore::UploadOutcome> MetadataStore::CompleteUpload(
   if (s.ok()) s = txn->Commit();
   if (!s.ok()) return s;
   return outcome;
+}
+
+Status MetadataStore::RebaseUpload(const std::string& id,
+                                   const drive::DriveFile& uploaded) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::Rebase(db_.get(), id, uploaded.version, uploaded.md5);
 }
 
 Status MetadataStore::DropUpload(const std::string& id) {

@@ -149,7 +149,8 @@ class MetadataStore {
   // lacks it, because Drive has not seen it yet, does not remove it).
 
   // Writes `file` as a local change (filed under `parent_id`), even if the
-  // id has a journal row. Returns the entry as stored.
+  // id has a journal row, which then gets a new generation (`file`'s
+  // metadata is for the next upload to apply). Returns the entry as stored.
   Result<Entry> PutLocal(const drive::DriveFile& file,
                          const std::string& parent_id);
   // Journals new content for u.id and, in the same transaction, stores the
@@ -173,6 +174,10 @@ class MetadataStore {
   Result<UploadOutcome> CompleteUpload(const std::string& id,
                                        int64_t generation,
                                        const drive::DriveFile& uploaded);
+  // An upload reached Drive as `uploaded` but was not the journaled bytes
+  // (the staging file changed under it): the row stays, building on what
+  // Drive has now, so the retry is not taken for someone else's change.
+  Status RebaseUpload(const std::string& id, const drive::DriveFile& uploaded);
   // Forgets the journal row of `id` (its local bytes are no longer wanted).
   Status DropUpload(const std::string& id);
   // A journaled file not yet on Drive was renamed or moved.

@@ -50,8 +50,9 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 )sql";
 
-// v2: the upload journal (meta/upload_journal.h). WITHOUT ROWID: keyed by
-// Drive id like entries; seq orders the uploader's work.
+// v2: the upload journal (meta/upload_journal.h; WITHOUT ROWID: keyed by
+// Drive id like entries; seq orders the uploader's work), and the POSIX
+// attributes kept in appProperties (meta/entry.h).
 constexpr const char* kSchemaV2 = R"sql(
 CREATE TABLE uploads (
   id TEXT PRIMARY KEY NOT NULL,
@@ -74,6 +75,10 @@ CREATE TABLE uploads (
   not_before_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX uploads_by_seq ON uploads(seq);
+ALTER TABLE entries ADD COLUMN mode INTEGER;
+ALTER TABLE entries ADD COLUMN uid INTEGER;
+ALTER TABLE entries ADD COLUMN gid INTEGER;
+ALTER TABLE entries ADD COLUMN link_target TEXT NOT NULL DEFAULT '';
 )sql";
 
 constexpr const char* kCreateVersionTable =

@@ -21,8 +21,13 @@ constexpr const char* kInsert =
 #undef GDMOUNT_UPLOAD_COLUMNS
 
 constexpr const char* kHas = "SELECT 1 FROM uploads WHERE id = ?";
-constexpr const char* kGenerationOf =
-    "SELECT generation FROM uploads WHERE id = ?";
+// Generations come from one counter kept in `settings`, so they never
+// repeat, not even for an id whose row was deleted and journaled again: an
+// upload in flight from before can never be mistaken for the newer row.
+constexpr const char* kNextGeneration =
+    "INSERT INTO settings(key, value) VALUES ('upload_generation', '1') "
+    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 "
+    "RETURNING CAST(value AS INTEGER)";
 constexpr const char* kNextSeq =
     "SELECT coalesce(max(seq), 0) + 1 FROM uploads";
 constexpr const char* kDelete = "DELETE FROM uploads WHERE id = ?";
@@ -37,9 +42,11 @@ constexpr const char* kRebase =
     "session_uri = '', confirmed = 0 WHERE id = ?1";
 // A new generation: an upload in flight under the old name is then not the
 // last word, and the next one applies the new name and parent.
+constexpr const char* kBump =
+    "UPDATE uploads SET generation = ?2 WHERE id = ?1";
 constexpr const char* kMove =
-    "UPDATE uploads SET parent_id = ?2, name = ?3, "
-    "generation = generation + 1 WHERE id = ?1";
+    "UPDATE uploads SET parent_id = ?2, name = ?3, generation = ?4 "
+    "WHERE id = ?1";
 
 PendingUpload Read(const Stmt& r) {
   PendingUpload u;
@@ -75,12 +82,16 @@ Result<int64_t> SelectInt(Db* db, const char* sql, const std::string* param) {
 
 }  // namespace
 
+Result<int64_t> NextGeneration(Db* db) {
+  return SelectInt(db, kNextGeneration, nullptr);
+}
+
 Result<int64_t> Commit(Db* db, const PendingUpload& u) {
-  Result<int64_t> previous = SelectInt(db, kGenerationOf, &u.id);
-  if (!previous.ok()) return previous.status();
+  Result<int64_t> next = NextGeneration(db);
+  if (!next.ok()) return next.status();
   Result<int64_t> seq = SelectInt(db, kNextSeq, nullptr);
   if (!seq.ok()) return seq.status();
-  const int64_t generation = *previous + 1;
+  const int64_t generation = *next;
   auto stmt = db->Prepare(kInsert);
   if (!stmt.ok()) return stmt.status();
   Status s = stmt->Bind(1, u.id)
@@ -163,11 +174,27 @@ Status Rebase(Db* db, const std::string& id, int64_t base_version,
   return stmt->Bind(1, id).Bind(2, base_version).Bind(3, base_md5).Run();
 }
 
+Status Bump(Db* db, const std::string& id) {
+  auto has = Has(db, id);
+  if (!has.ok() || !*has) return has.status();
+  Result<int64_t> next = NextGeneration(db);
+  if (!next.ok()) return next.status();
+  auto stmt = db->Prepare(kBump);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, id).Bind(2, *next).Run();
+}
+
 Status Move(Db* db, const std::string& id, const std::string& parent_id,
             const std::string& name) {
+  Result<int64_t> next = NextGeneration(db);
+  if (!next.ok()) return next.status();
   auto stmt = db->Prepare(kMove);
   if (!stmt.ok()) return stmt.status();
-  return stmt->Bind(1, id).Bind(2, parent_id).Bind(3, name).Run();
+  return stmt->Bind(1, id)
+      .Bind(2, parent_id)
+      .Bind(3, name)
+      .Bind(4, *next)
+      .Run();
 }
 
 }  // namespace gdmount::meta::upload_journal

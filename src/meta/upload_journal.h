@@ -23,8 +23,9 @@ class Db;
 
 struct PendingUpload {
   std::string id;
-  // Bumped at every commit of new content for this id, so an upload that
-  // finishes after a newer commit knows it is not the last word.
+  // New at every commit (and rename, chmod) of this id, never repeated,
+  // so an upload that finishes after a newer commit knows it is not the
+  // last word.
   int64_t generation = 0;
   int64_t seq = 0;      // global commit order (oldest first)
   bool create = false;  // Drive has no such file yet
@@ -52,9 +53,9 @@ struct PendingUpload {
 // writes, an open transaction where noted.
 namespace upload_journal {
 
-// Inserts or replaces the row for u.id. generation = previous + 1 (1 if
-// none), seq = next in order; session, confirmed, attempts and error are
-// reset (new content). Returns the generation.
+// Inserts or replaces the row for u.id with a new generation (from a
+// counter that never repeats) and the next seq; session, confirmed,
+// attempts and error are reset (new content). Returns the generation.
 Result<int64_t> Commit(Db* db, const PendingUpload& u);
 Result<std::optional<PendingUpload>> Get(Db* db, const std::string& id);
 // Every row, oldest commit first.
@@ -70,6 +71,9 @@ Status RecordFailure(Db* db, const std::string& id, int64_t generation,
 // content now starts from what that upload left on Drive.
 Status Rebase(Db* db, const std::string& id, int64_t base_version,
               const std::string& base_md5);
+// A new generation without new content: the metadata the next upload
+// applies changed (an upload in flight is then not the last word).
+Status Bump(Db* db, const std::string& id);
 // A new name or parent, as a new generation (see kMove).
 Status Move(Db* db, const std::string& id, const std::string& parent_id,
             const std::string& name);

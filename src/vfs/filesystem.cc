@@ -58,8 +58,8 @@ Result<meta::Entry> Filesystem::EntryOf(uint64_t ino) {
 Attr Filesystem::AttrOf(const meta::Entry& e) const {
   Attr a;
   a.ino = e.ino;
-  a.uid = options_.uid;
-  a.gid = options_.gid;
+  a.uid = e.uid.value_or(options_.uid);
+  a.gid = e.gid.value_or(options_.gid);
   a.mtime_ms = e.modified_ms;
   a.ctime_ms = e.modified_ms;
   // Write bits only where writes are possible: a writable mount, an
@@ -68,13 +68,22 @@ Attr Filesystem::AttrOf(const meta::Entry& e) const {
   const bool writable = write_back_ != nullptr && e.can_edit &&
                         !e.is_native() && !e.trashed &&
                         (e.id.empty() || e.id[0] != '.');
+  // A mode stored by chmod wins over the defaults, but never grants writes
+  // where there can be none.
+  auto bits = [&](mode_t defaults) -> mode_t {
+    if (!e.mode) return defaults & ~options_.umask;
+    return static_cast<mode_t>(*e.mode) & (writable ? 07777 : 07555);
+  };
   if (e.is_folder()) {
-    a.mode = S_IFDIR | ((writable ? 0755 : 0555) & ~options_.umask);
+    a.mode = S_IFDIR | bits(writable ? 0755 : 0555);
     a.nlink = 2;
   } else if (e.is_shortcut()) {
     a.mode = S_IFLNK | 0777;
+  } else if (e.is_symlink()) {
+    a.mode = S_IFLNK | 0777;
+    a.size = static_cast<int64_t>(e.link_target.size());
   } else {
-    a.mode = S_IFREG | ((writable ? 0644 : 0444) & ~options_.umask);
+    a.mode = S_IFREG | bits(writable ? 0644 : 0444);
     a.size = e.size.value_or(0);
     // Being written: the staged size, before the next commit.
     if (write_back_) {
@@ -139,6 +148,7 @@ Result<std::string> Filesystem::ExportOf(const meta::Entry& e) {
 Result<std::string> Filesystem::ReadLink(uint64_t ino) {
   auto e = EntryOf(ino);
   if (!e.ok()) return e.status();
+  if (e->is_symlink()) return e->link_target;
   if (!e->is_shortcut()) return InvalidArgumentError("not a shortcut");
   if (e->shortcut_target_id.empty())
     return NotFoundError("shortcut " + e->id + " has no target");

@@ -62,6 +62,9 @@ struct FsOptions {
 struct SetAttrRequest {
   std::optional<int64_t> size;
   std::optional<int64_t> mtime_ms;
+  std::optional<uint32_t> mode;  // permission bits (chmod)
+  std::optional<uint32_t> uid;   // chown
+  std::optional<uint32_t> gid;
 };
 
 // What stat() shows. Times in milliseconds since the epoch.
@@ -155,10 +158,12 @@ class Filesystem {
   Status Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
                 const std::string& new_name, bool noreplace);
   // A symlink whose target is inside the mount becomes a Drive shortcut;
-  // other targets are NotSupported (docs/writing.md).
+  // any other target is kept in a small file's appProperties
+  // (docs/writing.md).
   Result<Attr> Symlink(const std::string& target, uint64_t parent,
                        const std::string& name);
-  // truncate(2)/utimens(2); `fh` (0 = none) is the handle of ftruncate.
+  // truncate(2), utimens(2), chmod(2), chown(2); `fh` (0 = none) is the
+  // handle of ftruncate. Mode and owner are kept in appProperties.
   Result<Attr> SetAttr(uint64_t ino, const SetAttrRequest& req, uint64_t fh);
 
   size_t open_handles() const;
@@ -200,6 +205,9 @@ class Filesystem {
   Status CommitStaged(cache::StagedFile& staged, const std::string& id);
   // Removes `child` (Drive trash or delete; journal; store; view).
   Status RemoveChild(const meta::Entry& folder, const Child& child);
+  Status SetOwnerAndMode(const meta::Entry& e, const SetAttrRequest& req);
+  Result<std::string> ResolveInside(const std::string& from,
+                                    const std::string& target);
   int64_t NowMs() const;
   // A binary file's bytes: through the chunk cache with read-ahead for
   // sequential reads and small files, right-sized requests otherwise.

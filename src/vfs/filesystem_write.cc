@@ -13,6 +13,15 @@ namespace {
 
 constexpr const char* kOctetStream = "application/octet-stream";
 
+// No bytes: the content of a symlink's file.
+class EmptyContent : public drive::ContentSource {
+ public:
+  int64_t size() const override { return 0; }
+  Status ReadAt(int64_t, char*, size_t n) const override {
+    return n == 0 ? Status::Ok() : InvalidArgumentError("empty content");
+  }
+};
+
 Status ReadOnlyMount() {
   return Status(StatusCode::kReadOnly, "the mount is read-only");
 }
@@ -214,16 +223,17 @@ Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
   auto pending = store_->GetUpload(e.id);
   if (!pending.ok()) return pending.status();
   const bool on_drive = !pending->has_value() || !(*pending)->create;
+  // The journal first: once the row is gone, an upload in flight knows the
+  // file was deleted here (and is not resurrected), rather than taking the
+  // trashing below for someone else's change.
+  Status s = write_back_->Discard(e.id);
+  if (!s.ok()) return s;
   if (on_drive) {
-    Status s = options_.delete_permanently ? client_->Delete(e.id)
-                                           : client_->Trash(e.id).status();
+    s = options_.delete_permanently ? client_->Delete(e.id)
+                                    : client_->Trash(e.id).status();
     // Already gone from Drive is what we wanted.
     if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
   }
-  // Not resurrected: its journaled bytes go too (an upload in flight is
-  // undone by the uploader when it sees the row gone).
-  Status s = write_back_->Discard(e.id);
-  if (!s.ok()) return s;
   s = store_->Remove(e.id);
   if (!s.ok()) return s;
   (void)cache_->Invalidate(e.id);
@@ -325,23 +335,9 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name,
   if (!stored.ok()) return stored.status();
   meta::Entry now = stored->has_value() ? **stored : src;
   if (now.name != new_name || now.parent_id != to->id) {
-    drive::DriveFile local;
-    local.id = now.id;
+    drive::DriveFile local = meta::FromEntry(now);
     local.name = new_name;
-    local.mime_type = now.mime_type;
-    local.size = now.size;
-    local.md5 = now.md5;
-    local.version = now.version;
-    local.head_revision_id = now.head_revision_id;
-    local.created_ms = now.created_ms;
-    local.modified_ms = now.modified_ms;
-    local.shortcut_target_id = now.shortcut_target_id;
-    local.shortcut_target_mime = now.shortcut_target_mime;
-    local.drive_id = now.drive_id;
-    local.web_view_link = now.web_view_link;
-    local.capabilities = drive::Capabilities();
-    local.capabilities->can_edit = now.can_edit;
-    local.capabilities->can_download = now.can_download;
+    local.parents = {to->id};
     auto put = store_->PutLocal(local, to->id);
     if (!put.ok()) return put.status();
     now = std::move(*put);
@@ -360,17 +356,54 @@ Result<Attr> Filesystem::Symlink(const std::string& target, uint64_t parent,
   if (!existing.ok()) return existing.status();
   if (existing->has_value())
     return Status(StatusCode::kAlreadyExists, name + " exists");
-  // Resolve the target inside the mount, relative to the link's folder.
-  if (target.empty() || target[0] == '/')
-    return Status(StatusCode::kNotSupported,
-                  "symlink to " + target +
-                      ": only relative links to items inside the mount "
-                      "can be stored (as Drive shortcuts)");
-  std::string at = folder->id;
+  if (target.empty()) return InvalidArgumentError("empty symlink target");
+  auto inside = ResolveInside(folder->id, target);
+  if (!inside.ok()) return inside.status();
+  Result<drive::DriveFile> created = Status(StatusCode::kInternal, "unset");
+  if (!inside->empty()) {
+    created = client_->CreateShortcut(folder->id, name, *inside);
+  } else {
+    // Outside the mount (or absolute, or dangling): a small file whose
+    // appProperties hold the target, as google-drive-ocamlfuse stores
+    // symlinks. Drive allows 124 bytes per property, key included.
+    constexpr size_t kMaxTarget = 124 - 11;  // strlen("link_target")
+    if (target.size() > kMaxTarget)
+      return InvalidArgumentError("symlink target longer than " +
+                                  std::to_string(kMaxTarget) +
+                                  " bytes cannot be stored on Drive");
+    drive::FileMetadata md;
+    md.name = name;
+    md.parent_id = folder->id;
+    md.mime_type = kOctetStream;
+    md.app_properties[meta::kLinkTargetProperty] = target;
+    // Uploaded (empty), not created from metadata alone: then Drive gives
+    // it a size and md5 like any file.
+    created = client_->Upload("", md, EmptyContent());
+  }
+  if (!created.ok()) return created.status();
+  Status s = store_->Upsert({*created});
+  if (!s.ok()) return s;
+  auto entry = store_->Get(created->id);
+  if (!entry.ok()) return entry.status();
+  if (!entry->has_value()) return InternalError("new symlink not stored");
+  tree_->ApplyLocal(folder->id, **entry, "");
+  inodes_.Ref((*entry)->ino, created->id);
+  return AttrOf(**entry);
+}
+
+// The id that `target` (relative to folder `from`) names inside the mount
+// through folders only; "" when it is absolute, leaves the mount, or does
+// not name an item.
+Result<std::string> Filesystem::ResolveInside(const std::string& from,
+                                              const std::string& target) {
+  if (target[0] == '/') return std::string();
+  std::string at = from;
   size_t start = 0;
-  while (start <= target.size()) {
+  bool last = false;
+  while (!last) {
     size_t end = target.find('/', start);
     if (end == std::string::npos) end = target.size();
+    last = end >= target.size();
     std::string part = target.substr(start, end - start);
     start = end + 1;
     if (part.empty() || part == ".") continue;
@@ -378,36 +411,49 @@ Result<Attr> Filesystem::Symlink(const std::string& target, uint64_t parent,
       auto e = store_->Get(at);
       if (!e.ok()) return e.status();
       if (!e->has_value() || (*e)->parent_id.empty() || at == tree_->root_id())
-        return Status(StatusCode::kNotSupported,
-                      "symlink to " + target + ": outside the mount");
+        return std::string();  // above the root
       at = (*e)->parent_id;
       continue;
     }
+    if (!store_->Get(at).ok()) return std::string();
     auto child = tree_->Lookup(at, part);
     if (!child.ok()) return child.status();
-    if (!child->has_value())
-      return Status(
-          StatusCode::kNotSupported,
-          "symlink to " + target + ": the target must exist inside the mount");
+    if (!child->has_value()) return std::string();
+    // Only folders lead further; the last part may be anything.
+    if (!last && !(*child)->entry.is_folder()) return std::string();
     at = (*child)->entry.id;
   }
-  auto created = client_->CreateShortcut(folder->id, name, at);
-  if (!created.ok()) return created.status();
-  Status s = store_->Upsert({*created});
-  if (!s.ok()) return s;
-  auto entry = store_->Get(created->id);
-  if (!entry.ok()) return entry.status();
-  if (!entry->has_value()) return InternalError("new shortcut not stored");
-  tree_->ApplyLocal(folder->id, **entry, "");
-  inodes_.Ref((*entry)->ino, created->id);
-  return AttrOf(**entry);
+  return at == from ? std::string() : at;
+}
+
+Status Filesystem::SetOwnerAndMode(const meta::Entry& e,
+                                   const SetAttrRequest& req) {
+  meta::Entry changed = e;
+  if (req.mode) changed.mode = *req.mode & 07777;
+  if (req.uid) changed.uid = *req.uid;
+  if (req.gid) changed.gid = *req.gid;
+  drive::DriveFile local = meta::FromEntry(changed);
+  auto pending = store_->GetUpload(e.id);
+  if (!pending.ok()) return pending.status();
+  if (!pending->has_value() || !(*pending)->create) {
+    // On Drive: set there now. (Not yet on Drive: its create carries them.)
+    drive::FileMetadata patch;
+    for (const auto& [key, value] : local.app_properties)
+      patch.app_properties[key] = value;
+    auto updated = client_->Update(e.id, patch);
+    if (!updated.ok()) return updated.status();
+    if (!pending->has_value()) return store_->Upsert({*updated});
+  }
+  // Journaled content: the local entry stays the truth until uploaded.
+  return store_->PutLocal(local, e.parent_id).status();
 }
 
 Result<Attr> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& req,
                                  uint64_t fh) {
   auto e = EntryOf(ino);
   if (!e.ok()) return e.status();
-  if (!req.size && !req.mtime_ms) return AttrOf(*e);
+  if (!req.size && !req.mtime_ms && !req.mode && !req.uid && !req.gid)
+    return AttrOf(*e);
   if (!write_back_) return ReadOnlyMount();
   if (e->is_folder() && req.size)
     return Status(StatusCode::kIsDirectory, e->name + " is a folder");
@@ -447,6 +493,10 @@ Result<Attr> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& req,
     }
     // Journaled content carries its own modification time; the next
     // commit stamps it.
+  }
+  if (req.mode || req.uid || req.gid) {
+    Status s = SetOwnerAndMode(*e, req);
+    if (!s.ok()) return s;
   }
   auto now = EntryOf(ino);
   if (!now.ok()) return now.status();

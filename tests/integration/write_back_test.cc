@@ -190,8 +190,9 @@ TEST_CASE("Editing an existing file keeps the bytes it did not touch",
   CHECK(FilesNamed(fx, "data.bin").size() == 1);
 
   // truncate(2) by path and O_APPEND.
-  REQUIRE(
-      s.fs->SetAttr(ino, SetAttrRequest{int64_t{10}, std::nullopt}, 0).ok());
+  SetAttrRequest truncate;
+  truncate.size = 10;
+  REQUIRE(s.fs->SetAttr(ino, truncate, 0).ok());
   auto app = s.fs->Open(ino, O_WRONLY | O_APPEND);
   REQUIRE(app.ok());
   REQUIRE(s.fs->Write(app->fh, 0, "++", 2).ok());  // offset ignored
@@ -315,6 +316,59 @@ TEST_CASE("Namespace operations: mkdir, rename, move, replace, rmdir",
   auto trashed = FilesNamed(fx, "a");
   REQUIRE(trashed.size() == 1);
   CHECK(trashed[0]["trashed"] == true);
+}
+
+TEST_CASE("chmod, chown and symlinks outside the mount survive a remount",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  auto f = fx.Upload("script.sh", "echo hi");
+  testing::TempDir dir;
+  {
+    Stack s(fx, dir.path());
+    uint64_t ino = s.Ino(kRootIno, "script.sh");
+    SetAttrRequest chmod;
+    chmod.mode = 0751;
+    chmod.uid = 4321;
+    REQUIRE(s.fs->SetAttr(ino, chmod, 0).ok());
+    auto a = s.fs->GetAttr(ino);
+    REQUIRE(a.ok());
+    CHECK((a->mode & 07777) == 0751);
+    CHECK(a->uid == 4321);
+    // A new file's mode rides on its create.
+    s.WriteNew(kRootIno, "new.bin", "x");
+    SetAttrRequest ro;
+    ro.mode = 0600;
+    REQUIRE(s.fs->SetAttr(s.Ino(kRootIno, "new.bin"), ro, 0).ok());
+    auto link = s.fs->Symlink("/usr/bin/env", kRootIno, "env-link");
+    INFO(link.status().ToString());
+    REQUIRE(link.ok());
+    CHECK(S_ISLNK(link->mode));
+    CHECK(s.fs->ReadLink(link->ino).value() == "/usr/bin/env");
+    auto inside = s.fs->Symlink("script.sh", kRootIno, "inside-link");
+    REQUIRE(inside.ok());
+    s.Drain();
+  }
+  // On Drive, in appProperties (google-drive-ocamlfuse's keys).
+  auto props = fx.Call("GET", "/drive/v3/files/" + std::string(f["id"]) +
+                                  "?fields=appProperties")
+                   .json();
+  CHECK(props["appProperties"]["mode"] == "751");
+  CHECK(props["appProperties"]["uid"] == "4321");
+  // A fresh mount (new state) reads them back from Drive.
+  testing::TempDir other;
+  Stack s(fx, other.path());
+  auto a = s.fs->GetAttr(s.Ino(kRootIno, "script.sh"));
+  REQUIRE(a.ok());
+  CHECK((a->mode & 07777) == 0751);
+  CHECK(a->uid == 4321);
+  auto n = s.fs->GetAttr(s.Ino(kRootIno, "new.bin"));
+  REQUIRE(n.ok());
+  CHECK((n->mode & 07777) == 0600);
+  uint64_t link = s.Ino(kRootIno, "env-link");
+  CHECK(S_ISLNK(s.fs->GetAttr(link)->mode));
+  CHECK(s.fs->ReadLink(link).value() == "/usr/bin/env");
+  uint64_t shortcut = s.Ino(kRootIno, "inside-link");
+  CHECK(s.fs->ReadLink(shortcut).value() == "script.sh");
 }
 
 TEST_CASE("Writing a Google Doc is refused; hard links are not a thing",

@@ -73,21 +73,24 @@ TEST_CASE("Opening an older database applies the newer migrations",
 TEST_CASE("A v1 database gains the upload journal", "[unit][meta]") {
   TempDir tmp;
   std::string path = tmp.path() + "/m.db";
+  uint64_t ino = 0;
   {
     auto v1 = Must(MetadataStore::OpenWithMigrationsForTest(
         path, {SchemaMigrations()[0]}));
     CHECK(v1->schema_version() == 1);
-    MustOk(v1->Upsert({File("a", "p", "a")}));
+    ino = Must(v1->InodeFor("a"));  // v1's inodes table, unchanged in v2
   }
   auto store = OpenStore(path);
   CHECK(store->schema_version() == kSchemaVersion);
-  CHECK(Must(store->Get("a")).has_value());
+  CHECK(Must(store->InodeFor("a")) == ino);
+  MustOk(store->Upsert({File("a", "p", "a")}));
+  CHECK(Must(store->Get("a"))->ino == ino);
   PendingUpload u;
   u.id = "a";
   u.parent_id = "p";
   u.name = "a";
   u.staging_path = "/staging/a";
-  CHECK(Must(store->CommitUpload(u, File("a", "p", "a"))) == 1);
+  CHECK(Must(store->CommitUpload(u, File("a", "p", "a"))) > 0);
   CHECK(Must(store->PendingUploads()).size() == 1);
 }
 

@@ -39,15 +39,18 @@ drive::DriveFile Local(const std::string& id, const std::string& parent,
 TEST_CASE("Journal rows get generations and keep commit order",
           "[unit][meta]") {
   auto store = OpenStore();
-  CHECK(Must(store->CommitUpload(Row("b", "p", 1), Local("b", "p", 1))) == 1);
-  CHECK(Must(store->CommitUpload(Row("a", "p", 2), Local("a", "p", 2))) == 1);
-  CHECK(Must(store->CommitUpload(Row("b", "p", 3), Local("b", "p", 3))) == 2);
+  // Generations never repeat, whatever the id.
+  int64_t b1 = Must(store->CommitUpload(Row("b", "p", 1), Local("b", "p", 1)));
+  int64_t a1 = Must(store->CommitUpload(Row("a", "p", 2), Local("a", "p", 2)));
+  int64_t b2 = Must(store->CommitUpload(Row("b", "p", 3), Local("b", "p", 3)));
+  CHECK(b1 < a1);
+  CHECK(a1 < b2);
   auto rows = Must(store->PendingUploads());
   REQUIRE(rows.size() == 2);
   CHECK(rows[0].id == "a");  // b's latest commit is the newest
   CHECK(rows[1].id == "b");
   CHECK(rows[1].size == 3);
-  CHECK(rows[1].generation == 2);
+  CHECK(rows[1].generation == b2);
   // The local entry was stored with the commit.
   CHECK(Must(store->Get("b"))->size == 3);
 }
@@ -55,16 +58,16 @@ TEST_CASE("Journal rows get generations and keep commit order",
 TEST_CASE("A session is saved only for the generation it belongs to",
           "[unit][meta]") {
   auto store = OpenStore();
-  Must(store->CommitUpload(Row("a", "p", 1), Local("a", "p", 1)));
-  MustOk(store->SaveUploadSession("a", 1, "http://s/1", 262144));
+  int64_t g1 = Must(store->CommitUpload(Row("a", "p", 1), Local("a", "p", 1)));
+  MustOk(store->SaveUploadSession("a", g1, "http://s/1", 262144));
   CHECK(Must(store->GetUpload("a"))->session_uri == "http://s/1");
   CHECK(Must(store->GetUpload("a"))->confirmed == 262144);
-  MustOk(store->SaveUploadSession("a", 7, "http://s/old", 5));
+  MustOk(store->SaveUploadSession("a", g1 + 1000, "http://s/old", 5));
   CHECK(Must(store->GetUpload("a"))->session_uri == "http://s/1");
   // New content starts a new session.
-  Must(store->CommitUpload(Row("a", "p", 2), Local("a", "p", 2)));
+  int64_t g2 = Must(store->CommitUpload(Row("a", "p", 2), Local("a", "p", 2)));
   CHECK(Must(store->GetUpload("a"))->session_uri.empty());
-  MustOk(store->RecordUploadFailure("a", 2, "quota", 99));
+  MustOk(store->RecordUploadFailure("a", g2, "quota", 99));
   CHECK(Must(store->GetUpload("a"))->attempts == 1);
   CHECK(Must(store->GetUpload("a"))->last_error == "quota");
   CHECK(Must(store->GetUpload("a"))->not_before_ms == 99);
@@ -94,8 +97,8 @@ TEST_CASE("CompleteUpload: done, superseded or dropped", "[unit][meta]") {
   uploaded.version = 12;
   uploaded.md5 = std::string(32, 'c');
 
-  Must(store->CommitUpload(Row("a", "p", 4), Local("a", "p", 4)));
-  CHECK(Must(store->CompleteUpload("a", 1, uploaded)) ==
+  int64_t ga = Must(store->CommitUpload(Row("a", "p", 4), Local("a", "p", 4)));
+  CHECK(Must(store->CompleteUpload("a", ga, uploaded)) ==
         MetadataStore::UploadOutcome::kDone);
   CHECK_FALSE(Must(store->GetUpload("a")).has_value());
   CHECK(Must(store->Get("a"))->version == 12);
@@ -103,10 +106,10 @@ TEST_CASE("CompleteUpload: done, superseded or dropped", "[unit][meta]") {
   // Newer content arrived while generation 1 was uploading.
   PendingUpload create = Row("b", "p", 4);
   create.create = true;
-  Must(store->CommitUpload(create, Local("b", "p", 4)));
-  Must(store->CommitUpload(create, Local("b", "p", 6)));
+  int64_t gb1 = Must(store->CommitUpload(create, Local("b", "p", 4)));
+  int64_t gb2 = Must(store->CommitUpload(create, Local("b", "p", 6)));
   uploaded.id = "b";
-  CHECK(Must(store->CompleteUpload("b", 1, uploaded)) ==
+  CHECK(Must(store->CompleteUpload("b", gb1, uploaded)) ==
         MetadataStore::UploadOutcome::kSuperseded);
   auto row = Must(store->GetUpload("b"));
   REQUIRE(row.has_value());
@@ -116,7 +119,7 @@ TEST_CASE("CompleteUpload: done, superseded or dropped", "[unit][meta]") {
   CHECK(Must(store->Get("b"))->size == 6);  // still the local entry
 
   MustOk(store->DropUpload("b"));
-  CHECK(Must(store->CompleteUpload("b", 2, uploaded)) ==
+  CHECK(Must(store->CompleteUpload("b", gb2, uploaded)) ==
         MetadataStore::UploadOutcome::kDropped);
 }
 
@@ -125,8 +128,8 @@ TEST_CASE("The journal survives reopening", "[unit][meta]") {
   const std::string path = tmp.path() + "/m.db";
   {
     auto store = OpenStore(path);
-    Must(store->CommitUpload(Row("a", "p", 4), Local("a", "p", 4)));
-    MustOk(store->SaveUploadSession("a", 1, "http://s/1", 256));
+    int64_t g = Must(store->CommitUpload(Row("a", "p", 4), Local("a", "p", 4)));
+    MustOk(store->SaveUploadSession("a", g, "http://s/1", 256));
     MustOk(store->MoveUpload("a", "q", "renamed.txt"));
   }
   auto store = OpenStore(path);
