@@ -186,6 +186,11 @@ class Store {
 
   // Test hook: read-only knob for the index lag etc.
   void set_index_lag_ms(int64_t ms) { options_.index_lag_ms = ms; }
+  // The storage quota in bytes (0 = unlimited), changed at run time.
+  void set_quota_limit(int64_t bytes) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    options_.quota_limit = bytes;
+  }
 
  private:
   using Lock = std::unique_lock<std::shared_mutex>;

@@ -57,7 +57,8 @@ ApiOr<FileRecord> Store::Create(const nlohmann::json& metadata,
     if (!generated_ids_.count(id))
       return BadRequest("The provided file ID is not usable.", "invalid", "id",
                         "other");
-    generated_ids_.erase(id);
+    // Consumed only by a create that succeeds (below): a create refused
+    // for quota or a bad body may be retried with the same id.
     rec.id = id;
   } else {
     rec.id = NewId();
@@ -96,6 +97,7 @@ ApiOr<FileRecord> Store::Create(const nlohmann::json& metadata,
   if (rec.is_native() && !rec.native_text)
     rec.native_text = std::make_shared<const std::string>();
   rec.version = 1;
+  generated_ids_.erase(rec.id);
   Insert(rec);
   const FileRecord& stored = files_.at(rec.id);
   RecordChange(stored, false);

@@ -453,6 +453,35 @@ TEST_CASE("generateIds makes create idempotent", "[integration]") {
             .status == 400);
 }
 
+TEST_CASE("A generated id survives a create that was refused",
+          "[integration]") {
+  gdmount::emulator::EmulatorOptions small;
+  small.store.quota_limit = 1000;
+  EmulatorFixture fx(small);
+  auto ids =
+      fx.Call("GET", "/drive/v3/files/generateIds?count=1").json()["ids"];
+  REQUIRE(ids.size() == 1);
+  const std::string id = ids[0];
+  const std::string boundary = "b0undary";
+  auto multipart = [&](const std::string& bytes) {
+    return "--" + boundary + "\r\nContent-Type: application/json\r\n\r\n" +
+           nlohmann::json{{"id", id}, {"name", "big"}}.dump() + "\r\n--" +
+           boundary + "\r\nContent-Type: text/plain\r\n\r\n" + bytes +
+           "\r\n--" + boundary + "--\r\n";
+  };
+  const std::vector<std::string> headers = {
+      "Content-Type: multipart/related; boundary=" + boundary};
+  auto refused = fx.Call("POST", "/upload/drive/v3/files?uploadType=multipart",
+                         multipart(std::string(5000, 'x')), headers);
+  CHECK(refused.status == 403);
+  CHECK(refused.reason() == "storageQuotaExceeded");
+  // Nothing was created, so the id is still the caller's to use.
+  auto retried = fx.Call("POST", "/upload/drive/v3/files?uploadType=multipart",
+                         multipart("small"), headers);
+  CHECK(retried.status == 200);
+  CHECK(retried.json()["id"] == id);
+}
+
 TEST_CASE("shortcuts point at their target", "[integration]") {
   EmulatorFixture fx;
   auto target = fx.Mkdir("target");

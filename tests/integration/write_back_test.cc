@@ -371,6 +371,40 @@ TEST_CASE("chmod, chown and symlinks outside the mount survive a remount",
   CHECK(s.fs->ReadLink(shortcut).value() == "script.sh");
 }
 
+TEST_CASE("Over quota: fsync says ENOSPC and the bytes stay journaled",
+          "[integration][write]") {
+  emulator::EmulatorOptions small;
+  small.store.quota_limit = 100000;
+  EmulatorFixture fx(small);
+  testing::TempDir dir;
+  const std::string bytes = Pattern(300000, 9);
+  {
+    Stack s(fx, dir.path());
+    OpenFile opened;
+    auto a = s.fs->Create(kRootIno, "big.bin", O_WRONLY, &opened);
+    REQUIRE(a.ok());
+    REQUIRE(s.fs->Write(opened.fh, 0, bytes.data(), bytes.size()).ok());
+    CHECK(s.fs->Flush(opened.fh).ok());  // close() still succeeds
+    Status synced = s.fs->Fsync(opened.fh);
+    CHECK(synced.code() == StatusCode::kQuotaExceeded);  // ENOSPC
+    s.fs->Release(opened.fh);
+    const std::string id = s.store->GetByIno(a->ino).value()->id;
+    auto row = s.store->GetUpload(id).value();
+    REQUIRE(row.has_value());
+    CHECK(row->attempts >= 1);
+    CHECK_THAT(row->last_error, Catch::Contains("quota"));
+    CHECK(s.ReadAll(a->ino) == bytes);  // still readable here
+  }
+  CHECK(FilesNamed(fx, "big.bin").empty());
+  // Room again (the user emptied the trash, say): the next mount uploads.
+  fx.emu().store().set_quota_limit(0);
+  Stack s(fx, dir.path());
+  s.Drain();
+  auto files = FilesNamed(fx, "big.bin");
+  REQUIRE(files.size() == 1);
+  CHECK(files[0]["md5Checksum"] == Md5Hex(bytes));
+}
+
 TEST_CASE("Writing a Google Doc is refused; hard links are not a thing",
           "[integration][write]") {
   EmulatorFixture fx;
