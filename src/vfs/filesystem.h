@@ -206,6 +206,12 @@ class Filesystem {
   // Removes `child` (Drive trash or delete; journal; store; view).
   Status RemoveChild(const meta::Entry& folder, const Child& child);
   Status SetOwnerAndMode(const meta::Entry& e, const SetAttrRequest& req);
+  // AlreadyExists if `name` is taken in the folder.
+  Status NameFree(const std::string& folder_id, const std::string& name);
+  // An item this mount just made on Drive: stored, shown in its folder,
+  // and referenced for the kernel. Returns its attributes.
+  Result<Attr> Adopt(const std::string& folder_id,
+                     const drive::DriveFile& created);
   Result<std::string> ResolveInside(const std::string& from,
                                     const std::string& target);
   int64_t NowMs() const;

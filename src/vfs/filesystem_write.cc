@@ -96,6 +96,27 @@ Status Filesystem::CommitStaged(cache::StagedFile& staged,
   return Status::Ok();
 }
 
+Status Filesystem::NameFree(const std::string& folder_id,
+                            const std::string& name) {
+  auto existing = tree_->Lookup(folder_id, name);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value())
+    return Status(StatusCode::kAlreadyExists, name + " exists");
+  return Status::Ok();
+}
+
+Result<Attr> Filesystem::Adopt(const std::string& folder_id,
+                               const drive::DriveFile& created) {
+  Status s = store_->Upsert({created});
+  if (!s.ok()) return s;
+  auto entry = store_->Get(created.id);
+  if (!entry.ok()) return entry.status();
+  if (!entry->has_value()) return InternalError("new item not stored");
+  tree_->ApplyLocal(folder_id, **entry, "");
+  inodes_.Ref((*entry)->ino, created.id);  // the kernel's, from the reply
+  return AttrOf(**entry);
+}
+
 Result<size_t> Filesystem::Write(uint64_t fh, int64_t offset, const char* buf,
                                  size_t size) {
   auto h = HandleOf(fh);
@@ -137,10 +158,7 @@ Result<Attr> Filesystem::Create(uint64_t parent, const std::string& name,
                                 int flags, OpenFile* opened) {
   auto folder = FolderFor(parent, name);
   if (!folder.ok()) return folder.status();
-  auto existing = tree_->Lookup(folder->id, name);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value())
-    return Status(StatusCode::kAlreadyExists, name + " exists");
+  if (Status free = NameFree(folder->id, name); !free.ok()) return free;
   // The Drive id now, so the journal, inode and later edits share it and
   // the upload's create is idempotent.
   auto id = client_->GenerateId();
@@ -200,22 +218,13 @@ Result<Attr> Filesystem::Mknod(uint64_t parent, const std::string& name,
 Result<Attr> Filesystem::Mkdir(uint64_t parent, const std::string& name) {
   auto folder = FolderFor(parent, name);
   if (!folder.ok()) return folder.status();
-  auto existing = tree_->Lookup(folder->id, name);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value())
-    return Status(StatusCode::kAlreadyExists, name + " exists");
+  if (Status free = NameFree(folder->id, name); !free.ok()) return free;
   auto created = client_->CreateFolder(folder->id, name);
   if (!created.ok()) return created.status();
-  Status s = store_->Upsert({*created});
   // Empty by construction: no listing needed to know it.
-  if (s.ok()) s = store_->ReplaceChildren(created->id, {}, NowMs());
-  if (!s.ok()) return s;
-  auto entry = store_->Get(created->id);
-  if (!entry.ok()) return entry.status();
-  if (!entry->has_value()) return InternalError("new folder not stored");
-  tree_->ApplyLocal(folder->id, **entry, "");
-  inodes_.Ref((*entry)->ino, created->id);
-  return AttrOf(**entry);
+  Status listed = store_->ReplaceChildren(created->id, {}, NowMs());
+  if (!listed.ok()) return listed;
+  return Adopt(folder->id, *created);
 }
 
 Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
@@ -352,10 +361,7 @@ Result<Attr> Filesystem::Symlink(const std::string& target, uint64_t parent,
                                  const std::string& name) {
   auto folder = FolderFor(parent, name);
   if (!folder.ok()) return folder.status();
-  auto existing = tree_->Lookup(folder->id, name);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value())
-    return Status(StatusCode::kAlreadyExists, name + " exists");
+  if (Status free = NameFree(folder->id, name); !free.ok()) return free;
   if (target.empty()) return InvalidArgumentError("empty symlink target");
   auto inside = ResolveInside(folder->id, target);
   if (!inside.ok()) return inside.status();
@@ -381,14 +387,7 @@ Result<Attr> Filesystem::Symlink(const std::string& target, uint64_t parent,
     created = client_->Upload("", md, EmptyContent());
   }
   if (!created.ok()) return created.status();
-  Status s = store_->Upsert({*created});
-  if (!s.ok()) return s;
-  auto entry = store_->Get(created->id);
-  if (!entry.ok()) return entry.status();
-  if (!entry->has_value()) return InternalError("new symlink not stored");
-  tree_->ApplyLocal(folder->id, **entry, "");
-  inodes_.Ref((*entry)->ino, created->id);
-  return AttrOf(**entry);
+  return Adopt(folder->id, *created);
 }
 
 // The id that `target` (relative to folder `from`) names inside the mount
