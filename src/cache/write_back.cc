@@ -106,6 +106,7 @@ Result<std::shared_ptr<StagedFile>> WriteBack::AttachLocked(
   }
   auto f = std::shared_ptr<StagedFile>(new StagedFile(id, path, fd));
   f->size_ = fresh ? 0 : st.st_size;
+  f->accounted_ = f->size_;
   if (fresh && st.st_size > 0) {
     if (::ftruncate(fd, 0) != 0) {
       Status s = Errno("truncate " + path);
@@ -306,10 +307,11 @@ Result<size_t> WriteBack::Write(StagedFile& f, int64_t offset, const char* buf,
   const int64_t end = offset + static_cast<int64_t>(size);
   {
     // Growth is reserved before the bytes land, so the limit holds.
-    int64_t growth = end - f.size();
     std::unique_lock<std::mutex> lock(mu_);
+    const int64_t growth = std::max<int64_t>(0, end - f.accounted_);
     Status s = ReserveLocked(lock, growth);
     if (!s.ok()) return s;
+    f.accounted_ = std::max(f.accounted_, end);
   }
   std::lock_guard<std::mutex> lock(f.mu_);
   if (f.fd_ < 0) return IoError("staging file of " + f.id() + " is closed");
@@ -333,24 +335,22 @@ Result<size_t> WriteBack::Write(StagedFile& f, int64_t offset, const char* buf,
 
 Status WriteBack::Truncate(StagedFile& f, int64_t size) {
   if (size < 0) return InvalidArgumentError("negative size");
-  int64_t before = f.size();
-  if (size > before) {
-    std::unique_lock<std::mutex> lock(mu_);
-    Status s = ReserveLocked(lock, size - before);
-    if (!s.ok()) return s;
-  }
   {
-    std::lock_guard<std::mutex> lock(f.mu_);
-    if (f.fd_ < 0) return IoError("staging file of " + f.id() + " is closed");
-    if (::ftruncate(f.fd_, size) != 0) return Errno("truncate " + f.path_);
-    f.size_ = size;
-    f.dirty_ = true;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (size > f.accounted_) {
+      Status s = ReserveLocked(lock, size - f.accounted_);
+      if (!s.ok()) return s;
+    } else {
+      staged_bytes_ -= f.accounted_ - size;
+      room_.notify_all();
+    }
+    f.accounted_ = size;
   }
-  if (size < before) {
-    std::lock_guard<std::mutex> lock(mu_);
-    staged_bytes_ -= before - size;
-    room_.notify_all();
-  }
+  std::lock_guard<std::mutex> lock(f.mu_);
+  if (f.fd_ < 0) return IoError("staging file of " + f.id() + " is closed");
+  if (::ftruncate(f.fd_, size) != 0) return Errno("truncate " + f.path_);
+  f.size_ = size;
+  f.dirty_ = true;
   return Status::Ok();
 }
 

@@ -86,7 +86,11 @@ class StagedFile {
   std::string base_md5_;      // GUARDED_BY(mu_)
   int users_ = 0;             // GUARDED_BY(WriteBack::mu_)
   int writers_ = 0;           // GUARDED_BY(WriteBack::mu_): of the users
-  bool journaled_ = false;    // GUARDED_BY(WriteBack::mu_)
+  // Bytes of this file counted in WriteBack::staged_bytes_: a high-water
+  // mark claimed before each write, so concurrent writers never count the
+  // same growth twice.
+  int64_t accounted_ = 0;   // GUARDED_BY(WriteBack::mu_)
+  bool journaled_ = false;  // GUARDED_BY(WriteBack::mu_)
 };
 
 class WriteBack {

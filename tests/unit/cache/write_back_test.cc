@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <vector>
 
 #include "tests/support/temp_dir.h"
 #include "util/encoding.h"
@@ -119,6 +120,38 @@ TEST_CASE("WriteBack: the staging limit gives ENOSPC or waits for room",
     CHECK(r.wb->Write(**b, 0, huge.data(), huge.size()).status().code() ==
           StatusCode::kQuotaExceeded);
   }
+}
+
+TEST_CASE("WriteBack counts each staged byte once, also with many writers",
+          "[unit][cache][write]") {
+  Rig r;
+  meta::Entry e = NewEntry(r.store.get(), "a");
+  auto f = r.wb->Create(e);
+  REQUIRE(f.ok());
+  // 8 threads overwrite and extend the same file at once.
+  std::vector<std::future<int>> writers;  // failed writes of each
+  for (int t = 0; t < 8; ++t) {
+    writers.push_back(std::async(std::launch::async, [&, t] {
+      std::string bytes(4096, static_cast<char>('a' + t));
+      int failed = 0;
+      for (int i = 0; i < 50; ++i)
+        failed += !r.wb->Write(**f, int64_t{4096} * ((i + t) % 64),
+                               bytes.data(), bytes.size())
+                       .ok();
+      return failed;
+    }));
+  }
+  for (auto& w : writers) CHECK(w.get() == 0);
+  // Blocks 0..56 were written (thread 7 reaches 7 + 49).
+  CHECK((**f).size() == 57 * 4096);
+  CHECK(r.wb->staged_bytes() == 57 * 4096);
+  REQUIRE(r.wb->Truncate(**f, 1000).ok());
+  CHECK(r.wb->staged_bytes() == 1000);
+  REQUIRE(r.wb->Truncate(**f, 5000).ok());
+  CHECK(r.wb->staged_bytes() == 5000);
+  REQUIRE(r.wb->Discard("a").ok());
+  r.wb->Close(*f, true);
+  CHECK(r.wb->staged_bytes() == 0);
 }
 
 TEST_CASE("WriteBack::Init keeps journaled staging files, drops the rest",
