@@ -37,3 +37,18 @@ assert h.hexdigest() == expected["datasets/pets/features.bin"]
 print(f"read features.bin: {size >> 20} MiB in {took:.2f} s "
       f"({size / took / (1 << 20):.0f} MiB/s), md5 matches")
 print("docs/:", os.listdir(os.path.join(mnt, "docs")))
+
+# Write back, as a training run saves its results: close() returns at disk
+# speed; fsync() returns once the file is on Drive.
+os.makedirs(os.path.join(mnt, "results"), exist_ok=True)
+summary = f"images={ok} features_mib={size >> 20}\n".encode()
+path = os.path.join(mnt, "results", "summary.txt")
+with open(path, "wb") as f:
+    f.write(summary)
+    f.flush()
+    start = time.monotonic()
+    os.fsync(f.fileno())
+    synced = time.monotonic() - start
+assert open(path, "rb").read() == summary
+print(f"wrote results/summary.txt ({len(summary)} bytes); fsync returned "
+      f"after {synced:.2f} s with it on Drive")
