@@ -235,6 +235,60 @@ TEST_CASE("kill -9 mid-upload: the next mount uploads every closed file once",
   CHECK(on_drive == LocalMd5s(home.path() + "/src"));
 }
 
+TEST_CASE("kill -9 mid-chunk resumes the upload; an unclosed file stays empty",
+          "[e2e][write]") {
+  if (!HaveFuse()) return;
+  emulator::EmulatorOptions slow;
+  slow.shaping.metadata_latency_ms = 150;  // every chunk answers slowly
+  EmulatorFixture fx(slow);
+  testing::TempDir home;
+  constexpr int kChunks = 16;  // of 1 MiB
+  Bash(home.path(),
+       "head -c " + std::to_string(kChunks << 20) + " /dev/urandom > big.bin");
+  {
+    Mount m(fx, home, {"--pacer-rate", "0", "--upload-chunk-size", "1048576"});
+    Bash(m.dir(), "cp '" + home.path() + "/big.bin' big.bin");
+    // A writer that never closes: created (journaled empty), then written.
+    Subprocess writer(
+        {"python3", "-c",
+         "import sys, time\nf = open(sys.argv[1], 'wb')\nf.write(b'x' * "
+         "5000)\nf.flush()\nprint('written', flush=True)\ntime.sleep(600)",
+         m.dir() + "/open.txt"});
+    REQUIRE(writer.ReadLine(kWait) == std::optional<std::string>("written"));
+    // Kill once some chunks of big.bin are on the emulator (bounded wait).
+    auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (e2e::Method(fx, "upload.chunk") < 4 &&
+           std::chrono::steady_clock::now() < deadline) {
+      Subprocess idle({"sleep", "0.05"});
+      idle.Wait(kWait);
+    }
+    REQUIRE(e2e::Method(fx, "upload.chunk") >= 4);
+    CHECK(m.Signal(SIGKILL).has_value());
+    writer.Kill(SIGKILL);
+  }
+  const int64_t chunks_before = e2e::Method(fx, "upload.chunk");
+  {
+    Mount m(fx, home, {"--pacer-rate", "0", "--upload-chunk-size", "1048576"});
+    REQUIRE(m.Unmount() == 0);
+  }
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, fx.emu().store().root_id(), "", &on_drive);
+  CHECK(on_drive["big.bin"] ==
+        testing::Md5Hex(ReadFile(home.path() + "/big.bin")));
+  // Bytes written but never closed are not promised; the create was.
+  CHECK(on_drive["open.txt"] == testing::Md5Hex(""));
+  CHECK(on_drive.size() == 2);
+  // Resumed where Drive said it stopped, not sent again from the start:
+  // with the same 1 MiB chunks, a restart would send all 16 again after
+  // the 4+ sent before the kill; a resume sends one status query, the
+  // chunk the kill cut, and the ones never sent.
+  const int64_t chunks_after = e2e::Method(fx, "upload.chunk") - chunks_before;
+  INFO(chunks_before << " chunk requests before the kill, " << chunks_after
+                     << " after");
+  CHECK(chunks_after < kChunks);
+  CHECK(chunks_before + chunks_after <= kChunks + 2);
+}
+
 TEST_CASE("Random operations on the mount and on a local model agree",
           "[e2e][write]") {
   if (!HaveFuse()) return;
