@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace gdmount {
 
@@ -22,5 +23,13 @@ class Clock {
 
 // The process-wide real clock (std::chrono + std::this_thread). Never null.
 Clock* RealClock();
+
+// clock->SystemNow() as Unix epoch milliseconds (how the store and Drive
+// keep times).
+inline int64_t UnixMillis(Clock* clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             clock->SystemNow().time_since_epoch())
+      .count();
+}
 
 }  // namespace gdmount

@@ -76,12 +76,6 @@ Uploader::Uploader(meta::MetadataStore* store, drive::DriveClient* client,
 
 Uploader::~Uploader() { Stop(); }
 
-int64_t Uploader::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             clock_->SystemNow().time_since_epoch())
-      .count();
-}
-
 void Uploader::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_) return;
@@ -125,7 +119,7 @@ void Uploader::Run() {
       cv_.wait_for(lock, options_.retry_max, [&] { return stop_; });
       continue;
     }
-    const int64_t now = NowMs();
+    const int64_t now = UnixMillis(clock_);
     const meta::PendingUpload* pick = nullptr;
     int64_t next_due = -1;
     for (const auto& u : *rows) {
@@ -210,7 +204,7 @@ Status Uploader::UploadConflictCopy(
   meta::PendingUpload copy = u;
   copy.create = true;
   copy.session_uri.clear();
-  copy.name = ConflictName(u.name, NowMs());
+  copy.name = ConflictName(u.name, UnixMillis(clock_));
   if (remote && !remote->parents.empty()) copy.parent_id = remote->parents[0];
   auto id = client_->GenerateId();
   if (!id.ok()) return id.status();
@@ -374,7 +368,7 @@ void Uploader::Failed(const meta::PendingUpload& u, const Status& s) {
                         << s.ToString() << "; retrying in "
                         << delay.count() / 1000.0 << " s";
   (void)store_->RecordUploadFailure(u.id, u.generation, s.ToString(),
-                                    NowMs() + delay.count());
+                                    UnixMillis(clock_) + delay.count());
   std::lock_guard<std::mutex> lock(mu_);
   last_failure_[u.id] = s;
   ++stats_.failed_attempts;

@@ -101,7 +101,6 @@ class Uploader {
   Status UploadConflictCopy(const meta::PendingUpload& u,
                             const std::optional<drive::DriveFile>& remote);
   void Failed(const meta::PendingUpload& u, const Status& s);
-  int64_t NowMs() const;
 
   meta::MetadataStore* const store_;
   drive::DriveClient* const client_;

@@ -214,7 +214,6 @@ class Filesystem {
                      const drive::DriveFile& created);
   Result<std::string> ResolveInside(const std::string& from,
                                     const std::string& target);
-  int64_t NowMs() const;
   // A binary file's bytes: through the chunk cache with read-ahead for
   // sequential reads and small files, right-sized requests otherwise.
   Result<size_t> ReadContent(Handle& h, int64_t offset, char* buf, size_t size);

@@ -39,12 +39,6 @@ Status CheckName(const std::string& name) {
 
 }  // namespace
 
-int64_t Filesystem::NowMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             clock_->SystemNow().time_since_epoch())
-      .count();
-}
-
 Result<std::shared_ptr<Filesystem::Handle>> Filesystem::HandleOf(uint64_t fh) {
   std::lock_guard<std::mutex> lock(handles_mu_);
   auto it = handles_.find(fh);
@@ -80,7 +74,7 @@ Status Filesystem::CommitStaged(cache::StagedFile& staged,
   auto e = store_->Get(id);
   if (!e.ok()) return e.status();
   if (!e->has_value()) return Status::Ok();  // deleted meanwhile: nothing
-  auto generation = write_back_->Commit(staged, **e, NowMs());
+  auto generation = write_back_->Commit(staged, **e, UnixMillis(clock_));
   if (!generation.ok()) {
     GDMOUNT_LOG(kError) << "could not journal " << (*e)->name << " (" << id
                         << "): " << generation.status().ToString();
@@ -169,7 +163,7 @@ Result<Attr> Filesystem::Create(uint64_t parent, const std::string& name,
   f.mime_type = kOctetStream;
   f.parents = {folder->id};
   f.size = 0;
-  f.created_ms = f.modified_ms = NowMs();
+  f.created_ms = f.modified_ms = UnixMillis(clock_);
   f.drive_id = folder->drive_id;
   f.capabilities = drive::Capabilities();
   f.capabilities->can_edit = true;
@@ -222,7 +216,7 @@ Result<Attr> Filesystem::Mkdir(uint64_t parent, const std::string& name) {
   auto created = client_->CreateFolder(folder->id, name);
   if (!created.ok()) return created.status();
   // Empty by construction: no listing needed to know it.
-  Status listed = store_->ReplaceChildren(created->id, {}, NowMs());
+  Status listed = store_->ReplaceChildren(created->id, {}, UnixMillis(clock_));
   if (!listed.ok()) return listed;
   return Adopt(folder->id, *created);
 }

@@ -115,10 +115,7 @@ Result<Tree::ViewPtr> Tree::StoredView(const meta::Entry& folder) {
   };
   if (!state->complete) {
     // Pages are stored as they arrive, while the client fetches the next.
-    const int64_t started_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            clock_->SystemNow().time_since_epoch())
-            .count();
+    const int64_t started_ms = UnixMillis(clock_);
     ListingWriter writer(store_, folder.id);
     Status s = client_->ListChildrenEach(
         folder.id, folder.drive_id,
@@ -286,6 +283,23 @@ void Tree::ApplyLocal(const std::string& folder_id,
   std::lock_guard<std::mutex> lock(mu_);
   auto it = views_.find(folder_id);
   if (it == views_.end()) return;
+  if (added && removed_id.empty() && !added->trashed &&
+      added->parent_id == folder_id) {
+    // Attributes only (every close() of a written file): what the name
+    // rules read (name, type, creation time) is unchanged, so the display
+    // names stand; swap the entry, skip naming and sorting the folder.
+    auto at = it->second->id_index.find(added->id);
+    const meta::Entry* was = at == it->second->id_index.end()
+                                 ? nullptr
+                                 : &it->second->children[at->second].entry;
+    if (was && was->name == added->name && was->mime_type == added->mime_type &&
+        was->created_ms == added->created_ms) {
+      auto view = std::make_shared<FolderView>(*it->second);
+      view->children[at->second].entry = *added;
+      it->second = std::move(view);
+      return;
+    }
+  }
   std::vector<meta::Entry> entries;
   entries.reserve(it->second->children.size() + 1);
   for (const Child& c : it->second->children) {

@@ -145,8 +145,15 @@ TEST_CASE("Written files reach Drive byte-exact, small and resumable",
   s.WriteNew(kRootIno, "small.bin", small);
   s.WriteNew(kRootIno, "large.bin", large);
   s.WriteNew(kRootIno, "empty.txt", "");
-  // Seen at once through the mount, before any upload.
+  // Seen at once through the mount, before any upload: bytes, and the size
+  // a lookup and a listing show (the folder's view took the commit).
   CHECK(s.ReadAll(s.Ino(kRootIno, "small.bin")) == small);
+  CHECK(s.fs->Lookup(kRootIno, "large.bin")->size ==
+        static_cast<int64_t>(large.size()));
+  auto listed = s.fs->ReadDir(kRootIno);
+  REQUIRE(listed.ok());
+  for (const Child& c : **listed)
+    if (c.name == "small.bin") CHECK(s.fs->AttrOf(c.entry).size == 70000);
   s.Drain();
   for (auto [name, bytes] :
        {std::pair<const char*, const std::string*>{"small.bin", &small},
