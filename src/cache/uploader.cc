@@ -248,9 +248,13 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
     if (!remote.ok() && remote.status().code() != StatusCode::kNotFound)
       return Failed(u, remote.status());
     const bool gone = !remote.ok() || remote->trashed;
+    // Drive's bytes are the ones the edits started from, or the ones an
+    // earlier attempt of this mount sent (its answer lost in a crash).
+    const bool ours = !gone && !u.sent_md5.empty() && remote->md5 == u.sent_md5;
     const bool changed =
-        !gone && (!u.base_md5.empty() ? remote->md5 != u.base_md5
-                                      : remote->version != u.base_version);
+        !gone && !ours &&
+        (!u.base_md5.empty() ? remote->md5 != u.base_md5
+                             : remote->version != u.base_version);
     if (gone) {
       // Deleted here while this upload was starting: the row is gone too.
       auto row = store_->GetUpload(u.id);
@@ -302,6 +306,10 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
       uploaded = std::move(*remote);  // the bytes are there already
       sent = true;
     }
+  }
+  if (!sent) {
+    Status marked = store_->MarkUploadSending(u.id, u.md5);
+    if (!marked.ok()) return Failed(u, marked);
   }
   Status s = sent ? Status::Ok() : Send(u, &uploaded);
   const bool other_bytes =
@@ -358,6 +366,19 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
 
 void Uploader::Failed(const meta::PendingUpload& u, const Status& s) {
   if (s.code() == StatusCode::kCancelled) return;  // stopping: resume later
+  // Deleted (or replaced by a rename) here while it was uploading, so its
+  // staging file went with the row: nothing is left to retry. Or committed
+  // again meanwhile (say a writer truncated the staging file under this
+  // attempt): the newer generation is the work now, and picked up next.
+  auto row = store_->GetUpload(u.id);
+  if (row.ok() && (!row->has_value() || (*row)->generation != u.generation)) {
+    GDMOUNT_LOG(kDebug) << "upload of " << u.name << " (" << u.id
+                        << ") stopped: "
+                        << (row->has_value() ? "committed again"
+                                             : "deleted here")
+                        << " meanwhile (" << s.ToString() << ")";
+    return;
+  }
   const int64_t shift = std::min<int64_t>(u.attempts, 16);
   auto delay = IsLasting(s)
                    ? options_.retry_max
@@ -409,7 +430,10 @@ Status Uploader::WaitFor(const std::string& id,
 
 Result<size_t> Uploader::Drain(
     std::chrono::milliseconds timeout,
-    const std::function<void(const std::string&)>& progress) {
+    const std::function<void(const std::string&)>& progress,
+    const std::function<bool()>& give_up) {
+  // How often `give_up` is asked: a signal handler cannot notify cv_.
+  constexpr auto kPoll = std::chrono::milliseconds(100);
   const auto deadline = clock_->SteadyNow() + timeout;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
@@ -422,9 +446,12 @@ Result<size_t> Uploader::Drain(
     lock.lock();
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return size_t{0};
-    if (clock_->SteadyNow() >= deadline || stop_) return rows->size();
+    if (clock_->SteadyNow() >= deadline || stop_ || (give_up && give_up()))
+      return rows->size();
     const uint64_t seen = events_;
-    cv_.wait_until(lock, deadline, [&] { return events_ != seen || stop_; });
+    const auto until =
+        give_up ? std::min(deadline, clock_->SteadyNow() + kPoll) : deadline;
+    cv_.wait_until(lock, until, [&] { return events_ != seen || stop_; });
   }
 }
 

@@ -85,11 +85,13 @@ class Uploader {
   // an attempt that failed meanwhile (QuotaExceeded, PermissionDenied,
   // ...), or Unavailable after `timeout`.
   Status WaitFor(const std::string& id, std::chrono::milliseconds timeout);
-  // Unmount: waits until the journal is empty or `timeout` passed, calling
-  // `progress` with a line per file uploaded. Returns how many files are
-  // still journaled.
+  // Unmount: waits until the journal is empty, `timeout` passed or
+  // `give_up` (polled a few times a second: it may read a flag a signal
+  // handler sets) says stop, calling `progress` with a line per file
+  // uploaded. Returns how many files are still journaled.
   Result<size_t> Drain(std::chrono::milliseconds timeout,
-                       const std::function<void(const std::string&)>& progress);
+                       const std::function<void(const std::string&)>& progress,
+                       const std::function<bool()>& give_up = nullptr);
 
   UploadStats stats() const;
 

@@ -13,6 +13,7 @@
 #include "cache/content_cache.h"
 #include "cache/uploader.h"
 #include "cache/write_back.h"
+#include "daemon/interrupts.h"
 #include "daemon/wiring.h"
 #include "fuse/fuse_frontend.h"
 #include "gdmount/log.h"
@@ -101,7 +102,8 @@ const char kMountHelp[] =
     "Serves Drive at MOUNTPOINT until `fusermount3 -u MOUNTPOINT`, Ctrl-C or\n"
     "SIGTERM. Runs in the foreground. Writes land on local disk and are\n"
     "uploaded in the background; at unmount gdmount waits for them (up to\n"
-    "--unmount-timeout) and the next mount resumes any left.\n"
+    "--unmount-timeout; a second Ctrl-C stops waiting) and the next mount\n"
+    "resumes any left.\n"
     "\n"
     "  -f                 Stay in the foreground (the only mode for now)\n"
     "  -o OPTIONS         allow_other (adds default_permissions), uid=N,\n"
@@ -216,12 +218,26 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   GDMOUNT_LOG(kInfo) << "mounted at " << mo.mountpoint
                      << (read_only ? " (read-only)" : "");
   Status ran = frontend.Run();
+  // From here a SIGINT/SIGTERM no longer unmounts (that is under way) but
+  // stops the wait for uploads; installed before the unmount so no signal
+  // falls between libfuse's handlers and these.
+  Interrupts interrupts;
+  frontend.Unmount();
   if (!ran.ok()) return fail(ran);
   GDMOUNT_LOG(kInfo) << "unmounted " << mo.mountpoint;
   if (uploader) {
+    auto pending = store->get()->PendingUploads();
+    if (pending.ok() && !pending->empty()) {
+      GDMOUNT_LOG(kInfo) << "uploading " << pending->size()
+                         << " file(s) before exiting (up to "
+                         << s.unmount_timeout_s
+                         << " s); Ctrl-C stops waiting, the rest stays "
+                            "journaled for the next mount";
+    }
     auto left = uploader->Drain(
         std::chrono::seconds(s.unmount_timeout_s),
-        [](const std::string& line) { GDMOUNT_LOG(kInfo) << line; });
+        [](const std::string& line) { GDMOUNT_LOG(kInfo) << line; },
+        [&interrupts] { return interrupts.count() > 0; });
     uploader->Stop();
     if (!left.ok()) return fail(left.status());
     if (*left > 0) {

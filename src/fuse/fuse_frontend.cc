@@ -413,9 +413,15 @@ void FuseFrontend::ApplyReadAheadOnce() {
 }
 
 FuseFrontend::~FuseFrontend() {
-  if (signals_) fuse_remove_signal_handlers(session_);
-  if (mounted_) fuse_session_unmount(session_);
+  Unmount();
   if (session_) fuse_session_destroy(session_);
+}
+
+void FuseFrontend::Unmount() {
+  if (signals_) fuse_remove_signal_handlers(session_);
+  signals_ = false;
+  if (mounted_) fuse_session_unmount(session_);
+  mounted_ = false;
 }
 
 Status FuseFrontend::Mount() {

@@ -6,8 +6,9 @@
 // On a read-only Filesystem, opens for writing and every mutating op answer
 // EROFS; otherwise the mutating handlers are in fuse_write_ops.cc.
 //
-// Thread safety: Run() blocks in the loop; Exit() may be called from any
-// thread (or a signal handler installed by libfuse) to end it.
+// Thread safety: Run() blocks in the loop, which ends at unmount or on
+// SIGINT/SIGTERM (libfuse's handlers). Mount, Run and Unmount are called
+// from one thread.
 #pragma once
 
 #include <cstdint>
@@ -45,8 +46,13 @@ class FuseFrontend {
   // (no /dev/fuse, mount point missing or busy...).
   Status Mount();
   // Serves requests until unmounted (fusermount3 -u, umount) or SIGINT /
-  // SIGTERM; then unmounts. Returns Io if the loop failed.
+  // SIGTERM (libfuse's handlers, installed by Mount()). Returns Io if the
+  // loop failed. The mount stays until Unmount() (or the destructor), so
+  // the caller can install its own signal handlers first.
   Status Run();
+  // Removes libfuse's signal handlers (only if still installed) and
+  // unmounts; nothing is served afterwards. Idempotent.
+  void Unmount();
 
   vfs::Filesystem* fs() { return fs_; }
   const MountOptions& options() const { return options_; }

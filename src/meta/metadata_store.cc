@@ -375,6 +375,12 @@ Status MetadataStore::SaveUploadSession(const std::string& id,
                                      confirmed);
 }
 
+Status MetadataStore::MarkUploadSending(const std::string& id,
+                                        const std::string& md5) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::MarkSending(db_.get(), id, md5);
+}
+
 Status MetadataStore::RecordUploadFailure(const std::string& id,
                                           int64_t generation,
                                           const std::string& error,

@@ -162,6 +162,9 @@ class MetadataStore {
   Result<std::vector<PendingUpload>> PendingUploads();
   Status SaveUploadSession(const std::string& id, int64_t generation,
                            const std::string& session_uri, int64_t confirmed);
+  // Before an upload attempt sends bytes with `md5` (see
+  // PendingUpload::sent_md5).
+  Status MarkUploadSending(const std::string& id, const std::string& md5);
   Status RecordUploadFailure(const std::string& id, int64_t generation,
                              const std::string& error, int64_t not_before_ms);
   enum class UploadOutcome {

@@ -81,6 +81,13 @@ ALTER TABLE entries ADD COLUMN gid INTEGER;
 ALTER TABLE entries ADD COLUMN link_target TEXT NOT NULL DEFAULT '';
 )sql";
 
+// v3: the md5 of the bytes an upload attempt sent (uploads.sent_md5), so a
+// run after a crash tells this mount's own lost-answer upload from someone
+// else's change.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE uploads ADD COLUMN sent_md5 TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr const char* kCreateVersionTable =
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
 
@@ -152,8 +159,8 @@ Status Step(Db* db, const std::vector<Migration>& migrations, int* version) {
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
-  static const auto* const kMigrations =
-      new std::vector<Migration>{{1, kSchemaV1}, {2, kSchemaV2}};
+  static const auto* const kMigrations = new std::vector<Migration>{
+      {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
   return *kMigrations;
 }
 

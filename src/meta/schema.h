@@ -36,7 +36,7 @@ struct Migration {
 
 // The migrations this build knows; their last version is kSchemaVersion.
 const std::vector<Migration>& SchemaMigrations();
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Brings `db` up to the last version in `migrations` and returns the
 // version it is at.

@@ -8,7 +8,7 @@ namespace {
 #define GDMOUNT_UPLOAD_COLUMNS                                     \
   "id, generation, seq, create_file, parent_id, name, mime_type, " \
   "staging_path, size, md5, modified_ms, base_version, base_md5, " \
-  "session_uri, confirmed, attempts, last_error, not_before_ms"
+  "session_uri, confirmed, attempts, last_error, not_before_ms, sent_md5"
 
 constexpr const char* kSelectOne =
     "SELECT " GDMOUNT_UPLOAD_COLUMNS " FROM uploads WHERE id = ?";
@@ -17,7 +17,10 @@ constexpr const char* kSelectAll =
 constexpr const char* kInsert =
     "INSERT OR REPLACE INTO uploads(" GDMOUNT_UPLOAD_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, '', "
-    "0, 0, '', 0)";
+    "0, 0, '', 0, "
+    // An upload of the replaced generation may be in flight or have
+    // reached Drive: what it sent is still this mount's own.
+    "coalesce((SELECT sent_md5 FROM uploads WHERE id = ?1), ''))";
 #undef GDMOUNT_UPLOAD_COLUMNS
 
 constexpr const char* kHas = "SELECT 1 FROM uploads WHERE id = ?";
@@ -34,6 +37,8 @@ constexpr const char* kDelete = "DELETE FROM uploads WHERE id = ?";
 constexpr const char* kSaveSession =
     "UPDATE uploads SET session_uri = ?3, confirmed = ?4 "
     "WHERE id = ?1 AND generation = ?2";
+constexpr const char* kMarkSending =
+    "UPDATE uploads SET sent_md5 = ?2 WHERE id = ?1";
 constexpr const char* kRecordFailure =
     "UPDATE uploads SET attempts = attempts + 1, last_error = ?3, "
     "not_before_ms = ?4 WHERE id = ?1 AND generation = ?2";
@@ -68,6 +73,7 @@ PendingUpload Read(const Stmt& r) {
   u.attempts = r.Int(15);
   u.last_error = r.Text(16);
   u.not_before_ms = r.Int(17);
+  u.sent_md5 = r.Text(18);
   return u;
 }
 
@@ -154,6 +160,12 @@ Status SaveSession(Db* db, const std::string& id, int64_t generation,
       .Bind(3, session_uri)
       .Bind(4, confirmed)
       .Run();
+}
+
+Status MarkSending(Db* db, const std::string& id, const std::string& md5) {
+  auto stmt = db->Prepare(kMarkSending);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, id).Bind(2, md5).Run();
 }
 
 Status RecordFailure(Db* db, const std::string& id, int64_t generation,

@@ -47,6 +47,10 @@ struct PendingUpload {
   int64_t attempts = 0;       // failed attempts since the last commit
   std::string last_error;     // "" if none
   int64_t not_before_ms = 0;  // wall-clock ms; retry no earlier than this
+  // The md5 of the bytes the latest upload attempt of this id sent ("" if
+  // none), kept across commits: after a crash that lost Drive's answer,
+  // Drive having these bytes is this mount's doing, not a conflict.
+  std::string sent_md5;
 };
 
 // SQL for the store. REQUIRES: the caller holds the store's lock and, for
@@ -65,6 +69,9 @@ Status Delete(Db* db, const std::string& id);
 // Updates only if the row still has `generation`.
 Status SaveSession(Db* db, const std::string& id, int64_t generation,
                    const std::string& session_uri, int64_t confirmed);
+// Records that an upload attempt is sending bytes with `md5` (whatever the
+// row's generation is by now: the bytes went out either way).
+Status MarkSending(Db* db, const std::string& id, const std::string& md5);
 Status RecordFailure(Db* db, const std::string& id, int64_t generation,
                      const std::string& error, int64_t not_before_ms);
 // After an upload of an older generation completed: the row's newer

@@ -203,8 +203,15 @@ class Filesystem {
   Result<meta::Entry> FolderFor(uint64_t parent, const std::string& name);
   // Commits a staged file's content to the journal and wakes the uploader.
   Status CommitStaged(cache::StagedFile& staged, const std::string& id);
-  // Removes `child` (Drive trash or delete; journal; store; view).
+  // Removes `child` (Drive trash or delete; journal; store; view). A
+  // folder must be empty on Drive too (EmptyOnDrive).
   Status RemoveChild(const meta::Entry& folder, const Child& child);
+  // Before a folder this mount shows empty is trashed: Drive may still
+  // have children in it. Files moved out here whose move is journaled
+  // (the uploader has not applied it) are moved now, since trashing the
+  // folder would trash them too; anything else (another client's new
+  // file) makes it NotEmpty.
+  Status EmptyOnDrive(const meta::Entry& folder);
   Status SetOwnerAndMode(const meta::Entry& e, const SetAttrRequest& req);
   // AlreadyExists if `name` is taken in the folder.
   Status NameFree(const std::string& folder_id, const std::string& name);

@@ -221,8 +221,36 @@ Result<Attr> Filesystem::Mkdir(uint64_t parent, const std::string& name) {
   return Adopt(folder->id, *created);
 }
 
+Status Filesystem::EmptyOnDrive(const meta::Entry& folder) {
+  auto children = client_->ListChildren(folder.id, folder.drive_id);
+  if (!children.ok()) return children.status();
+  for (const drive::DriveFile& c : *children) {
+    auto row = store_->GetUpload(c.id);
+    if (!row.ok()) return row.status();
+    if (!row->has_value() || (*row)->parent_id == folder.id ||
+        (*row)->parent_id.empty())
+      return Status(StatusCode::kNotEmpty,
+                    folder.name + " is not empty on Drive (" + c.name + ")");
+    drive::FileMetadata patch;
+    patch.name = (*row)->name;
+    auto moved = client_->Update(c.id, patch, (*row)->parent_id, folder.id);
+    if (moved.ok()) continue;
+    // The uploader may have moved it meanwhile.
+    auto now = client_->GetFile(c.id);
+    if (!now.ok()) return moved.status();
+    if (std::find(now->parents.begin(), now->parents.end(), folder.id) !=
+        now->parents.end())
+      return moved.status();
+  }
+  return Status::Ok();
+}
+
 Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
   const meta::Entry& e = child.entry;
+  if (e.is_folder()) {
+    Status empty = EmptyOnDrive(e);
+    if (!empty.ok()) return empty;
+  }
   auto pending = store_->GetUpload(e.id);
   if (!pending.ok()) return pending.status();
   const bool on_drive = !pending->has_value() || !(*pending)->create;
@@ -311,26 +339,24 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name,
   }
   auto pending = store_->GetUpload(src.id);
   if (!pending.ok()) return pending.status();
-  drive::DriveFile moved;
-  if (pending->has_value() && (*pending)->create) {
-    // Drive has not seen it: the journal gets the new place (and a new
-    // generation, so a create in flight is followed by a move).
+  if (pending->has_value()) {
+    // Journaled: the uploader moves it, after (or with) the content, from
+    // wherever Drive has it then. Moving it here instead would name the
+    // local parent as the one to remove, and that is not Drive's while an
+    // earlier move is still journaled (Drive answers cannotAddParent). The
+    // new generation makes an upload in flight be followed by the move.
     Status s = store_->MoveUpload(src.id, to->id, new_name);
     if (!s.ok()) return s;
   } else {
+    // Not journaled: Drive has it where this mount shows it.
     drive::FileMetadata patch;
     patch.name = new_name;
     auto updated =
         client_->Update(src.id, patch, to->id != from->id ? to->id : "",
                         to->id != from->id ? from->id : "");
     if (!updated.ok()) return updated.status();
-    if (pending->has_value()) {
-      Status s = store_->MoveUpload(src.id, to->id, new_name);
-      if (!s.ok()) return s;
-    } else {
-      Status s = store_->Upsert({*updated});
-      if (!s.ok()) return s;
-    }
+    Status s = store_->Upsert({*updated});
+    if (!s.ok()) return s;
   }
   // The local entry: Drive's answer when stored above, else the journaled
   // one renamed.

@@ -84,6 +84,17 @@ class Mount {
     daemon_->Kill(sig);
     return daemon_->Wait(kWait);
   }
+  // Sends `sig` without waiting for the daemon to exit.
+  void Send(int sig) { daemon_->Kill(sig); }
+  // Waits (bounded) until the kernel no longer shows the mount; false if
+  // it still does.
+  bool WaitUnmounted() {
+    auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (Mounted(dir_) && std::chrono::steady_clock::now() < deadline)
+      if (daemon_->Wait(std::chrono::milliseconds(20))) break;  // exited
+    return !Mounted(dir_);
+  }
+  std::optional<int> WaitExit() { return daemon_->Wait(kWait); }
   const std::string& dir() const { return dir_; }
   std::string Log() { return daemon_->Stderr(); }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <vector>
@@ -289,6 +290,40 @@ TEST_CASE("kill -9 mid-chunk resumes the upload; an unclosed file stays empty",
   CHECK(chunks_before + chunks_after <= kChunks + 2);
 }
 
+TEST_CASE("A second Ctrl-C stops the unmount's wait; the next mount uploads",
+          "[e2e][write]") {
+  if (!HaveFuse()) return;
+  emulator::EmulatorOptions slow;
+  slow.shaping.metadata_latency_ms = 150;  // every chunk answers slowly
+  EmulatorFixture fx(slow);
+  testing::TempDir home;
+  // 48 chunks of 1 MiB at 150 ms each over 4 upload threads: about 2 s
+  // of uploading left when the second Ctrl-C comes.
+  Bash(home.path(),
+       "mkdir src && for i in 1 2 3 4; do head -c 12582912 /dev/urandom > "
+       "src/big$i.bin; done");
+  {
+    Mount m(fx, home, {"--pacer-rate", "0", "--upload-chunk-size", "1048576"});
+    Bash(m.dir(), "cp -r '" + home.path() + "/src' dst");
+    m.Send(SIGINT);  // unmounts, then waits for the uploads
+    REQUIRE(m.WaitUnmounted());
+    m.Send(SIGINT);  // stop waiting
+    CHECK(m.WaitExit() == 0);
+    INFO(m.Log());
+    CHECK_THAT(m.Log(), Catch::Contains("Ctrl-C stops waiting"));
+    CHECK_THAT(m.Log(), Catch::Contains("not uploaded yet"));
+  }
+  {
+    Mount m(fx, home, {"--pacer-rate", "0"});
+    REQUIRE(m.Unmount() == 0);
+    CHECK_THAT(m.Log(), Catch::Contains("resuming"));
+    CHECK_THAT(m.Log(), Catch::Contains("every written file is on Drive"));
+  }
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, e2e::IdAt(fx, fx.emu().store().root_id(), "dst"), "", &on_drive);
+  CHECK(on_drive == LocalMd5s(home.path() + "/src"));
+}
+
 TEST_CASE("Random operations on the mount and on a local model agree",
           "[e2e][write]") {
   if (!HaveFuse()) return;
@@ -297,7 +332,12 @@ TEST_CASE("Random operations on the mount and on a local model agree",
   const std::string model = home.path() + "/model";
   const std::string script =
       std::string(GDMOUNT_SOURCE_DIR) + "/tests/e2e/model_ops.py";
-  const std::vector<int> seeds = {1, 2, 3};
+  // Three seeds in CI; GDMOUNT_MODEL_SEEDS=N runs seeds 1..N (a longer run).
+  std::vector<int> seeds = {1, 2, 3};
+  if (const char* n = std::getenv("GDMOUNT_MODEL_SEEDS")) {
+    seeds.clear();
+    for (int i = 1; i <= std::atoi(n); ++i) seeds.push_back(i);
+  }
   {
     Mount m(fx, home, {"--pacer-rate", "0"});
     for (int seed : seeds) {
@@ -315,6 +355,44 @@ TEST_CASE("Random operations on the mount and on a local model agree",
   Walk(fx, fx.emu().store().root_id(), "", &on_drive, /*with_dirs=*/true);
   CHECK(on_drive == LocalMd5s(model, /*with_dirs=*/true));
   // And a new mount shows the same tree.
+  Mount again(fx, home);
+  Bash(home.path(),
+       "diff -r -x .Trash -x .shared '" + model + "' '" + again.dir() + "'");
+}
+
+TEST_CASE("kill -9 after random operations: the remount reaches the model",
+          "[e2e][write]") {
+  if (!HaveFuse()) return;
+  emulator::EmulatorOptions slow;
+  // Every request answers after 100 ms: uploads lag behind the closes,
+  // so each kill finds work journaled and some of it in flight.
+  slow.shaping.metadata_latency_ms = 100;
+  EmulatorFixture fx(slow);
+  testing::TempDir home;
+  const std::string model = home.path() + "/model";
+  const std::string script =
+      std::string(GDMOUNT_SOURCE_DIR) + "/tests/e2e/model_ops.py";
+  // Seed, steps: two kills at different depths, the second one into a
+  // mount that is still resuming what the first left.
+  for (auto [seed, steps] : {std::pair{4, 60}, std::pair{5, 140}}) {
+    Mount m(fx, home, {"--pacer-rate", "0"});
+    const std::string dir = "k" + std::to_string(seed);
+    Bash(home.path(), "mkdir -p '" + m.dir() + "/" + dir + "' '" + model + "/" +
+                          dir + "' && python3 '" + script + "' '" + m.dir() +
+                          "/" + dir + "' '" + model + "/" + dir + "' " +
+                          std::to_string(seed) + " " + std::to_string(steps));
+    CHECK(m.Signal(SIGKILL).has_value());
+  }
+  {
+    Mount m(fx, home, {"--pacer-rate", "0"});
+    REQUIRE(m.Unmount() == 0);
+    INFO(m.Log());
+    CHECK_THAT(m.Log(), Catch::Contains("resuming"));
+    CHECK_THAT(m.Log(), Catch::Contains("every written file is on Drive"));
+  }
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, fx.emu().store().root_id(), "", &on_drive, /*with_dirs=*/true);
+  CHECK(on_drive == LocalMd5s(model, /*with_dirs=*/true));
   Mount again(fx, home);
   Bash(home.path(),
        "diff -r -x .Trash -x .shared '" + model + "' '" + again.dir() + "'");

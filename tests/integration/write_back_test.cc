@@ -264,6 +264,39 @@ TEST_CASE("A file changed on Drive while edited here keeps both versions",
   CHECK(s.uploader->stats().conflicts == 1);
 }
 
+TEST_CASE("An upload whose answer was lost is not taken for a conflict",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  auto f = fx.Upload("notes.txt", "v1");
+  testing::TempDir dir;
+  {
+    Stack s(fx, dir.path(), /*start=*/false);
+    auto opened = s.fs->Open(s.Ino(kRootIno, "notes.txt"), O_RDWR);
+    REQUIRE(opened.ok());
+    REQUIRE(s.fs->Write(opened->fh, 0, "v2 longer", 9).ok());
+    REQUIRE(s.fs->Flush(opened->fh).ok());
+    s.fs->Release(opened->fh);
+    // The content update is applied on Drive, then the connection drops
+    // before the answer: as if the daemon died right after sending it.
+    auto r = fx.Call("POST", "/__emulator/faults",
+                     R"({"faults": ["reset:nth=1:method=files.update"]})",
+                     {"Content-Type: application/json"});
+    REQUIRE(r.status == 200);
+    s.uploader->Start();
+    auto left = s.uploader->Drain(kDrainTimeout, nullptr);
+    REQUIRE(left.ok());
+    CHECK(*left == 0);
+  }
+  const nlohmann::json described = fx.Call("GET", "/__emulator/faults").json();
+  CHECK(described["faults"][0]["fired"] == 1);
+  // Drive's bytes were the ones sent: no conflict copy, one file.
+  CHECK(Content(fx, f["id"]) == "v2 longer");
+  auto r = fx.Call("GET", "/drive/v3/files?fields=files(name)&q=" +
+                              Q("name contains 'notes'"));
+  REQUIRE(r.status == 200);
+  CHECK(r.json()["files"].size() == 1);
+}
+
 TEST_CASE("Deleted before its upload, a file never reaches Drive",
           "[integration][write]") {
   EmulatorFixture fx;
@@ -323,6 +356,39 @@ TEST_CASE("Namespace operations: mkdir, rename, move, replace, rmdir",
   auto trashed = FilesNamed(fx, "a");
   REQUIRE(trashed.size() == 1);
   CHECK(trashed[0]["trashed"] == true);
+}
+
+TEST_CASE("rmdir never trashes what Drive still has in the folder",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  auto old_dir = fx.Mkdir("old");
+  auto other = fx.Mkdir("other");
+  auto kept = fx.Upload("kept.txt", "v1", old_dir["id"]);
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);  // uploads wait
+  const uint64_t old_ino = s.Ino(kRootIno, "old");
+  // Edited (journaled), then moved out: Drive still has it in old/.
+  auto opened = s.fs->Open(s.Ino(old_ino, "kept.txt"), O_RDWR);
+  REQUIRE(opened.ok());
+  REQUIRE(s.fs->Write(opened->fh, 0, "v2", 2).ok());
+  REQUIRE(s.fs->Flush(opened->fh).ok());
+  s.fs->Release(opened->fh);
+  REQUIRE(s.fs->Rename(old_ino, "kept.txt", kRootIno, "moved.txt", false).ok());
+  // Meanwhile another client puts a file into other/, unseen here.
+  fx.Upload("theirs.txt", "x", other["id"]);
+  CHECK(s.fs->Rmdir(kRootIno, "other").code() == StatusCode::kNotEmpty);
+  REQUIRE(s.fs->Rmdir(kRootIno, "old").ok());
+  s.uploader->Start();
+  s.Drain();
+  auto files = FilesNamed(fx, "moved.txt");
+  REQUIRE(files.size() == 1);
+  CHECK(files[0]["id"] == kept["id"]);
+  CHECK(files[0]["trashed"] == false);
+  CHECK(files[0]["parents"][0] == fx.emu().store().root_id());
+  CHECK(Content(fx, kept["id"]) == "v2");
+  CHECK(FilesNamed(fx, "theirs.txt")[0]["trashed"] == false);
+  CHECK(FilesNamed(fx, "other")[0]["trashed"] == false);
+  CHECK(FilesNamed(fx, "old")[0]["trashed"] == true);
 }
 
 TEST_CASE("chmod, chown and symlinks outside the mount survive a remount",
@@ -410,6 +476,57 @@ TEST_CASE("Over quota: fsync says ENOSPC and the bytes stay journaled",
   auto files = FilesNamed(fx, "big.bin");
   REQUIRE(files.size() == 1);
   CHECK(files[0]["md5Checksum"] == Md5Hex(bytes));
+}
+
+TEST_CASE("Edit access lost: fsync says EACCES and the bytes stay journaled",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  auto shared = fx.Upload("shared.txt", "theirs");
+  auto folder = fx.Mkdir("team");
+  testing::TempDir dir;
+  auto set_read_only = [&fx](const std::string& id, bool ro) {
+    REQUIRE(fx.emu().store().SeedPatch(
+        id, [ro](emulator::FileRecord& f) { f.read_only = ro; }));
+  };
+  {
+    Stack s(fx, dir.path());
+    auto opened = s.fs->Open(s.Ino(kRootIno, "shared.txt"), O_RDWR);
+    REQUIRE(opened.ok());
+    const uint64_t team = s.Ino(kRootIno, "team");
+    // The owner takes edit access away while this mount writes.
+    set_read_only(shared["id"], true);
+    set_read_only(folder["id"], true);
+    REQUIRE(s.fs->Write(opened->fh, 0, "mine!!", 6).ok());
+    CHECK(s.fs->Flush(opened->fh).ok());  // close() still succeeds
+    Status synced = s.fs->Fsync(opened->fh);
+    INFO(synced.ToString());
+    CHECK(synced.code() == StatusCode::kPermissionDenied);  // EACCES
+    s.fs->Release(opened->fh);
+    OpenFile created;
+    auto a = s.fs->Create(team, "new.txt", O_WRONLY, &created);
+    REQUIRE(a.ok());
+    REQUIRE(s.fs->Write(created.fh, 0, "fresh", 5).ok());
+    CHECK(s.fs->Fsync(created.fh).code() == StatusCode::kPermissionDenied);
+    s.fs->Release(created.fh);
+    // Kept: journaled with the reason, readable here.
+    auto row = s.store->GetUpload(shared["id"]).value();
+    REQUIRE(row.has_value());
+    CHECK_THAT(row->last_error, Catch::Contains("insufficientFilePermissions"));
+    CHECK(s.ReadAll(s.Ino(kRootIno, "shared.txt")) == "mine!!");
+    CHECK(s.ReadAll(a->ino) == "fresh");
+  }
+  CHECK(Content(fx, shared["id"]) == "theirs");
+  CHECK(FilesNamed(fx, "new.txt").empty());
+  // Access given back: the next mount uploads both.
+  set_read_only(shared["id"], false);
+  set_read_only(folder["id"], false);
+  Stack s(fx, dir.path());
+  s.Drain();
+  CHECK(Content(fx, shared["id"]) == "mine!!");
+  auto files = FilesNamed(fx, "new.txt");
+  REQUIRE(files.size() == 1);
+  CHECK(files[0]["parents"][0] == folder["id"]);
+  CHECK(files[0]["md5Checksum"] == Md5Hex("fresh"));
 }
 
 TEST_CASE("Writing a Google Doc is refused; hard links are not a thing",

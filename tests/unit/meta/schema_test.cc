@@ -1,6 +1,8 @@
 // Opening, migrating and refusing databases.
 #include "meta/schema.h"
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -92,6 +94,37 @@ TEST_CASE("A v1 database gains the upload journal", "[unit][meta]") {
   u.staging_path = "/staging/a";
   CHECK(Must(store->CommitUpload(u, File("a", "p", "a"))) > 0);
   CHECK(Must(store->PendingUploads()).size() == 1);
+}
+
+TEST_CASE("A v2 journal survives the v3 migration", "[unit][meta]") {
+  TempDir tmp;
+  std::string path = tmp.path() + "/m.db";
+  PendingUpload u;
+  u.md5 = std::string(32, 'e');
+  {
+    auto v2 = Must(MetadataStore::OpenWithMigrationsForTest(
+        path, {SchemaMigrations()[0], SchemaMigrations()[1]}));
+    CHECK(v2->schema_version() == 2);
+  }
+  {
+    // A row as a v2 gdmount wrote it (this build's code writes v3 rows).
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const std::string insert =
+        "INSERT INTO uploads VALUES ('a', 7, 1, 0, 'p', 'a', 'text/plain', "
+        "'/staging/a', 3, '" +
+        u.md5 + "', 1000, 2, '', '', 0, 0, '', 0)";
+    CHECK(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore(path);
+  CHECK(store->schema_version() == kSchemaVersion);
+  auto row = Must(store->GetUpload("a"));
+  REQUIRE(row.has_value());
+  CHECK(row->md5 == u.md5);
+  CHECK(row->generation == 7);
+  CHECK(row->sent_md5.empty());
 }
 
 TEST_CASE("A database from a newer gdmount is refused", "[unit][meta]") {

@@ -73,6 +73,26 @@ TEST_CASE("A session is saved only for the generation it belongs to",
   CHECK(Must(store->GetUpload("a"))->not_before_ms == 99);
 }
 
+TEST_CASE("What an attempt sent is remembered across newer commits",
+          "[unit][meta]") {
+  auto store = OpenStore();
+  Must(store->CommitUpload(Row("a", "p", 1), Local("a", "p", 1)));
+  CHECK(Must(store->GetUpload("a"))->sent_md5.empty());
+  const std::string sent(32, 'b');
+  MustOk(store->MarkUploadSending("a", sent));
+  // A newer commit while that attempt may have reached Drive: Drive
+  // having `sent` is still this mount's doing.
+  PendingUpload next = Row("a", "p", 2);
+  next.md5 = std::string(32, 'c');
+  Must(store->CommitUpload(next, Local("a", "p", 2)));
+  CHECK(Must(store->GetUpload("a"))->md5 == next.md5);
+  CHECK(Must(store->GetUpload("a"))->sent_md5 == sent);
+  // A row journaled anew after the file was dropped starts with none.
+  MustOk(store->DropUpload("a"));
+  Must(store->CommitUpload(Row("a", "p", 3), Local("a", "p", 3)));
+  CHECK(Must(store->GetUpload("a"))->sent_md5.empty());
+}
+
 TEST_CASE("Listings and upserts leave a journaled file's entry alone",
           "[unit][meta]") {
   auto store = OpenStore();
