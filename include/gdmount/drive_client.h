@@ -165,8 +165,13 @@ class DriveClient {
 
   virtual Result<std::string> GetStartPageToken(
       const std::string& drive_id = "") = 0;
+  // One page of changes since `page_token`, with every field the store
+  // keeps. A non-empty `drive_id` lists that shared drive's changes (for a
+  // mounted shared drive); otherwise My Drive's and the user's shared
+  // drives'. InvalidArgument / NotFound: Drive rejected the token.
   virtual Result<ChangePage> ListChanges(const std::string& page_token,
-                                         int page_size = 1000) = 0;
+                                         int page_size = 1000,
+                                         const std::string& drive_id = "") = 0;
 };
 
 }  // namespace gdmount::drive

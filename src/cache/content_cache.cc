@@ -212,6 +212,22 @@ void ContentCache::Unpin(const FileKey& key) {
   EvictIfNeeded();
 }
 
+void ContentCache::Retire(const std::string& id, const std::string& version) {
+  std::lock_guard<std::mutex> l(mu_);
+  current_versions_[id] = version;
+  DropOtherVersionsLocked(id, EntryName(id, version));
+}
+
+Status ContentCache::CheckNotRetiredLocked(const FileKey& key) const {
+  auto it = current_versions_.find(key.id);
+  if (it == current_versions_.end() || it->second == key.version)
+    return Status::Ok();
+  return Status(StatusCode::kPreconditionFailed,
+                "file " + key.id +
+                    " changed on Drive since it was opened, and this part "
+                    "of the version opened is not cached; reopen it");
+}
+
 Status ContentCache::Invalidate(const std::string& id) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = names_by_id_.find(id);
@@ -242,6 +258,8 @@ Result<ContentCache::EntryPtr> ContentCache::AcquireEntry(const FileKey& key) {
     // Same version, different size or md5: trust neither copy.
     (void)DropEntryLocked(it->second, Status::Ok());
   }
+  // Nothing of a replaced version to serve, nor to fetch.
+  if (Status fresh = CheckNotRetiredLocked(key); !fresh.ok()) return fresh;
   DropOtherVersionsLocked(key.id, name);
   // Leftovers (an entry dropped when its unlink failed, a stray map) must
   // never be reused or describe the new, empty file.

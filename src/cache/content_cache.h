@@ -165,6 +165,14 @@ class ContentCache {
   // reads refetch. Pins are kept. Io if a cache file could not be removed.
   Status Invalidate(const std::string& id);
 
+  // The change feed saw file `id` change on Drive: `version` (as in
+  // FileKey::version) is its content now. Unpinned other versions are
+  // dropped (their bytes reclaimed); a pinned one keeps serving the chunks
+  // it has to its open handles, but nothing more is downloaded for it
+  // (Drive would send the new bytes): such a read fails with
+  // PreconditionFailed (ESTALE) instead of mixing versions.
+  void Retire(const std::string& id, const std::string& version);
+
   // Returns once no download is queued or running (tests, shutdown).
   void WaitIdle() const;
 
@@ -182,6 +190,8 @@ class ContentCache {
   EntryPtr FindLocked(const FileKey& key) const;
   Status DropEntryLocked(const EntryPtr& e, Status why);
   void DropOtherVersionsLocked(const std::string& id, const std::string& keep);
+  // PreconditionFailed if `key` is a version Retire() replaced.
+  Status CheckNotRetiredLocked(const FileKey& key) const;
   bool PinnedLocked(const CacheEntry& e) const;
   void AddToLruLocked(CacheEntry* e, int64_t index);
   void RemoveFromLruLocked(CacheEntry* e, int64_t index);
@@ -234,6 +244,9 @@ class ContentCache {
   // Pins by entry name, independent of entry lifetime (an entry dropped
   // and re-created while open stays pinned).
   std::unordered_map<std::string, int> pins_;
+  // Retire(): the version Drive has now, for ids that changed while
+  // mounted; a key with another version may not download.
+  std::unordered_map<std::string, std::string> current_versions_;
   LruList lru_;  // evictable chunks; front = most recently used
   int64_t bytes_cached_ = 0;
   uint64_t tmp_seq_ = 0;                     // unique map tmp-file names

@@ -93,6 +93,10 @@ Status ContentCache::EnsureChunk(const EntryPtr& e, int64_t index,
     }
     if (count_stats && !missed) ++stats_.misses;
     missed = true;
+    if (slot.state == ChunkState::kAbsent) {
+      Status fresh = CheckNotRetiredLocked(e->key);
+      if (!fresh.ok()) return fresh;
+    }
     // Absent: fetch it (ahead of queued read-ahead). Busy: share the fetch
     // (or wait out the eviction) in progress.
     std::shared_ptr<ChunkOp> op = slot.state == ChunkState::kAbsent
@@ -137,6 +141,7 @@ Status ContentCache::PrefetchAsync(const FileKey& key, int64_t offset,
   if (!e.ok()) return e.status();
   std::lock_guard<std::mutex> l(mu_);
   if (!(*e)->discard_status.ok()) return (*e)->discard_status;
+  if (!CheckNotRetiredLocked(key).ok()) return Status::Ok();  // no read-ahead
   for (int64_t i = offset / options_.chunk_size;
        i <= (end - 1) / options_.chunk_size; ++i) {
     if ((*e)->chunks[i].state == ChunkState::kAbsent)
@@ -155,6 +160,11 @@ Result<size_t> ContentCache::ReadDirect(const FileKey& key, int64_t offset,
   // the cache serves it without a second download of the same bytes.
   if (IsCachedOrFetching(key, offset, static_cast<int64_t>(len)))
     return Read(key, offset, buf, len);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Status fresh = CheckNotRetiredLocked(key);
+    if (!fresh.ok()) return fresh;
+  }
   BufferSink sink(buf, len);
   Result<int64_t> got =
       client_->Download(key.id, offset, static_cast<int64_t>(len), sink);

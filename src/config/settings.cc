@@ -234,6 +234,11 @@ const std::vector<Row>& Rows() {
         "journaled for the next mount)",
         "600"},
        Int(&Settings::unmount_timeout_s, 0, 86400 * 7)},
+      {{"poll_interval", "--poll-interval", "", "SECONDS",
+        "How often to ask Drive for changes made elsewhere (changes.list); "
+        "0 only on demand (SIGUSR1)",
+        "15"},
+       Int(&Settings::poll_interval_s, 0, 86400)},
       {{"log_level", "--log-level", "GDMOUNT_LOG_LEVEL", "LEVEL",
         "error, warning, info, debug or trace", "info"},
        String(&Settings::log_level)},

@@ -72,6 +72,7 @@ struct Settings {
   std::string staging_full = "block";         // block | enospc
   bool delete_permanently = false;
   int unmount_timeout_s = 600;  // draining uploads at unmount
+  int poll_interval_s = 15;     // change feed; 0: on demand only
 
   std::string log_level = "info";
 };

@@ -29,4 +29,32 @@ Interrupts::~Interrupts() {
 
 int Interrupts::count() const { return g_count.load(); }
 
+SignalThread::SignalThread(int sig) : sig_(sig) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig_);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+SignalThread::~SignalThread() {
+  if (!thread_.joinable()) return;
+  stop_ = true;
+  pthread_kill(thread_.native_handle(), sig_);  // wakes its sigwait
+  thread_.join();
+}
+
+void SignalThread::Start(std::function<void()> on_signal) {
+  thread_ = std::thread([this, on_signal = std::move(on_signal)] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig_);
+    while (true) {
+      int got = 0;
+      if (sigwait(&set, &got) != 0) continue;
+      if (stop_) return;
+      on_signal();
+    }
+  });
+}
+
 }  // namespace gdmount::daemon

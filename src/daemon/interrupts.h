@@ -4,7 +4,12 @@
 // installed before.
 #pragma once
 
+#include <pthread.h>
 #include <signal.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
 
 namespace gdmount::daemon {
 
@@ -21,6 +26,25 @@ class Interrupts {
  private:
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
+};
+
+// Runs a callback on its own thread each time signal `sig` (SIGUSR1: poll
+// for changes now) arrives. Construct it before any other thread starts:
+// the signal is blocked in the constructing thread and every thread created
+// afterwards inherits that, so only this one's sigwait takes it.
+class SignalThread {
+ public:
+  explicit SignalThread(int sig);
+  ~SignalThread();  // stops and joins the thread
+  SignalThread(const SignalThread&) = delete;
+  SignalThread& operator=(const SignalThread&) = delete;
+
+  void Start(std::function<void()> on_signal);
+
+ private:
+  const int sig_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace gdmount::daemon

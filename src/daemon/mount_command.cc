@@ -1,5 +1,6 @@
 #include "daemon/mount_command.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "fuse/fuse_frontend.h"
 #include "gdmount/log.h"
 #include "meta/metadata_store.h"
+#include "vfs/change_feed.h"
 #include "vfs/filesystem.h"
 #include "vfs/root_resolver.h"
 
@@ -105,6 +107,9 @@ const char kMountHelp[] =
     "--unmount-timeout; a second Ctrl-C stops waiting) and the next mount\n"
     "resumes any left.\n"
     "\n"
+    "Changes made elsewhere show within --poll-interval (15 s); send SIGUSR1\n"
+    "(kill -USR1 PID) to look for them now.\n"
+    "\n"
     "  -f                 Stay in the foreground (the only mode for now)\n"
     "  -o OPTIONS         allow_other (adds default_permissions), uid=N,\n"
     "                     gid=N, umask=OCTAL (default 022), ro, rw, debug\n"
@@ -124,6 +129,8 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     err << "gdmount mount: expected one MOUNTPOINT; see gdmount help mount\n";
     return 2;
   }
+  // Before any thread exists (see SignalThread): SIGUSR1 = poll now.
+  SignalThread poll_signal(SIGUSR1);
   fuse::MountOptions mo;
   mo.mountpoint = cl.positional[0];
   mo.entry_timeout_s = s.entry_timeout_s;
@@ -210,6 +217,14 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     }
     uploader->Start();
   }
+  // Changes made elsewhere: a token taken before anything is listed (a
+  // new database), or the saved one, caught up with once mounted.
+  vfs::ChangeFeedOptions cfo;
+  cfo.interval = std::chrono::seconds(s.poll_interval_s);
+  cfo.drive_id = root->drive_id;
+  vfs::ChangeFeed feed(store->get(), client, &tree, cache->get(), cfo);
+  Status fed = feed.Init();
+  if (!fed.ok()) return fail(fed);
   vfs::Filesystem fs(&tree, store->get(), cache->get(), client, fo, RealClock(),
                      write_back.get(), uploader.get());
   fuse::FuseFrontend frontend(&fs, mo);
@@ -217,12 +232,17 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   if (!mounted.ok()) return fail(mounted);
   GDMOUNT_LOG(kInfo) << "mounted at " << mo.mountpoint
                      << (read_only ? " (read-only)" : "");
+  feed.SetNotifier(&frontend);
+  feed.Start();
+  poll_signal.Start([&feed] { feed.PollNow(); });
   Status ran = frontend.Run();
   // From here a SIGINT/SIGTERM no longer unmounts (that is under way) but
   // stops the wait for uploads; installed before the unmount so no signal
   // falls between libfuse's handlers and these.
   Interrupts interrupts;
+  feed.SetNotifier(nullptr);
   frontend.Unmount();
+  feed.Stop();
   if (!ran.ok()) return fail(ran);
   GDMOUNT_LOG(kInfo) << "unmounted " << mo.mountpoint;
   if (uploader) {

@@ -313,16 +313,20 @@ Result<std::string> DriveClientImpl::GetStartPageToken(
 }
 
 Result<ChangePage> DriveClientImpl::ListChanges(const std::string& page_token,
-                                                int page_size) {
+                                                int page_size,
+                                                const std::string& drive_id) {
+  std::vector<std::pair<std::string, std::string>> params = {
+      {"pageToken", page_token},
+      {"pageSize", std::to_string(page_size)},
+      {"fields", ChangeFields()},
+      {"includeRemoved", "true"},
+      {"supportsAllDrives", "true"},
+      {"includeItemsFromAllDrives", "true"},
+      {"spaces", "drive"}};
+  if (!drive_id.empty()) params.emplace_back("driveId", drive_id);
   Call c;
   c.name = "changes.list";
-  c.url = ApiUrl("/changes", {{"pageToken", page_token},
-                              {"pageSize", std::to_string(page_size)},
-                              {"fields", ChangeFields()},
-                              {"includeRemoved", "true"},
-                              {"supportsAllDrives", "true"},
-                              {"includeItemsFromAllDrives", "true"},
-                              {"spaces", "drive"}});
+  c.url = ApiUrl("/changes", std::move(params));
   auto r = Execute(std::move(c));
   if (!r.ok()) return r.status();
   return ParseChangeList(r->body);

@@ -105,8 +105,8 @@ class DriveClientImpl : public DriveClient {
   Result<DriveFile> Copy(const std::string& id,
                          const FileMetadata& metadata) override;
   Result<std::string> GetStartPageToken(const std::string& drive_id) override;
-  Result<ChangePage> ListChanges(const std::string& page_token,
-                                 int page_size) override;
+  Result<ChangePage> ListChanges(const std::string& page_token, int page_size,
+                                 const std::string& drive_id) override;
 
   ClientStats stats() const;
 

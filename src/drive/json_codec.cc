@@ -228,9 +228,13 @@ Result<DriveFile> FileAt(const json& j, const std::string& path) {
     if (!s.ok()) return s;
   }
   // Every file with bytes of its own has a size (we always ask for it);
-  // without one, its content would read as empty.
-  if (!f.size && !f.is_folder() && !f.is_shortcut() && !f.is_native())
-    return Corrupt(o.Path("size"), "missing for a file with content");
+  // without one, its content would read as empty. One with neither size
+  // nor md5 has no content at all (created from metadata alone): 0 bytes.
+  if (!f.size && !f.is_folder() && !f.is_shortcut() && !f.is_native()) {
+    if (!f.md5.empty())
+      return Corrupt(o.Path("size"), "missing for a file with content");
+    f.size = 0;
+  }
   return f;
 }
 

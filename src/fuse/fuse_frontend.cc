@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "fuse/errno_map.h"
@@ -418,6 +420,25 @@ FuseFrontend::~FuseFrontend() {
 }
 
 void FuseFrontend::Unmount() {
+  serving_ = false;
+  if (notifying_ > 0) {
+    // Bounded: a notification blocked in the kernel is released below.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (notifying_ > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (notifying_ > 0 && !device_.empty()) {
+      const std::string abort = "/sys/fs/fuse/connections/" +
+                                device_.substr(device_.find(':') + 1) +
+                                "/abort";
+      GDMOUNT_LOG(kWarning) << "a kernel notification is stuck at unmount; "
+                               "aborting the connection ("
+                            << abort << ")";
+      std::ofstream(abort) << "1\n";
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (notifying_ > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   if (signals_) fuse_remove_signal_handlers(session_);
   signals_ = false;
   if (mounted_) fuse_session_unmount(session_);
@@ -450,7 +471,37 @@ Status FuseFrontend::Mount() {
                    " (is /dev/fuse there, and the directory empty?)");
   mounted_ = true;
   if (!ec) canonical_mountpoint_ = canonical;
+  device_ = DeviceOf(canonical_mountpoint_);
   return Status::Ok();
+}
+
+void FuseFrontend::InvalidateEntry(uint64_t parent, const std::string& name) {
+  // Counted before serving_ is read, and Unmount clears serving_ before
+  // reading the count: a call either sees the loop gone or is waited for.
+  ++notifying_;
+  if (serving_) {
+    int rc = fuse_lowlevel_notify_inval_entry(
+        session_, static_cast<fuse_ino_t>(parent), name.data(), name.size());
+    // -ENOENT: the kernel had nothing cached under that name.
+    if (rc != 0 && rc != -ENOENT) {
+      GDMOUNT_LOG(kDebug) << "notify_inval_entry(" << parent << ", " << name
+                          << "): " << std::strerror(-rc);
+    }
+  }
+  --notifying_;
+}
+
+void FuseFrontend::InvalidateInode(uint64_t ino) {
+  ++notifying_;
+  if (serving_) {
+    int rc = fuse_lowlevel_notify_inval_inode(
+        session_, static_cast<fuse_ino_t>(ino), 0, 0);
+    if (rc != 0 && rc != -ENOENT) {
+      GDMOUNT_LOG(kDebug) << "notify_inval_inode(" << ino
+                          << "): " << std::strerror(-rc);
+    }
+  }
+  --notifying_;
 }
 
 Status FuseFrontend::Run() {
@@ -458,7 +509,9 @@ Status FuseFrontend::Run() {
   fuse_loop_cfg_set_clone_fd(cfg, 0);
   fuse_loop_cfg_set_max_threads(cfg,
                                 static_cast<unsigned>(options_.max_threads));
+  serving_ = true;
   int rc = fuse_session_loop_mt(session_, cfg);
+  serving_ = false;
   fuse_loop_cfg_destroy(cfg);
   if (rc != 0 && rc != SIGINT && rc != SIGTERM)
     return IoError("FUSE loop ended with " + std::to_string(rc));

@@ -11,12 +11,14 @@
 // from one thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
 
 #include "gdmount/status.h"
 #include "vfs/filesystem.h"
+#include "vfs/kernel_notifier.h"
 
 struct fuse_session;
 
@@ -37,10 +39,12 @@ struct MountOptions {
   int64_t kernel_read_ahead_bytes = 1 << 20;
 };
 
-class FuseFrontend {
+// Also the VFS's KernelNotifier: the change feed's invalidations become
+// libfuse notify calls while the loop serves requests (skipped otherwise).
+class FuseFrontend : public vfs::KernelNotifier {
  public:
   FuseFrontend(vfs::Filesystem* fs, MountOptions options);
-  ~FuseFrontend();
+  ~FuseFrontend() override;
 
   // Creates the session and mounts. Errors: Io with libfuse's reason
   // (no /dev/fuse, mount point missing or busy...).
@@ -51,8 +55,15 @@ class FuseFrontend {
   // the caller can install its own signal handlers first.
   Status Run();
   // Removes libfuse's signal handlers (only if still installed) and
-  // unmounts; nothing is served afterwards. Idempotent.
+  // unmounts; nothing is served afterwards. Idempotent. A notification
+  // still in the kernel after the loop ended (it can wait on a request the
+  // loop will never answer) is given 2 s, then the connection is aborted
+  // through /sys/fs/fuse/connections.
   void Unmount();
+
+  // KernelNotifier. Thread-safe; never call from a FUSE request handler.
+  void InvalidateEntry(uint64_t parent, const std::string& name) override;
+  void InvalidateInode(uint64_t ino) override;
 
   vfs::Filesystem* fs() { return fs_; }
   const MountOptions& options() const { return options_; }
@@ -68,6 +79,9 @@ class FuseFrontend {
   bool mounted_ = false;
   bool signals_ = false;
   std::string canonical_mountpoint_;  // for /proc/self/mountinfo
+  std::string device_;                // "0:MINOR" of the mount, once mounted
+  std::atomic<bool> serving_{false};  // the loop runs: notifications allowed
+  std::atomic<int> notifying_{0};     // notify calls in progress
   std::once_flag read_ahead_once_;
 };
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "gdmount/drive_types.h"
 
@@ -69,6 +70,28 @@ inline constexpr const char* kModeProperty = "mode";
 inline constexpr const char* kUidProperty = "uid";
 inline constexpr const char* kGidProperty = "gid";
 inline constexpr const char* kLinkTargetProperty = "link_target";
+
+// Field-by-field equality (a change that changed nothing stored).
+inline bool operator==(const Entry& a, const Entry& b) {
+  auto tie = [](const Entry& e) {
+    return std::tie(e.ino, e.id, e.parent_id, e.name, e.mime_type, e.size,
+                    e.md5, e.version, e.head_revision_id, e.created_ms,
+                    e.modified_ms, e.trashed, e.explicitly_trashed,
+                    e.shortcut_target_id, e.shortcut_target_mime, e.drive_id,
+                    e.web_view_link, e.can_edit, e.can_download, e.mode, e.uid,
+                    e.gid, e.link_target);
+  };
+  return tie(a) == tie(b);
+}
+inline bool operator!=(const Entry& a, const Entry& b) { return !(a == b); }
+
+// One change from Drive's change feed as MetadataStore::ApplyChanges
+// applied it: the entry before and after (nullopt: not stored).
+struct AppliedChange {
+  std::string id;
+  std::optional<Entry> before;
+  std::optional<Entry> after;  // trashed entries stay stored, trashed
+};
 
 // A folder's local listing. complete == false: its children must be listed
 // from Drive before a lookup in it may be answered negatively.

@@ -10,7 +10,6 @@ namespace gdmount::meta {
 namespace {
 
 constexpr const char* kRootIdKey = "root_id";
-constexpr const char* kChangeTokenKey = "change_token";
 
 constexpr const char* kSelectId = "SELECT id FROM inodes WHERE ino = ?";
 // Deleting an inode row cascades to its entry (the only inode rows ever
@@ -276,6 +275,11 @@ Result<ListingState> MetadataStore::Listing(const std::string& parent_id) {
 Status MetadataStore::InvalidateListing(const std::string& parent_id) {
   std::lock_guard<std::mutex> lock(mu_);
   return RunWith(db_.get(), kInvalidateListing, parent_id);
+}
+
+Status MetadataStore::InvalidateAllListings() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return db_->Exec("UPDATE listings SET complete = 0");
 }
 
 // --- reads -----------------------------------------------------------------

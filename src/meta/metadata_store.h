@@ -119,6 +119,8 @@ class MetadataStore {
   // Marks the listing incomplete (fetched_ms is kept), so the next lookup
   // lists the folder again. A no-op for a folder never listed.
   Status InvalidateListing(const std::string& parent_id);
+  // The same for every folder (the change feed lost its place).
+  Status InvalidateAllListings();
 
   // nullopt if `id` / `ino` has no stored entry.
   Result<std::optional<Entry>> Get(const std::string& id);
@@ -187,6 +189,21 @@ class MetadataStore {
   Status MoveUpload(const std::string& id, const std::string& parent_id,
                     const std::string& name);
 
+  // --- the change feed (vfs/change_feed.h) -------------------------------
+  //
+  // Applies one page of changes.list, in order, and saves `next_token` (the
+  // page's nextPageToken or newStartPageToken) as the change token, all in
+  // one transaction: a crash resumes at this page or the next, and
+  // applying a page twice is harmless (each change carries the file's
+  // latest state). A change is applied to an id that is stored, or that
+  // Drive files in a stored folder (a new item where this mount can show
+  // it); others are outside what this mount shows and skipped. Removed
+  // (deleted, or access lost) entries are dropped; trashed ones stay
+  // stored as trashed. Ids with a journal row are left alone: the local
+  // version wins until its upload, whose conflict check keeps both.
+  // Returns the changes that changed a stored entry.
+  Result<std::vector<AppliedChange>> ApplyChanges(
+      const std::vector<drive::Change>& changes, const std::string& next_token);
   // The change feed's saved page token (changes.list).
   Status SetChangeToken(const std::string& token);
   // nullopt until SetChangeToken.
@@ -198,6 +215,9 @@ class MetadataStore {
  private:
   MetadataStore(std::unique_ptr<Db> db, int schema_version,
                 std::string root_id);
+
+  // The `settings` key of the change token.
+  static constexpr const char* kChangeTokenKey = "change_token";
 
   // All *Locked: REQUIRES mu_ held.
   // Appends the stored entry to *stored when given.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "gdmount/log.h"
 #include "vfs/listing_writer.h"
@@ -300,18 +301,125 @@ void Tree::ApplyLocal(const std::string& folder_id,
       return;
     }
   }
-  std::vector<meta::Entry> entries;
-  entries.reserve(it->second->children.size() + 1);
-  for (const Child& c : it->second->children) {
-    if (c.entry.id == removed_id || (added && c.entry.id == added->id))
-      continue;
-    entries.push_back(c.entry);
+  std::vector<std::string> drop;
+  if (!removed_id.empty()) drop.push_back(removed_id);
+  std::vector<meta::Entry> add;
+  if (added) {
+    drop.push_back(added->id);
+    if (!added->trashed && added->parent_id == folder_id) add.push_back(*added);
   }
-  if (added && !added->trashed && added->parent_id == folder_id)
-    entries.push_back(*added);
   // Views are immutable and shared (open directories keep theirs): a new
   // one replaces it.
-  it->second = MakeView(std::move(entries));
+  it->second = Rebuilt(*it->second, drop, add);
+}
+
+Tree::ViewPtr Tree::Rebuilt(const FolderView& view,
+                            const std::vector<std::string>& drop,
+                            const std::vector<meta::Entry>& add) const {
+  std::unordered_set<std::string> gone(drop.begin(), drop.end());
+  for (const meta::Entry& e : add) gone.insert(e.id);
+  std::vector<meta::Entry> entries;
+  entries.reserve(view.children.size() + add.size());
+  for (const Child& c : view.children)
+    if (!gone.count(c.entry.id)) entries.push_back(c.entry);
+  entries.insert(entries.end(), add.begin(), add.end());
+  return MakeView(std::move(entries));
+}
+
+namespace {
+
+// The folder a stored entry is shown in by its Drive parent ("" if none:
+// trashed, removed or parentless).
+std::string ShownIn(const std::optional<meta::Entry>& e) {
+  return e && !e->trashed ? e->parent_id : std::string();
+}
+
+// What stat or a read of it would show differently.
+bool AttributesChanged(const meta::Entry& a, const meta::Entry& b) {
+  return a.size != b.size || a.md5 != b.md5 || a.version != b.version ||
+         a.head_revision_id != b.head_revision_id ||
+         a.modified_ms != b.modified_ms || a.mode != b.mode || a.uid != b.uid ||
+         a.gid != b.gid || a.link_target != b.link_target ||
+         a.can_edit != b.can_edit || a.mime_type != b.mime_type;
+}
+
+}  // namespace
+
+KernelNotices Tree::ApplyRemote(
+    const std::vector<meta::AppliedChange>& changes) {
+  KernelNotices out;
+  // Per folder: the ids leaving it and the entries now in it.
+  struct Work {
+    std::vector<std::string> drop;
+    std::vector<meta::Entry> add;
+  };
+  std::map<std::string, Work> folders;
+  bool trash_changed = false;
+  for (const meta::AppliedChange& c : changes) {
+    const std::string from = ShownIn(c.before), to = ShownIn(c.after);
+    if (!from.empty()) folders[from].drop.push_back(c.id);
+    if (!to.empty()) folders[to].add.push_back(*c.after);
+    if (c.before && (!c.after || AttributesChanged(*c.before, *c.after)))
+      out.inodes.push_back(c.before->ino);
+    trash_changed = trash_changed || (c.before && c.before->trashed) ||
+                    (c.after && c.after->trashed);
+  }
+  for (auto& [folder_id, work] : folders) {
+    auto folder = store_->Get(folder_id);
+    const uint64_t folder_ino =
+        folder.ok() && folder->has_value() ? (*folder)->ino : 0;
+    std::vector<std::string> names;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = views_.find(folder_id);
+      if (it == views_.end()) {
+        // No view loaded: Drive's names are the best guess of what the
+        // kernel was told (display names differ only for duplicates and
+        // unusual characters; those expire with the entry timeout).
+        for (const meta::AppliedChange& c : changes) {
+          if (ShownIn(c.before) == folder_id) names.push_back(c.before->name);
+          if (ShownIn(c.after) == folder_id) names.push_back(c.after->name);
+        }
+      } else {
+        const ViewPtr old = it->second;
+        it->second = Rebuilt(*old, work.drop, work.add);
+        // The names that went and came; the duplicate-name rule may also
+        // rename a sibling, which the folder's own invalidation covers
+        // for listings.
+        for (const ViewPtr& v : {old, it->second}) {
+          for (const std::string& id : work.drop) {
+            auto at = v->id_index.find(id);
+            if (at != v->id_index.end())
+              names.push_back(v->children[at->second].name);
+          }
+          for (const meta::Entry& e : work.add) {
+            auto at = v->id_index.find(e.id);
+            if (at != v->id_index.end())
+              names.push_back(v->children[at->second].name);
+          }
+        }
+      }
+    }
+    if (folder_ino == 0) continue;
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    for (std::string& n : names)
+      out.entries.emplace_back(folder_ino, std::move(n));
+    out.inodes.push_back(folder_ino);  // its size, mtime and listing
+  }
+  if (trash_changed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    views_.erase(kTrashId);  // listed again when next opened
+  }
+  return out;
+}
+
+Status Tree::InvalidateAll() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    views_.clear();
+  }
+  return store_->InvalidateAllListings();
 }
 
 Result<std::string> Tree::ShownParentOf(const meta::Entry& e) {

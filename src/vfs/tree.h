@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "gdmount/clock.h"
@@ -51,6 +52,14 @@ inline constexpr const char* kSharedName = ".shared";
 struct Child {
   std::string name;
   meta::Entry entry;
+};
+
+// What the kernel must forget after changes made elsewhere: names in
+// folders (its dentries, positive or negative) and inodes (attributes,
+// cached pages).
+struct KernelNotices {
+  std::vector<std::pair<uint64_t, std::string>> entries;  // parent ino, name
+  std::vector<uint64_t> inodes;
 };
 
 struct TreeOptions {
@@ -94,6 +103,14 @@ class Tree {
                   const std::optional<meta::Entry>& added,
                   const std::string& removed_id);
 
+  // Changes from Drive's change feed, already stored (ApplyChanges):
+  // every loaded folder view they touch is rebuilt once (not re-listed),
+  // and the names and inodes the kernel may hold stale are returned.
+  KernelNotices ApplyRemote(const std::vector<meta::AppliedChange>& changes);
+  // Forgets every folder view and listing: after the change feed lost its
+  // place, each folder is listed again when next used.
+  Status InvalidateAll();
+
   // The display-name path from the root to item `id` ({} for the root),
   // through ".shared" for items shared with the user. Lists the folders on
   // the way as needed (and fetches the item if it is not stored).
@@ -132,6 +149,10 @@ class Tree {
   Result<ViewPtr> FetchedView(const std::string& folder_id, Source source,
                               const std::string& drive_id);
   ViewPtr MakeView(std::vector<meta::Entry> entries) const;
+  // `view` without the children whose ids are in `drop`, plus `add` (each
+  // replacing the child with its id): one rebuild for a batch.
+  ViewPtr Rebuilt(const FolderView& view, const std::vector<std::string>& drop,
+                  const std::vector<meta::Entry>& add) const;
   Result<std::vector<meta::Entry>> VirtualFolders();
   // The stored entry, fetched from Drive and stored if it is not there.
   Result<meta::Entry> EntryOrFetch(const std::string& id);

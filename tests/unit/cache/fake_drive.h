@@ -186,7 +186,8 @@ class FakeDrive : public drive::DriveClient {
   Result<std::string> GetStartPageToken(const std::string&) override {
     return No();
   }
-  Result<drive::ChangePage> ListChanges(const std::string&, int) override {
+  Result<drive::ChangePage> ListChanges(const std::string&, int,
+                                        const std::string&) override {
     return No();
   }
 

@@ -172,11 +172,18 @@ TEST_CASE("Required file fields", "[unit]") {
   }
   CHECK(IsCorruption(WithField("id", "").status(), "id: empty"));
   CHECK(IsCorruption(WithField("mimeType", "").status(), "mimeType: empty"));
-  // A file with content must say how big it is; the rest need not.
+  // A file with content (it has an md5) must say how big it is; one
+  // created from metadata alone has neither and is empty; folders,
+  // shortcuts and Docs need no size.
   json sizeless = MinimalFile();
   sizeless.erase("size");
+  sizeless["md5Checksum"] = "0123456789abcdef0123456789abcdef";
   CHECK(IsCorruption(ParseFile(sizeless.dump()).status(),
                      "size: missing for a file with content"));
+  sizeless.erase("md5Checksum");
+  auto empty = ParseFile(sizeless.dump());
+  REQUIRE(empty.ok());
+  CHECK(empty->size == 0);
   for (const char* mime : {"application/vnd.google-apps.folder",
                            "application/vnd.google-apps.shortcut",
                            "application/vnd.google-apps.document"}) {

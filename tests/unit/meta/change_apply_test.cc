@@ -1,0 +1,111 @@
+// MetadataStore::ApplyChanges: which changes are applied, what is reported,
+// and the token saved with them.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "meta/metadata_store.h"
+#include "tests/unit/meta/test_files.h"
+
+namespace gdmount::meta {
+namespace {
+
+using testing::File;
+using testing::Folder;
+using testing::Must;
+using testing::MustOk;
+using testing::OpenStore;
+
+drive::Change Changed(const drive::DriveFile& f) {
+  drive::Change c;
+  c.change_type = "file";
+  c.file_id = f.id;
+  c.file = f;
+  return c;
+}
+
+drive::Change Removed(const std::string& id) {
+  drive::Change c;
+  c.change_type = "file";
+  c.file_id = id;
+  c.removed = true;
+  return c;
+}
+
+TEST_CASE("Changes apply where the mount shows them; the token goes with them",
+          "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->SetRoot(Folder("root", "", "My Drive")));
+  MustOk(store->Upsert({Folder("d", "root", "d"), File("a", "root", "a"),
+                        File("gone", "d", "gone")}));
+  drive::DriveFile moved = File("a", "d", "a2");
+  drive::DriveFile fresh = File("n", "d", "new");
+  drive::DriveFile elsewhere = File("x", "unknown-folder", "x");
+  drive::DriveFile trashed_new = File("t", "d", "t");
+  trashed_new.trashed = true;
+  auto applied = Must(store->ApplyChanges(
+      {Changed(moved), Changed(fresh), Changed(elsewhere), Changed(trashed_new),
+       Removed("gone"), Removed("never-seen")},
+      "token-2"));
+  REQUIRE(applied.size() == 3);
+  CHECK(applied[0].id == "a");
+  CHECK(applied[0].before->parent_id == "root");
+  CHECK(applied[0].after->parent_id == "d");
+  CHECK(applied[0].after->name == "a2");
+  CHECK(applied[0].after->ino == applied[0].before->ino);  // same inode
+  CHECK(applied[1].id == "n");
+  CHECK_FALSE(applied[1].before.has_value());
+  CHECK(applied[2].id == "gone");
+  CHECK_FALSE(applied[2].after.has_value());
+  CHECK(Must(store->ChangeToken()) == std::optional<std::string>("token-2"));
+  // Outside what the mount shows, or new and trashed: not stored.
+  CHECK_FALSE(Must(store->Get("x")).has_value());
+  CHECK_FALSE(Must(store->Get("t")).has_value());
+  CHECK_FALSE(Must(store->Get("gone")).has_value());
+  CHECK(Must(store->Children("d")).size() == 2);
+  // The same page again: nothing changes, nothing is reported.
+  CHECK(Must(store->ApplyChanges({Changed(moved), Changed(fresh)}, "token-2"))
+            .empty());
+  // Trashing keeps the entry, trashed (for .Trash), out of its folder.
+  drive::DriveFile trash = moved;
+  trash.trashed = true;
+  trash.explicitly_trashed = true;
+  auto t = Must(store->ApplyChanges({Changed(trash)}, "token-3"));
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].after->trashed);
+  CHECK(Must(store->Children("d")).size() == 1);
+}
+
+TEST_CASE("A journaled file keeps its local entry against remote changes",
+          "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->SetRoot(Folder("root", "", "My Drive")));
+  MustOk(store->Upsert({File("a", "root", "a")}));
+  PendingUpload u;
+  u.id = "a";
+  u.parent_id = "root";
+  u.name = "a";
+  u.staging_path = "/staging/a";
+  drive::DriveFile local = File("a", "root", "a");
+  local.size = 10;
+  Must(store->CommitUpload(u, local));
+  drive::DriveFile remote = File("a", "root", "renamed elsewhere");
+  CHECK(
+      Must(store->ApplyChanges({Changed(remote), Removed("a")}, "t")).empty());
+  CHECK(Must(store->Get("a"))->name == "a");
+  CHECK(Must(store->Get("a"))->size == 10);
+}
+
+TEST_CASE("A bad page applies nothing and keeps the token", "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->SetRoot(Folder("root", "", "My Drive")));
+  MustOk(store->SetChangeToken("t1"));
+  drive::Change good = Changed(File("g", "root", "good"));
+  drive::Change bad = Changed(File("", "root", "no id"));
+  bad.file_id = "y";
+  CHECK_FALSE(store->ApplyChanges({good, bad}, "t2").ok());
+  CHECK_FALSE(Must(store->Get("g")).has_value());  // all or nothing
+  CHECK(Must(store->ChangeToken()) == std::optional<std::string>("t1"));
+}
+
+}  // namespace
+}  // namespace gdmount::meta
