@@ -87,6 +87,14 @@ Result<size_t> ContentCache::Read(const FileKey& key, int64_t offset, char* buf,
   Status s = ValidateKey(key);
   if (!s.ok()) return s;
   if (offset < 0) return InvalidArgumentError("negative read offset");
+  {
+    // Even cached bytes of a replaced version are refused: the kernel's
+    // page cache is shared by every open of the file, so old bytes served
+    // here could reach a reader of the new version (and a short read at
+    // the old end would shrink the kernel's idea of the size).
+    std::lock_guard<std::mutex> l(mu_);
+    if (Status fresh = CheckNotRetiredLocked(key); !fresh.ok()) return fresh;
+  }
   if (offset >= key.size || size == 0) return size_t{0};
   size_t len = static_cast<size_t>(
       std::min<uint64_t>(size, static_cast<uint64_t>(key.size - offset)));
@@ -224,8 +232,8 @@ Status ContentCache::CheckNotRetiredLocked(const FileKey& key) const {
     return Status::Ok();
   return Status(StatusCode::kPreconditionFailed,
                 "file " + key.id +
-                    " changed on Drive since it was opened, and this part "
-                    "of the version opened is not cached; reopen it");
+                    " changed on Drive since it was opened; reopen it to "
+                    "read the new version");
 }
 
 Status ContentCache::Invalidate(const std::string& id) {

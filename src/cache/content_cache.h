@@ -166,11 +166,11 @@ class ContentCache {
   Status Invalidate(const std::string& id);
 
   // The change feed saw file `id` change on Drive: `version` (as in
-  // FileKey::version) is its content now. Unpinned other versions are
-  // dropped (their bytes reclaimed); a pinned one keeps serving the chunks
-  // it has to its open handles, but nothing more is downloaded for it
-  // (Drive would send the new bytes): such a read fails with
-  // PreconditionFailed (ESTALE) instead of mixing versions.
+  // FileKey::version) is its content now. Other versions are dropped
+  // (their bytes reclaimed; a pinned one when its last handle goes), and
+  // reads of them fail with PreconditionFailed (ESTALE): Drive would send
+  // the new bytes, and old bytes, even cached ones, would enter the
+  // kernel's page cache that readers of the new version share.
   void Retire(const std::string& id, const std::string& version);
 
   // Returns once no download is queued or running (tests, shutdown).

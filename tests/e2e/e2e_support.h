@@ -26,6 +26,12 @@ using testing::EmulatorFixture;
 using testing::Subprocess;
 inline constexpr auto kWait = std::chrono::seconds(60);
 
+inline bool HaveFuse() {
+  if (access("/dev/fuse", R_OK | W_OK) == 0) return true;
+  WARN("no /dev/fuse: end-to-end mount test skipped");
+  return false;
+}
+
 inline bool Mounted(const std::string& dir) {
   std::ifstream in("/proc/self/mounts");
   std::string line;

@@ -23,6 +23,7 @@
 namespace gdmount {
 namespace {
 
+using e2e::HaveFuse;
 using e2e::kWait;
 using e2e::Mount;
 using e2e::Mounted;
@@ -39,12 +40,6 @@ int64_t Writes(EmulatorFixture& fx) {
         method.find("delete") != std::string::npos)
       n += count.get<int64_t>();
   return n;
-}
-
-bool HaveFuse() {
-  if (access("/dev/fuse", R_OK | W_OK) == 0) return true;
-  WARN("no /dev/fuse: end-to-end mount test skipped");
-  return false;
 }
 
 // Runs `script` with bash in `dir`; fails the test with its output if it
