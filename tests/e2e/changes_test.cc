@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "tests/e2e/e2e_support.h"
+#include "tests/emulator/emulator.h"
 #include "tests/support/emulator_fixture.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -289,6 +290,39 @@ TEST_CASE("A remount applies what changed meanwhile from the saved token",
                    << " files.list calls");
   CHECK(relist >= 21);
   CHECK(catch_up * 5 <= relist);
+}
+
+TEST_CASE("A mounted shared drive follows that drive's changes",
+          "[e2e][changes]") {
+  if (!HaveFuse()) return;
+  std::string team;
+  EmulatorFixture fx({}, [&team](emulator::Emulator& emu) {
+    team = emu.store().SeedSharedDrive("Team");
+  });
+  testing::TempDir home;
+  Mount m(fx, home,
+          {"--shared-drive", team, "--poll-interval",
+           std::to_string(kPollSeconds)});
+  REQUIRE_FALSE(Exists(m.dir() + "/plan.txt"));
+  auto create = [&fx](const std::string& name, const std::string& parent) {
+    auto r = fx.Call("POST", "/drive/v3/files?supportsAllDrives=true",
+                     nlohmann::json{{"name", name},
+                                    {"parents", {parent}},
+                                    {"mimeType", "text/plain"}}
+                         .dump(),
+                     {"Content-Type: application/json"});
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  };
+  create("plan.txt", team);
+  create("mine.txt", "root");  // My Drive: not this mount's
+  const double took =
+      SecondsUntil([&] { return Exists(m.dir() + "/plan.txt"); },
+                   std::chrono::seconds(kPollSeconds + 10));
+  WARN("a new file in the shared drive visible after " << took << " s");
+  CHECK(took >= 0);
+  CHECK(Names(m.dir()) == std::set<std::string>{"plan.txt"});
+  CHECK(Method(fx, "changes.list") >= 1);
 }
 
 TEST_CASE("Two mounts of one Drive see each other's writes", "[e2e][changes]") {
