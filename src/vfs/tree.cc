@@ -407,9 +407,12 @@ KernelNotices Tree::ApplyRemote(
       out.entries.emplace_back(folder_ino, std::move(n));
     out.inodes.push_back(folder_ino);  // its size, mtime and listing
   }
-  if (trash_changed) {
-    std::lock_guard<std::mutex> lock(mu_);
-    views_.erase(kTrashId);  // listed again when next opened
+  std::lock_guard<std::mutex> lock(mu_);
+  if (trash_changed) views_.erase(kTrashId);  // listed again when next opened
+  for (const meta::AppliedChange& c : changes) {
+    // A folder gone for good takes its view along (its listing went with
+    // its entry).
+    if (c.before && c.before->is_folder() && !c.after) views_.erase(c.id);
   }
   return out;
 }

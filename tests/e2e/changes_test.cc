@@ -69,23 +69,6 @@ double SecondsUntil(const std::function<bool()>& ready,
   return ready() ? std::chrono::duration<double>(limit).count() : -1;
 }
 
-void Patch(EmulatorFixture& fx, const std::string& id, const std::string& query,
-           const nlohmann::json& body) {
-  auto r = fx.Call("PATCH", "/drive/v3/files/" + id + query, body.dump(),
-                   {"Content-Type: application/json"});
-  INFO(r.body);
-  REQUIRE(r.status == 200);
-}
-
-void NewContent(EmulatorFixture& fx, const std::string& id,
-                const std::string& bytes) {
-  auto r =
-      fx.Call("PATCH", "/upload/drive/v3/files/" + id + "?uploadType=media",
-              bytes, {"Content-Type: application/octet-stream"});
-  INFO(r.body);
-  REQUIRE(r.status == 200);
-}
-
 std::string Pattern(size_t n, unsigned seed) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; ++i)
@@ -122,15 +105,15 @@ TEST_CASE("Changes made elsewhere show through the mount within the interval",
 
   fx.Upload("new.txt", "fresh");
   fx.Upload("deep.txt", "deep", c["id"]);
-  Patch(fx, before["id"], "", {{"name", "after.txt"}});
-  Patch(fx, move["id"],
-        "?addParents=" + std::string(docs["id"]) + "&removeParents=root",
-        nlohmann::json::object());
-  Patch(fx, trash["id"], "", {{"trashed", true}});
+  fx.Patch(before["id"], "", {{"name", "after.txt"}});
+  fx.Patch(move["id"],
+           "?addParents=" + std::string(docs["id"]) + "&removeParents=root",
+           nlohmann::json::object());
+  fx.Patch(trash["id"], "", {{"trashed", true}});
   REQUIRE(
       fx.Call("DELETE", "/drive/v3/files/" + std::string(gone["id"])).status ==
       204);
-  NewContent(fx, keep["id"], "new bytes, longer");
+  fx.PutContent(keep["id"], "new bytes, longer");
 
   const double took = SecondsUntil(
       [&] {
@@ -208,7 +191,7 @@ TEST_CASE("A reader gets the version it opened or ESTALE, never a mix",
        "open(sys.argv[2], 'wb').write(got)\n",
        path, home.path() + "/got.bin"});
   REQUIRE(reader.ReadLine(kWait) == std::optional<std::string>("ready"));
-  NewContent(fx, f["id"], v2);
+  fx.PutContent(f["id"], v2);
   m.Send(SIGUSR1);
   // The mount has it when stat shows the new size.
   const double took = SecondsUntil(
@@ -262,7 +245,7 @@ TEST_CASE("A remount applies what changed meanwhile from the saved token",
   // While unmounted.
   fx.Upload("new", "n", folders[3]["id"]);
   auto victim = e2e::IdAt(fx, folders[5]["id"], "f0");
-  Patch(fx, victim, "", {{"name", "renamed"}});
+  fx.Patch(victim, "", {{"name", "renamed"}});
   REQUIRE(fx.Call("POST", "/__emulator/reset-stats").status == 200);
   {
     Mount m(fx, home);
@@ -305,12 +288,12 @@ TEST_CASE("A mounted shared drive follows that drive's changes",
            std::to_string(kPollSeconds)});
   REQUIRE_FALSE(Exists(m.dir() + "/plan.txt"));
   auto create = [&fx](const std::string& name, const std::string& parent) {
-    auto r = fx.Call("POST", "/drive/v3/files?supportsAllDrives=true",
-                     nlohmann::json{{"name", name},
-                                    {"parents", {parent}},
-                                    {"mimeType", "text/plain"}}
-                         .dump(),
-                     {"Content-Type: application/json"});
+    auto r = fx.Call(
+        "POST", "/drive/v3/files?supportsAllDrives=true",
+        nlohmann::json{
+            {"name", name}, {"parents", {parent}}, {"mimeType", "text/plain"}}
+            .dump(),
+        {"Content-Type: application/json"});
     INFO(r.body);
     REQUIRE(r.status == 200);
   };

@@ -112,23 +112,6 @@ int64_t Calls(EmulatorFixture& fx, const std::string& method) {
   return stats["methods"].value(method, int64_t{0});
 }
 
-void Patch(EmulatorFixture& fx, const std::string& id, const std::string& query,
-           const nlohmann::json& body) {
-  auto r = fx.Call("PATCH", "/drive/v3/files/" + id + query, body.dump(),
-                   {"Content-Type: application/json"});
-  INFO(r.body);
-  REQUIRE(r.status == 200);
-}
-
-void NewContent(EmulatorFixture& fx, const std::string& id,
-                const std::string& bytes) {
-  auto r =
-      fx.Call("PATCH", "/upload/drive/v3/files/" + id + "?uploadType=media",
-              bytes, {"Content-Type: application/octet-stream"});
-  INFO(r.body);
-  REQUIRE(r.status == 200);
-}
-
 TEST_CASE("Changes made elsewhere reach the mount after one poll",
           "[integration][changes]") {
   EmulatorFixture fx;
@@ -160,14 +143,14 @@ TEST_CASE("Changes made elsewhere reach the mount after one poll",
   // Elsewhere:
   fx.Upload("new.txt", "fresh", "root");
   fx.Upload("deep.txt", "deep", deep3["id"]);
-  Patch(fx, rename_me["id"], "", {{"name", "after.txt"}});
-  Patch(fx, move_me["id"],
-        "?addParents=" + std::string(docs["id"]) + "&removeParents=root",
-        nlohmann::json::object());
-  Patch(fx, trash_me["id"], "", {{"trashed", true}});
+  fx.Patch(rename_me["id"], "", {{"name", "after.txt"}});
+  fx.Patch(move_me["id"],
+           "?addParents=" + std::string(docs["id"]) + "&removeParents=root",
+           nlohmann::json::object());
+  fx.Patch(trash_me["id"], "", {{"trashed", true}});
   REQUIRE(fx.Call("DELETE", "/drive/v3/files/" + std::string(delete_me["id"]))
               .status == 204);
-  NewContent(fx, keep["id"], "new bytes, longer");
+  fx.PutContent(keep["id"], "new bytes, longer");
 
   CHECK(s.Poll() == 7);
   CHECK(s.Names(kRootIno) == std::vector<std::string>{".Trash", ".shared", "a",
@@ -214,7 +197,7 @@ TEST_CASE("A reader of a replaced version gets ESTALE, never new bytes",
   std::string head(4096, '\0');
   REQUIRE(s.fs->Read(opened->fh, 0, head.data(), head.size()).value() == 4096);
   CHECK(head == v1.substr(0, 4096));
-  NewContent(fx, f["id"], v2);
+  fx.PutContent(f["id"], v2);
   // Before the feed knows, the handle reads its version from the cache.
   REQUIRE(s.fs->Read(opened->fh, 100, head.data(), head.size()).value() ==
           4096);
@@ -248,10 +231,10 @@ TEST_CASE("A restart catches up from the saved token without listing again",
   fx.Upload("while-away.txt", "w", docs["id"]);
   auto r = fx.Call(
       "GET", "/drive/v3/files?fields=files(id)&q=" + Q("name = 'f1.txt'"));
-  Patch(fx, r.json()["files"][0]["id"], "", {{"name", "renamed.txt"}});
+  fx.Patch(r.json()["files"][0]["id"], "", {{"name", "renamed.txt"}});
   r = fx.Call("GET",
               "/drive/v3/files?fields=files(id)&q=" + Q("name = 'f2.txt'"));
-  Patch(fx, r.json()["files"][0]["id"], "", {{"trashed", true}});
+  fx.Patch(r.json()["files"][0]["id"], "", {{"trashed", true}});
   REQUIRE(fx.Call("POST", "/__emulator/reset-stats").status == 200);
   FeedStack s(fx, dir.path());
   CHECK(s.Poll() == 3);

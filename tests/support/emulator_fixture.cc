@@ -135,6 +135,24 @@ nlohmann::json EmulatorFixture::Upload(const std::string& name,
   return r.json();
 }
 
+nlohmann::json EmulatorFixture::Patch(const std::string& id,
+                                      const std::string& query,
+                                      const nlohmann::json& body) {
+  auto r = Call("PATCH", "/drive/v3/files/" + id + query, body.dump(),
+                {"Content-Type: application/json"});
+  if (r.status != 200) throw std::runtime_error("update failed: " + r.body);
+  return r.json();
+}
+
+nlohmann::json EmulatorFixture::PutContent(const std::string& id,
+                                           const std::string& bytes) {
+  auto r = Call("PATCH", "/upload/drive/v3/files/" + id + "?uploadType=media",
+                bytes, {"Content-Type: application/octet-stream"});
+  if (r.status != 200)
+    throw std::runtime_error("content update failed: " + r.body);
+  return r.json();
+}
+
 nlohmann::json EmulatorFixture::Mkdir(const std::string& name,
                                       const std::string& parent) {
   nlohmann::json md = {{"name", name},

@@ -67,6 +67,12 @@ class EmulatorFixture {
       const std::string& fields = "id,name,size,md5Checksum,version,parents");
   nlohmann::json Mkdir(const std::string& name,
                        const std::string& parent = "root");
+  // files.update of metadata (`query` like "?addParents=X&removeParents=Y"),
+  // and of content only (uploadType=media), as another client would; throw
+  // unless Drive answers 200.
+  nlohmann::json Patch(const std::string& id, const std::string& query,
+                       const nlohmann::json& body);
+  nlohmann::json PutContent(const std::string& id, const std::string& bytes);
 
  private:
   std::shared_ptr<std::atomic<int64_t>> clock_;
