@@ -36,7 +36,9 @@ SignalThread::SignalThread(int sig) : sig_(sig) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-SignalThread::~SignalThread() {
+SignalThread::~SignalThread() { Stop(); }
+
+void SignalThread::Stop() {
   if (!thread_.joinable()) return;
   stop_ = true;
   pthread_kill(thread_.native_handle(), sig_);  // wakes its sigwait

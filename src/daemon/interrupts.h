@@ -35,11 +35,13 @@ class Interrupts {
 class SignalThread {
  public:
   explicit SignalThread(int sig);
-  ~SignalThread();  // stops and joins the thread
+  ~SignalThread();  // Stop()
   SignalThread(const SignalThread&) = delete;
   SignalThread& operator=(const SignalThread&) = delete;
 
   void Start(std::function<void()> on_signal);
+  // Joins the thread: no callback runs after it returns. Idempotent.
+  void Stop();
 
  private:
   const int sig_;

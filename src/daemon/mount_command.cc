@@ -240,6 +240,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   // stops the wait for uploads; installed before the unmount so no signal
   // falls between libfuse's handlers and these.
   Interrupts interrupts;
+  poll_signal.Stop();  // its callback uses the feed
   feed.SetNotifier(nullptr);
   frontend.Unmount();
   feed.Stop();

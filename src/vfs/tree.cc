@@ -368,35 +368,49 @@ KernelNotices Tree::ApplyRemote(
     auto folder = store_->Get(folder_id);
     const uint64_t folder_ino =
         folder.ok() && folder->has_value() ? (*folder)->ino : 0;
-    std::vector<std::string> names;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
+    // The new view is built outside the lock (naming a large folder takes
+    // a while) and swapped in if no one replaced the old one meanwhile.
+    ViewPtr old, rebuilt;
+    for (int attempt = 0;; ++attempt) {
+      std::unique_lock<std::mutex> lock(mu_);
       auto it = views_.find(folder_id);
-      if (it == views_.end()) {
-        // No view loaded: Drive's names are the best guess of what the
-        // kernel was told (display names differ only for duplicates and
-        // unusual characters; those expire with the entry timeout).
-        for (const meta::AppliedChange& c : changes) {
-          if (ShownIn(c.before) == folder_id) names.push_back(c.before->name);
-          if (ShownIn(c.after) == folder_id) names.push_back(c.after->name);
+      if (it == views_.end()) break;
+      if (old == it->second && rebuilt) {
+        it->second = rebuilt;
+        break;
+      }
+      old = it->second;
+      if (attempt >= 3) {  // busy folder: build it under the lock
+        rebuilt = Rebuilt(*old, work.drop, work.add);
+        it->second = rebuilt;
+        break;
+      }
+      lock.unlock();
+      rebuilt = Rebuilt(*old, work.drop, work.add);
+    }
+    std::vector<std::string> names;
+    if (!rebuilt || !old) {
+      // No view loaded: Drive's names are the best guess of what the
+      // kernel was told (display names differ only for duplicates and
+      // unusual characters; those expire with the entry timeout).
+      for (const meta::AppliedChange& c : changes) {
+        if (ShownIn(c.before) == folder_id) names.push_back(c.before->name);
+        if (ShownIn(c.after) == folder_id) names.push_back(c.after->name);
+      }
+    } else {
+      // The names that went and came; the duplicate-name rule may also
+      // rename a sibling, which the folder's own invalidation covers for
+      // listings.
+      for (const ViewPtr& v : {old, rebuilt}) {
+        for (const std::string& id : work.drop) {
+          auto at = v->id_index.find(id);
+          if (at != v->id_index.end())
+            names.push_back(v->children[at->second].name);
         }
-      } else {
-        const ViewPtr old = it->second;
-        it->second = Rebuilt(*old, work.drop, work.add);
-        // The names that went and came; the duplicate-name rule may also
-        // rename a sibling, which the folder's own invalidation covers
-        // for listings.
-        for (const ViewPtr& v : {old, it->second}) {
-          for (const std::string& id : work.drop) {
-            auto at = v->id_index.find(id);
-            if (at != v->id_index.end())
-              names.push_back(v->children[at->second].name);
-          }
-          for (const meta::Entry& e : work.add) {
-            auto at = v->id_index.find(e.id);
-            if (at != v->id_index.end())
-              names.push_back(v->children[at->second].name);
-          }
+        for (const meta::Entry& e : work.add) {
+          auto at = v->id_index.find(e.id);
+          if (at != v->id_index.end())
+            names.push_back(v->children[at->second].name);
         }
       }
     }

@@ -152,7 +152,12 @@ TEST_CASE("Changes made elsewhere reach the mount after one poll",
               .status == 204);
   fx.PutContent(keep["id"], "new bytes, longer");
 
+  REQUIRE(s.cache->stats().files == 1);  // keep.txt's old bytes
   CHECK(s.Poll() == 7);
+  // The old version's cached bytes are reclaimed at once (no handle holds
+  // them).
+  CHECK(s.cache->stats().files == 0);
+  CHECK(s.cache->stats().bytes_cached == 0);
   CHECK(s.Names(kRootIno) == std::vector<std::string>{".Trash", ".shared", "a",
                                                       "after.txt", "docs",
                                                       "keep.txt", "new.txt"});
