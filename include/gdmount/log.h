@@ -44,6 +44,8 @@ inline bool Enabled(Level level) {
 using Sink = std::function<void(Level, const std::string& message)>;
 // Replaces the sink (nullptr restores stderr); returns the previous one.
 Sink SetSink(Sink sink);
+// The default sink: "gdmount: W message" lines on stderr.
+void StderrSink(Level level, const std::string& message);
 
 // Redacts secrets in `text` (see the file comment).
 std::string Redact(std::string_view text);

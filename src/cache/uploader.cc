@@ -455,6 +455,11 @@ Result<size_t> Uploader::Drain(
   }
 }
 
+std::set<std::string> Uploader::InFlight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_;
+}
+
 UploadStats Uploader::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;

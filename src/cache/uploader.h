@@ -94,6 +94,8 @@ class Uploader {
                        const std::function<bool()>& give_up = nullptr);
 
   UploadStats stats() const;
+  // The ids an attempt is uploading right now.
+  std::set<std::string> InFlight() const;
 
  private:
   void Run();

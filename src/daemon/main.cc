@@ -8,6 +8,7 @@
 #include "config/settings.h"
 #include "daemon/auth_command.h"
 #include "daemon/cli.h"
+#include "daemon/control_commands.h"
 #include "daemon/drives_command.h"
 #include "daemon/mount_command.h"
 #include "gdmount/log.h"
@@ -24,7 +25,9 @@ void PrintHelp(std::ostream& out) {
          "\n"
          "Commands:\n"
          "  auth       Sign in (--headless for machines without a browser)\n"
-         "  mount      Mount Drive at a directory (read-only for now)\n"
+         "  mount      Mount Drive at a directory\n"
+         "  unmount    Unmount, waiting for pending uploads (--no-wait)\n"
+         "  status     What running mounts are doing (--json)\n"
          "  drives     List the shared drives the account sees\n"
          "  help CMD   Help for a command\n"
          "\n"
@@ -57,6 +60,8 @@ int Main(int argc, char** argv) {
   auto cl = ParseCommandLine(args, {{"auth", AuthOptions()},
                                     {"mount", MountOptions()},
                                     {"drives", {}},
+                                    {"status", StatusOptions()},
+                                    {"unmount", UnmountOptions()},
                                     {"help", {}}});
   if (!cl.ok()) {
     std::cerr << "gdmount: " << cl.status().message() << "\n";
@@ -75,15 +80,18 @@ int Main(int argc, char** argv) {
     PrintHelp(cl->help || command == "help" ? std::cout : std::cerr);
     return cl->help || command == "help" ? 0 : 2;
   }
-  if (command != "auth" && command != "mount" && command != "drives") {
+  if (command != "auth" && command != "mount" && command != "drives" &&
+      command != "status" && command != "unmount") {
     std::cerr << "gdmount: unknown command '" << command
               << "'; see gdmount --help\n";
     return 2;
   }
   if (cl->help) {
-    std::cout << (command == "auth"    ? kAuthHelp
-                  : command == "mount" ? kMountHelp
-                                       : kDrivesHelp);
+    std::cout << (command == "auth"      ? kAuthHelp
+                  : command == "mount"   ? kMountHelp
+                  : command == "status"  ? kStatusHelp
+                  : command == "unmount" ? kUnmountHelp
+                                         : kDrivesHelp);
     return 0;
   }
   if (command == "auth" && !cl->positional.empty()) {
@@ -91,6 +99,9 @@ int Main(int argc, char** argv) {
               << "'; see gdmount help auth\n";
     return 2;
   }
+  // These talk to a running daemon; its settings are its own.
+  if (command == "status") return RunStatus(*cl, std::cout, std::cerr);
+  if (command == "unmount") return RunUnmount(*cl, std::cout, std::cerr);
   auto settings = config::ResolveSettings(cl->settings, Env);
   if (!settings.ok()) {
     std::cerr << "gdmount: " << settings.status().message() << "\n";

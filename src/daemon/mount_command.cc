@@ -4,17 +4,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "auth/token_store.h"
 #include "cache/content_cache.h"
 #include "cache/uploader.h"
 #include "cache/write_back.h"
+#include "daemon/control_socket.h"
 #include "daemon/interrupts.h"
+#include "daemon/status_report.h"
 #include "daemon/wiring.h"
 #include "fuse/fuse_frontend.h"
 #include "gdmount/log.h"
@@ -96,6 +100,55 @@ Status ParseMountOptions(const std::string& text, fuse::MountOptions* m,
   return Status::Ok();
 }
 
+// While alive, warnings and errors logged are also kept for `gdmount
+// status` (the sink before it still gets every message).
+class RecordWarnings {
+ public:
+  explicit RecordWarnings(RecentErrors* into) {
+    log::Sink previous = log::SetSink(nullptr);
+    log::SetSink([into, previous](log::Level level, const std::string& m) {
+      if (level <= log::Level::kWarning) into->Add(UnixMillis(RealClock()), m);
+      if (previous) {
+        previous(level, m);
+      } else {
+        log::StderrSink(level, m);
+      }
+    });
+    previous_ = std::move(previous);
+  }
+  ~RecordWarnings() { log::SetSink(std::move(previous_)); }
+  RecordWarnings(const RecordWarnings&) = delete;
+  RecordWarnings& operator=(const RecordWarnings&) = delete;
+
+ private:
+  log::Sink previous_;
+};
+
+// What `gdmount unmount` asked for and learns at the end: --no-wait, and
+// how many uploads were left when the daemon stopped waiting.
+struct UnmountFollowers {
+  std::atomic<bool> no_wait{false};
+  std::atomic<bool> followed{false};  // an unmount client follows the drain
+  std::atomic<int64_t> left{-1};      // set once the drain is over
+  std::atomic<bool> told{false};
+
+  void AddOutcome(nlohmann::json* status) {
+    const int64_t n = left.load();
+    if (n < 0) return;
+    (*status)["final_left"] = n;
+    told = true;
+  }
+  // The drain is over: a following client gets a moment (bounded) to read
+  // the outcome before the socket goes.
+  void Finish(int64_t n) {
+    left = n;
+    if (!followed) return;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!told && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+};
+
 }  // namespace
 
 const char kMountHelp[] =
@@ -107,8 +160,9 @@ const char kMountHelp[] =
     "--unmount-timeout; a second Ctrl-C stops waiting) and the next mount\n"
     "resumes any left.\n"
     "\n"
-    "Changes made elsewhere show within --poll-interval (15 s); send SIGUSR1\n"
-    "(kill -USR1 PID) to look for them now.\n"
+    "Changes made elsewhere show within --poll-interval (15 s). SIGUSR1\n"
+    "(kill -USR1 PID) logs a status report (as `gdmount status` shows it)\n"
+    "and looks for changes at once.\n"
     "\n"
     "  -f                 Stay in the foreground (the only mode for now)\n"
     "  -o OPTIONS         allow_other (adds default_permissions), uid=N,\n"
@@ -129,7 +183,8 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     err << "gdmount mount: expected one MOUNTPOINT; see gdmount help mount\n";
     return 2;
   }
-  // Before any thread exists (see SignalThread): SIGUSR1 = poll now.
+  // Before any thread exists (see SignalThread): SIGUSR1 = log the status
+  // and poll for changes now.
   SignalThread poll_signal(SIGUSR1);
   fuse::MountOptions mo;
   mo.mountpoint = cl.positional[0];
@@ -156,6 +211,14 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     err << "gdmount mount: " << st.message() << "\n";
     return 1;
   };
+  // A daemon already serving this mount point answers on its socket.
+  auto socket_path = ControlSocketPath(mo.mountpoint);
+  if (!socket_path.ok()) return fail(socket_path.status());
+  if (ControlRequest(*socket_path, "ping", std::chrono::seconds(2)).ok())
+    return fail(Status(StatusCode::kAlreadyExists,
+                       "another gdmount already serves this mount point; "
+                       "`gdmount status " +
+                           MountPointKey(mo.mountpoint) + "` shows it"));
   // The account name becomes a path component: the token store's rule
   // (no '/', no leading '.') is checked before any directory is made.
   if (auto valid = auth::AccountConfigDir(s.account); !valid.ok()) {
@@ -225,6 +288,41 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   vfs::ChangeFeed feed(store->get(), client, &tree, cache->get(), cfo);
   Status fed = feed.Init();
   if (!fed.ok()) return fail(fed);
+  // What `gdmount status` (and SIGUSR1) report.
+  RecentErrors recent;
+  StatusSources sources;
+  sources.mountpoint = MountPointKey(mo.mountpoint);
+  sources.account = s.account;
+  sources.root = spec.is_default() ? "My Drive" : root->name;
+  sources.read_only = read_only;
+  sources.started_ms = UnixMillis(RealClock());
+  sources.cache_budget = s.cache_budget;
+  sources.cache = cache->get();
+  sources.store = store->get();
+  sources.uploader = uploader.get();
+  sources.client = drive->client.get();
+  sources.feed = &feed;
+  sources.errors = &recent;
+  RecordWarnings record(&recent);
+  // The control socket, before mounting: a second daemon for this mount
+  // point stops here, with the reason.
+  UnmountFollowers unmount;
+  auto control = ControlServer::Start(
+      *socket_path, [&](const std::string& request) -> std::string {
+        if (request == "status") {
+          nlohmann::json j = CollectStatus(sources);
+          unmount.AddOutcome(&j);
+          return j.dump();
+        }
+        if (request == "poll") feed.PollNow();
+        if (request == "no-wait") unmount.no_wait = true;
+        if (request == "follow") unmount.followed = true;
+        if (request == "ping" || request == "poll" || request == "no-wait" ||
+            request == "follow")
+          return R"({"ok":true})";
+        return R"({"error":"unknown request"})";
+      });
+  if (!control.ok()) return fail(control.status());
   vfs::Filesystem fs(&tree, store->get(), cache->get(), client, fo, RealClock(),
                      write_back.get(), uploader.get());
   fuse::FuseFrontend frontend(&fs, mo);
@@ -234,7 +332,11 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
                      << (read_only ? " (read-only)" : "");
   feed.SetNotifier(&frontend);
   feed.Start();
-  poll_signal.Start([&feed] { feed.PollNow(); });
+  poll_signal.Start([&feed, &sources] {
+    GDMOUNT_LOG(kInfo) << "status (SIGUSR1):\n"
+                       << FormatStatus(CollectStatus(sources));
+    feed.PollNow();
+  });
   Status ran = frontend.Run();
   // From here a SIGINT/SIGTERM no longer unmounts (that is under way) but
   // stops the wait for uploads; installed before the unmount so no signal
@@ -255,12 +357,15 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
                          << " s); Ctrl-C stops waiting, the rest stays "
                             "journaled for the next mount";
     }
+    // `gdmount unmount --no-wait` said not to wait.
     auto left = uploader->Drain(
-        std::chrono::seconds(s.unmount_timeout_s),
+        unmount.no_wait ? std::chrono::seconds(0)
+                        : std::chrono::seconds(s.unmount_timeout_s),
         [](const std::string& line) { GDMOUNT_LOG(kInfo) << line; },
         [&interrupts] { return interrupts.count() > 0; });
     uploader->Stop();
     if (!left.ok()) return fail(left.status());
+    unmount.Finish(static_cast<int64_t>(*left));
     if (*left > 0) {
       GDMOUNT_LOG(kWarning) << *left
                             << " file(s) not uploaded yet; they stay "

@@ -56,8 +56,22 @@ DriveClientImpl::DriveClientImpl(DriveClientOptions options,
       budget_(options_.retry.budget_ratio, options_.retry.budget_capacity) {}
 
 ClientStats DriveClientImpl::stats() const {
-  return {calls_.load(),        requests_.load(),        retries_.load(),
-          rate_limited_.load(), token_refreshes_.load(), failures_.load()};
+  ClientStats out{calls_.load(),
+                  requests_.load(),
+                  retries_.load(),
+                  rate_limited_.load(),
+                  token_refreshes_.load(),
+                  failures_.load(),
+                  {}};
+  std::lock_guard<std::mutex> lock(kinds_mu_);
+  out.by_kind = kinds_;
+  return out;
+}
+
+void DriveClientImpl::CountKind(const std::string& kind,
+                                uint64_t CallKindStats::*field) {
+  std::lock_guard<std::mutex> lock(kinds_mu_);
+  ++(kinds_[kind].*field);
 }
 
 std::string DriveClientImpl::ApiUrl(
@@ -116,6 +130,7 @@ Result<HttpResponse> DriveClientImpl::Attempt(const Call& call,
 
 Result<HttpResponse> DriveClientImpl::Execute(Call call) {
   calls_.fetch_add(1, std::memory_order_relaxed);
+  CountKind(call.name, &CallKindStats::calls);
   budget_.Deposit();
   const int max_attempts =
       call.max_attempts > 0 ? call.max_attempts : options_.retry.max_attempts;
@@ -134,8 +149,10 @@ Result<HttpResponse> DriveClientImpl::Execute(Call call) {
       tokens_->Invalidate(auth);
       GDMOUNT_LOG(kInfo) << call.name << ": access token rejected; refreshing";
     } else {
-      if (s.code() == StatusCode::kRateLimited)
+      if (s.code() == StatusCode::kRateLimited) {
         rate_limited_.fetch_add(1, std::memory_order_relaxed);
+        CountKind(call.name, &CallKindStats::rate_limited);
+      }
       bool transient = IsTransient(s) && attempt < max_attempts;
       if (transient && !budget_.TryWithdraw()) {
         GDMOUNT_LOG(kWarning)
@@ -144,6 +161,7 @@ Result<HttpResponse> DriveClientImpl::Execute(Call call) {
       }
       if (!transient) {
         failures_.fetch_add(1, std::memory_order_relaxed);
+        CountKind(call.name, &CallKindStats::failures);
         return s;
       }
       auto delay = backoff_.Delay(retry++, s);
@@ -152,6 +170,7 @@ Result<HttpResponse> DriveClientImpl::Execute(Call call) {
           << (max_attempts - 1) << " in " << delay.count() << " ms";
       clock_->SleepFor(delay);
       retries_.fetch_add(1, std::memory_order_relaxed);
+      CountKind(call.name, &CallKindStats::retries);
     }
     if (call.before_retry) {
       Status b = call.before_retry(call);

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,14 @@ struct DriveClientOptions {
 // that is not a positive multiple of 256 KiB).
 Status ValidateOptions(const DriveClientOptions& options);
 
+// Counters of one kind of call ("files.list", "upload.chunk", ...).
+struct CallKindStats {
+  uint64_t calls = 0;
+  uint64_t retries = 0;
+  uint64_t rate_limited = 0;
+  uint64_t failures = 0;
+};
+
 struct ClientStats {
   uint64_t calls = 0;     // logical calls
   uint64_t requests = 0;  // HTTP requests, retries included
@@ -65,6 +74,7 @@ struct ClientStats {
   uint64_t rate_limited = 0;     // 429 / 403 rate-limit answers
   uint64_t token_refreshes = 0;  // 401s answered by a refresh
   uint64_t failures = 0;         // calls that returned an error
+  std::map<std::string, CallKindStats> by_kind;
 };
 
 class DriveClientImpl : public DriveClient {
@@ -174,6 +184,10 @@ class DriveClientImpl : public DriveClient {
 
   std::atomic<uint64_t> calls_{0}, requests_{0}, retries_{0}, rate_limited_{0},
       token_refreshes_{0}, failures_{0};
+  // One more of `field` for calls named `kind`.
+  void CountKind(const std::string& kind, uint64_t CallKindStats::*field);
+  mutable std::mutex kinds_mu_;
+  std::map<std::string, CallKindStats> kinds_;  // GUARDED_BY(kinds_mu_)
 };
 
 }  // namespace gdmount::drive

@@ -233,6 +233,7 @@ Result<DriveFile> DriveClientImpl::ResumeUpload(
                           << delay.count() << " ms";
     clock_->SleepFor(delay);
     retries_.fetch_add(1, std::memory_order_relaxed);
+    CountKind("upload.chunk", &CallKindStats::retries);
     where = QueryUpload(session_uri, size);
     if (!where.ok()) return where.status();
     if (where->done) return finish(std::move(*where->done));

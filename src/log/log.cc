@@ -69,6 +69,10 @@ Sink SetSink(Sink sink) {
   return previous;
 }
 
+void StderrSink(Level level, const std::string& message) {
+  std::fprintf(stderr, "gdmount: %s %s\n", LevelName(level), message.c_str());
+}
+
 void Write(Level level, std::string_view message) {
   std::string redacted = Redact(message);
   std::lock_guard<std::mutex> lock(SinkMutex());
@@ -76,7 +80,7 @@ void Write(Level level, std::string_view message) {
     CurrentSink()(level, redacted);
     return;
   }
-  std::fprintf(stderr, "gdmount: %s %s\n", LevelName(level), redacted.c_str());
+  StderrSink(level, redacted);
 }
 
 }  // namespace gdmount::log

@@ -49,8 +49,10 @@ class Mount {
       : dir_(home.path() + "/drive"),
         env_{{"XDG_CONFIG_HOME", home.path() + "/config"},
              {"XDG_STATE_HOME", home.path() + "/state"},
-             {"XDG_CACHE_HOME", home.path() + "/cache"}} {
+             {"XDG_CACHE_HOME", home.path() + "/cache"},
+             {"XDG_RUNTIME_DIR", home.path() + "/run"}} {
     mkdir(dir_.c_str(), 0755);
+    mkdir((home.path() + "/run").c_str(), 0700);
     Subprocess auth({GDMOUNT_BIN, "--endpoint", fx.url(), "auth", "--headless"},
                     env_);
     auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
@@ -102,6 +104,23 @@ class Mount {
   }
   std::optional<int> WaitExit() { return daemon_->Wait(kWait); }
   const std::string& dir() const { return dir_; }
+  // Runs `gdmount ARGS...` with this mount's environment (its control
+  // socket, state and config); returns exit status, stdout and stderr.
+  struct CliResult {
+    std::optional<int> status;
+    std::string out, err;
+  };
+  CliResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), GDMOUNT_BIN);
+    Subprocess p(args, env_);
+    CliResult r;
+    while (auto line = p.ReadLine(std::chrono::seconds(120)))
+      r.out += *line + "\n";
+    r.status = p.Wait(kWait);
+    r.err = p.Stderr();
+    return r;
+  }
+  const std::map<std::string, std::string>& env() const { return env_; }
   std::string Log() { return daemon_->Stderr(); }
 
  private:
