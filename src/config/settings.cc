@@ -239,6 +239,11 @@ const std::vector<Row>& Rows() {
         "0 only on demand (SIGUSR1)",
         "15"},
        Int(&Settings::poll_interval_s, 0, 86400)},
+      {{"log_file", "--log-file", "GDMOUNT_LOG_FILE", "FILE",
+        "Append the mount's log to FILE (created 0600). Default: stderr "
+        "with -f; $XDG_STATE_HOME/gdmount/ACCOUNT/gdmount.log otherwise",
+        "none"},
+       String(&Settings::log_file)},
       {{"log_level", "--log-level", "GDMOUNT_LOG_LEVEL", "LEVEL",
         "error, warning, info, debug or trace", "info"},
        String(&Settings::log_level)},

@@ -73,6 +73,7 @@ struct Settings {
   bool delete_permanently = false;
   int unmount_timeout_s = 600;  // draining uploads at unmount
   int poll_interval_s = 15;     // change feed; 0: on demand only
+  std::string log_file;         // "" = stderr (-f) or the state dir's
 
   std::string log_level = "info";
 };

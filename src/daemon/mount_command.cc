@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -17,7 +18,9 @@
 #include "cache/uploader.h"
 #include "cache/write_back.h"
 #include "daemon/control_socket.h"
+#include "daemon/daemonize.h"
 #include "daemon/interrupts.h"
+#include "daemon/mount_checks.h"
 #include "daemon/status_report.h"
 #include "daemon/wiring.h"
 #include "fuse/fuse_frontend.h"
@@ -82,6 +85,8 @@ Status ParseMountOptions(const std::string& text, fuse::MountOptions* m,
       m->debug = true;
     } else if (key == "ro") {
       *read_only = true;
+    } else if (key == "nonempty") {
+      m->nonempty = true;
     } else if (key == "rw" || key.empty()) {
     } else if (key == "uid" || key == "gid") {
       unsigned long v = std::strtoul(value.c_str(), &end, 10);
@@ -154,19 +159,21 @@ struct UnmountFollowers {
 const char kMountHelp[] =
     "Usage: gdmount mount MOUNTPOINT [-f] [-o OPTIONS]\n"
     "\n"
-    "Serves Drive at MOUNTPOINT until `fusermount3 -u MOUNTPOINT`, Ctrl-C or\n"
-    "SIGTERM. Runs in the foreground. Writes land on local disk and are\n"
-    "uploaded in the background; at unmount gdmount waits for them (up to\n"
-    "--unmount-timeout; a second Ctrl-C stops waiting) and the next mount\n"
-    "resumes any left.\n"
+    "Serves Drive at MOUNTPOINT until `gdmount unmount MOUNTPOINT`\n"
+    "(or `fusermount3 -u`), Ctrl-C or SIGTERM. Without -f it runs as a\n"
+    "daemon and returns once the mount answers, saying where its log is.\n"
+    "Writes land on local disk and are uploaded in the background; at\n"
+    "unmount gdmount waits for them (up to --unmount-timeout; a second\n"
+    "Ctrl-C stops waiting) and the next mount resumes any left.\n"
     "\n"
     "Changes made elsewhere show within --poll-interval (15 s). SIGUSR1\n"
     "(kill -USR1 PID) logs a status report (as `gdmount status` shows it)\n"
     "and looks for changes at once.\n"
     "\n"
-    "  -f                 Stay in the foreground (the only mode for now)\n"
+    "  -f                 Stay in the foreground, logging to stderr\n"
     "  -o OPTIONS         allow_other (adds default_permissions), uid=N,\n"
-    "                     gid=N, umask=OCTAL (default 022), ro, rw, debug\n"
+    "                     gid=N, umask=OCTAL (default 022), ro, rw, debug,\n"
+    "                     nonempty (mount over a directory with files)\n"
     "\n"
     "What is mounted (see gdmount --help for every setting):\n"
     "  --shared-drive ID  A shared drive instead of My Drive (gdmount drives)\n"
@@ -183,9 +190,6 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     err << "gdmount mount: expected one MOUNTPOINT; see gdmount help mount\n";
     return 2;
   }
-  // Before any thread exists (see SignalThread): SIGUSR1 = log the status
-  // and poll for changes now.
-  SignalThread poll_signal(SIGUSR1);
   fuse::MountOptions mo;
   mo.mountpoint = cl.positional[0];
   mo.entry_timeout_s = s.entry_timeout_s;
@@ -211,6 +215,25 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     err << "gdmount mount: " << st.message() << "\n";
     return 1;
   };
+  // Common mistakes, each with its fix, before anything is started.
+  if (Status fuse_ok = CheckFuseAvailable(); !fuse_ok.ok())
+    return fail(fuse_ok);
+  if (Status dir_ok = CheckMountPoint(mo.mountpoint, mo.nonempty); !dir_ok.ok())
+    return fail(dir_ok);
+  // Daemonized unless -f: from here on this is the daemon, and the
+  // command returns once the mount answers (Ready below).
+  std::optional<Daemon> daemon;
+  if (cl.options.count("-f") == 0) {
+    auto d = Daemon::Daemonize(MountPointKey(mo.mountpoint));
+    if (!d.ok()) return fail(d.status());
+    daemon.emplace(*d);
+  } else if (!s.log_file.empty()) {
+    if (Status logged = RedirectStderr(s.log_file); !logged.ok())
+      return fail(logged);
+  }
+  // Before any thread exists (see SignalThread): SIGUSR1 = log the status
+  // and poll for changes now.
+  SignalThread poll_signal(SIGUSR1);
   // A daemon already serving this mount point answers on its socket.
   auto socket_path = ControlSocketPath(mo.mountpoint);
   if (!socket_path.ok()) return fail(socket_path.status());
@@ -337,6 +360,13 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
                        << FormatStatus(CollectStatus(sources));
     feed.PollNow();
   });
+  if (daemon) {
+    Status ready = daemon->Ready(s.log_file.empty() ? *state + "/gdmount.log"
+                                                    : s.log_file);
+    if (!ready.ok()) {
+      GDMOUNT_LOG(kWarning) << ready.ToString();
+    }
+  }
   Status ran = frontend.Run();
   // From here a SIGINT/SIGTERM no longer unmounts (that is under way) but
   // stops the wait for uploads; installed before the unmount so no signal

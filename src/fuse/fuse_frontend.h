@@ -28,6 +28,9 @@ struct MountOptions {
   std::string mountpoint;
   bool allow_other = false;  // then default_permissions too
   bool debug = false;        // libfuse's own request trace
+  // Mount over a non-empty directory (hiding its files); the daemon
+  // refuses to otherwise.
+  bool nonempty = false;
   double entry_timeout_s = 1.0;
   double attr_timeout_s = 1.0;
   // Serve user.gdmount.* extended attributes (costs ls -l two requests per

@@ -72,7 +72,7 @@ TEST_CASE("gdmount status shows the mount, its uploads and its API calls",
   // A second daemon for the same mount point is refused, with the reason.
   auto second = m.Cli({"--endpoint", fx.url(), "mount", m.dir(), "-f"});
   CHECK(second.status == 1);
-  CHECK_THAT(second.err, Catch::Contains("already serves this mount point"));
+  CHECK_THAT(second.err, Catch::Contains("is already a gdmount mount"));
 
   // gdmount unmount waits for the upload: on Drive when it returns.
   auto un = m.Cli({"unmount", m.dir()});

@@ -194,8 +194,13 @@ TEST_CASE("A sequential reader gets every part once, fetched ahead",
   FsStack s(fx);
   int64_t before = MediaCalls(fx);
   uint64_t fh = OpenAt(s, "seq.bin");
-  std::string out;
-  for (int64_t off = 0; off < static_cast<int64_t>(data.size()); off += 100000)
+  std::string out = ReadAt(s, fh, 0, 100000);
+  // The first read already sent for more than its own part: read-ahead.
+  // (Whether those parts arrive before the reader asks depends on the
+  // machine's load, so that is not asserted.)
+  CHECK(s.cache->stats().fetches >= 2);
+  for (int64_t off = 100000; off < static_cast<int64_t>(data.size());
+       off += 100000)
     out += ReadAt(s, fh, off, 100000);
   s.fs->Release(fh);
   CHECK(out == data);
@@ -203,7 +208,6 @@ TEST_CASE("A sequential reader gets every part once, fetched ahead",
   cache::CacheStats st = s.cache->stats();
   CHECK(st.fetches == 13);
   CHECK(st.direct_reads == 0);
-  CHECK(st.misses < 13);  // read-ahead had most parts there first
 }
 
 TEST_CASE("Reads across part boundaries and into the end of the file",
