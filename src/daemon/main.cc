@@ -9,6 +9,7 @@
 #include "daemon/auth_command.h"
 #include "daemon/cli.h"
 #include "daemon/control_commands.h"
+#include "daemon/prefetch_command.h"
 #include "daemon/drives_command.h"
 #include "daemon/mount_command.h"
 #include "gdmount/log.h"
@@ -28,6 +29,7 @@ void PrintHelp(std::ostream& out) {
          "  mount      Mount Drive at a directory\n"
          "  unmount    Unmount, waiting for pending uploads (--no-wait)\n"
          "  status     What running mounts are doing (--json)\n"
+         "  prefetch   Warm the cache with the files under PATH...\n"
          "  drives     List the shared drives the account sees\n"
          "  help CMD   Help for a command\n"
          "\n"
@@ -62,6 +64,7 @@ int Main(int argc, char** argv) {
                                     {"drives", {}},
                                     {"status", StatusOptions()},
                                     {"unmount", UnmountOptions()},
+                                    {"prefetch", PrefetchOptions()},
                                     {"help", {}}});
   if (!cl.ok()) {
     std::cerr << "gdmount: " << cl.status().message() << "\n";
@@ -81,7 +84,8 @@ int Main(int argc, char** argv) {
     return cl->help || command == "help" ? 0 : 2;
   }
   if (command != "auth" && command != "mount" && command != "drives" &&
-      command != "status" && command != "unmount") {
+      command != "status" && command != "unmount" &&
+      command != "prefetch") {
     std::cerr << "gdmount: unknown command '" << command
               << "'; see gdmount --help\n";
     return 2;
@@ -91,6 +95,7 @@ int Main(int argc, char** argv) {
                   : command == "mount"   ? kMountHelp
                   : command == "status"  ? kStatusHelp
                   : command == "unmount" ? kUnmountHelp
+                  : command == "prefetch" ? kPrefetchHelp
                                          : kDrivesHelp);
     return 0;
   }
@@ -102,6 +107,7 @@ int Main(int argc, char** argv) {
   // These talk to a running daemon; its settings are its own.
   if (command == "status") return RunStatus(*cl, std::cout, std::cerr);
   if (command == "unmount") return RunUnmount(*cl, std::cout, std::cerr);
+  if (command == "prefetch") return RunPrefetch(*cl, std::cout, std::cerr);
   auto settings = config::ResolveSettings(cl->settings, Env);
   if (!settings.ok()) {
     std::cerr << "gdmount: " << settings.status().message() << "\n";

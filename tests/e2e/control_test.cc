@@ -122,5 +122,47 @@ TEST_CASE("gdmount unmount --no-wait leaves uploads for the next mount",
   CHECK_THAT(twice.err, Catch::Contains("is it mounted?"));
 }
 
+TEST_CASE("gdmount prefetch warms the cache: later reads cost no download",
+          "[e2e][control]") {
+  if (!HaveFuse()) return;
+  EmulatorFixture fx;
+  auto data = fx.Mkdir("data");
+  auto sub = fx.Mkdir("sub", data["id"]);
+  std::string big(3 << 20, 'b');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  fx.Upload("big.bin", big, data["id"]);
+  for (int i = 0; i < 40; ++i)
+    fx.Upload("s" + std::to_string(i) + ".txt", std::string(10000, 'a' + i % 26),
+              sub["id"]);
+  testing::TempDir home;
+  {
+    Mount m(fx, home);
+    auto r = m.Cli({"prefetch", m.dir() + "/data"});
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("prefetched 41 file(s), 3.4 MiB"));
+    CHECK(m.Unmount() == 0);
+  }
+  // A new daemon (the kernel's page cache went with the old mount): every
+  // byte comes from gdmount's disk cache.
+  Mount again(fx, home);
+  REQUIRE(fx.Call("POST", "/__emulator/reset-stats").status == 200);
+  const std::string sums = e2e::Run(
+      {"bash", "-c", "cd '" + again.dir() + "/data' && find . -type f | sort "
+                     "| xargs md5sum | md5sum"});
+  CHECK(Method(fx, "files.get.media") == 0);
+  CHECK(sums.size() > 32);
+  // A budget smaller than the folder: said, and what fits is read.
+  testing::TempDir small_home;
+  Mount small(fx, small_home, {"--cache-budget", "2000000"});
+  auto r = small.Cli({"prefetch", small.dir() + "/data"});
+  INFO(r.out << r.err);
+  CHECK(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("more than the cache budget"));
+  auto outside = small.Cli({"prefetch", small_home.path()});
+  CHECK(outside.status == 1);
+  CHECK_THAT(outside.err, Catch::Contains("is not inside a gdmount mount"));
+}
+
 }  // namespace
 }  // namespace gdmount
