@@ -21,6 +21,7 @@
 #include "daemon/daemonize.h"
 #include "daemon/interrupts.h"
 #include "daemon/mount_checks.h"
+#include "daemon/sd_notify.h"
 #include "daemon/status_report.h"
 #include "daemon/wiring.h"
 #include "fuse/fuse_frontend.h"
@@ -360,6 +361,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
                        << FormatStatus(CollectStatus(sources));
     feed.PollNow();
   });
+  SdNotify("READY=1\nSTATUS=Serving " + sources.mountpoint);
   if (daemon) {
     Status ready = daemon->Ready(s.log_file.empty() ? *state + "/gdmount.log"
                                                     : s.log_file);
@@ -372,6 +374,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   // stops the wait for uploads; installed before the unmount so no signal
   // falls between libfuse's handlers and these.
   Interrupts interrupts;
+  SdNotify("STOPPING=1\nSTATUS=Unmounted; uploading what is pending");
   poll_signal.Stop();  // its callback uses the feed
   feed.SetNotifier(nullptr);
   frontend.Unmount();
@@ -391,7 +394,10 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     auto left = uploader->Drain(
         unmount.no_wait ? std::chrono::seconds(0)
                         : std::chrono::seconds(s.unmount_timeout_s),
-        [](const std::string& line) { GDMOUNT_LOG(kInfo) << line; },
+        [](const std::string& line) {
+          GDMOUNT_LOG(kInfo) << line;
+          SdNotify("STATUS=" + line);
+        },
         [&interrupts] { return interrupts.count() > 0; });
     uploader->Stop();
     if (!left.ok()) return fail(left.status());

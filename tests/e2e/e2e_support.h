@@ -45,7 +45,8 @@ inline bool Mounted(const std::string& dir) {
 class Mount {
  public:
   Mount(EmulatorFixture& fx, const testing::TempDir& home,
-        std::vector<std::string> extra = {})
+        std::vector<std::string> extra = {},
+        const std::map<std::string, std::string>& extra_env = {})
       : dir_(home.path() + "/drive"),
         env_{{"XDG_CONFIG_HOME", home.path() + "/config"},
              {"XDG_STATE_HOME", home.path() + "/state"},
@@ -53,6 +54,7 @@ class Mount {
              {"XDG_RUNTIME_DIR", home.path() + "/run"}} {
     mkdir(dir_.c_str(), 0755);
     mkdir((home.path() + "/run").c_str(), 0700);
+    for (const auto& [k, v] : extra_env) env_[k] = v;
     Subprocess auth({GDMOUNT_BIN, "--endpoint", fx.url(), "auth", "--headless"},
                     env_);
     auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
