@@ -9,9 +9,10 @@
 #include "daemon/auth_command.h"
 #include "daemon/cli.h"
 #include "daemon/control_commands.h"
-#include "daemon/prefetch_command.h"
 #include "daemon/drives_command.h"
 #include "daemon/mount_command.h"
+#include "daemon/mount_helper.h"
+#include "daemon/prefetch_command.h"
 #include "gdmount/log.h"
 
 namespace gdmount::daemon {
@@ -59,6 +60,15 @@ std::optional<std::string> Env(const std::string& name) {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Called by mount(8) for an fstab line (see mount_helper.h).
+  if (argc > 0 && IsMountHelperName(argv[0])) {
+    auto command = MountHelperCommand(args);
+    if (!command.ok()) {
+      std::cerr << "mount.fuse.gdmount: " << command.status().message() << "\n";
+      return 1;
+    }
+    args = std::move(*command);
+  }
   auto cl = ParseCommandLine(args, {{"auth", AuthOptions()},
                                     {"mount", MountOptions()},
                                     {"drives", {}},
@@ -84,19 +94,18 @@ int Main(int argc, char** argv) {
     return cl->help || command == "help" ? 0 : 2;
   }
   if (command != "auth" && command != "mount" && command != "drives" &&
-      command != "status" && command != "unmount" &&
-      command != "prefetch") {
+      command != "status" && command != "unmount" && command != "prefetch") {
     std::cerr << "gdmount: unknown command '" << command
               << "'; see gdmount --help\n";
     return 2;
   }
   if (cl->help) {
-    std::cout << (command == "auth"      ? kAuthHelp
-                  : command == "mount"   ? kMountHelp
-                  : command == "status"  ? kStatusHelp
-                  : command == "unmount" ? kUnmountHelp
+    std::cout << (command == "auth"       ? kAuthHelp
+                  : command == "mount"    ? kMountHelp
+                  : command == "status"   ? kStatusHelp
+                  : command == "unmount"  ? kUnmountHelp
                   : command == "prefetch" ? kPrefetchHelp
-                                         : kDrivesHelp);
+                                          : kDrivesHelp);
     return 0;
   }
   if (command == "auth" && !cl->positional.empty()) {
