@@ -173,56 +173,5 @@ TEST_CASE("Mount mistakes are refused with the fix in the message",
   }
 }
 
-TEST_CASE("An fstab-style mount: mount -t fuse.gdmount and umount",
-          "[e2e][cli]") {
-  if (!HaveFuse()) return;
-  if (::geteuid() != 0) {
-    WARN("not root: mount(8) helper test skipped");
-    return;
-  }
-  EmulatorFixture fx;
-  fx.Upload("hello.txt", "hi\n");
-  Home home(fx);
-  // mount(8) finds helpers in /sbin only: put ours there for the test (a
-  // real install puts it there too), and restore what was there.
-  const std::string helper = "/sbin/mount.fuse.gdmount";
-  char was[4096] = {};
-  const ssize_t was_len = ::readlink(helper.c_str(), was, sizeof was - 1);
-  ::unlink(helper.c_str());
-  REQUIRE(::symlink(GDMOUNT_BIN, helper.c_str()) == 0);
-  struct Restore {
-    std::string helper, was;
-    ~Restore() {
-      ::unlink(helper.c_str());
-      if (!was.empty()) (void)!::symlink(was.c_str(), helper.c_str());
-    }
-  } restore{helper, was_len > 0 ? std::string(was, was_len) : ""};
-  const std::string mnt = home.dir.path() + "/drive";
-  ::mkdir(mnt.c_str(), 0755);
-  MountGuard guard(mnt);
-  Subprocess mount({"mount", "-t", "fuse.gdmount", "gdmount#default", mnt, "-o",
-                    "defaults,_netdev,uid=4321,endpoint=" + fx.url()},
-                   home.env);
-  auto status = mount.Wait(kWait);
-  INFO(mount.Stderr());
-  REQUIRE(status == 0);
-  REQUIRE(Mounted(mnt));
-  std::ifstream mounts("/proc/self/mounts");
-  std::string all(std::istreambuf_iterator<char>(mounts), {});
-  CHECK_THAT(all, Catch::Contains(mnt + " fuse.gdmount"));
-  struct stat st;
-  REQUIRE(::stat((mnt + "/hello.txt").c_str(), &st) == 0);
-  CHECK(st.st_uid == 4321);  // the fstab option reached the mount
-  Subprocess umount({"umount", mnt});
-  CHECK(umount.Wait(kWait) == 0);
-  CHECK_FALSE(Mounted(mnt));
-  // A bad option in the fstab line: mount fails with the fix.
-  Subprocess bad({"mount", "-t", "fuse.gdmount", "gdmount#default", mnt, "-o",
-                  "cache_budgt=1"},
-                 home.env);
-  CHECK(bad.Wait(kWait) != 0);
-  CHECK_THAT(bad.Stderr(), Catch::Contains("unknown option 'cache_budgt'"));
-}
-
 }  // namespace
 }  // namespace gdmount

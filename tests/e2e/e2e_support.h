@@ -46,7 +46,8 @@ class Mount {
  public:
   Mount(EmulatorFixture& fx, const testing::TempDir& home,
         std::vector<std::string> extra = {},
-        const std::map<std::string, std::string>& extra_env = {})
+        const std::map<std::string, std::string>& extra_env = {},
+        const std::string& bin = GDMOUNT_BIN)
       : dir_(home.path() + "/drive"),
         env_{{"XDG_CONFIG_HOME", home.path() + "/config"},
              {"XDG_STATE_HOME", home.path() + "/state"},
@@ -55,16 +56,15 @@ class Mount {
     mkdir(dir_.c_str(), 0755);
     mkdir((home.path() + "/run").c_str(), 0700);
     for (const auto& [k, v] : extra_env) env_[k] = v;
-    Subprocess auth({GDMOUNT_BIN, "--endpoint", fx.url(), "auth", "--headless"},
-                    env_);
+    Subprocess auth({bin, "--endpoint", fx.url(), "auth", "--headless"}, env_);
     auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
     REQUIRE(url);
     auto consent = testing::HttpCall("GET", *url, "", {});
     REQUIRE(consent.status == 302);
     auth.Write(consent.header("location") + "\n");
     REQUIRE(auth.Wait(kWait) == 0);
-    std::vector<std::string> argv{GDMOUNT_BIN, "--endpoint", fx.url(),
-                                  "mount",     dir_,         "-f"};
+    std::vector<std::string> argv{bin,     "--endpoint", fx.url(),
+                                  "mount", dir_,         "-f"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     daemon_ = std::make_unique<Subprocess>(argv, env_);
     // Wait (bounded) for the kernel to show the mount.
