@@ -2,10 +2,12 @@
 // settings (config file < environment < flags), dispatches to a command.
 #include <cstdlib>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "config/settings.h"
+#include "daemon/accounts_command.h"
 #include "daemon/auth_command.h"
 #include "daemon/cli.h"
 #include "daemon/control_commands.h"
@@ -20,6 +22,8 @@ namespace {
 
 constexpr const char* kVersion = "gdmount 0.1.0";
 
+void PrintSettings(std::ostream& out);
+
 void PrintHelp(std::ostream& out) {
   out << "Usage: gdmount [OPTIONS] COMMAND [COMMAND OPTIONS]\n"
          "\n"
@@ -32,11 +36,21 @@ void PrintHelp(std::ostream& out) {
          "  status     What running mounts are doing (--json)\n"
          "  prefetch   Warm the cache with the files under PATH...\n"
          "  drives     List the shared drives the account sees\n"
-         "  help CMD   Help for a command\n"
+         "  accounts   List the accounts signed in on this machine\n"
+         "  help CMD   Help for a command (help config: every setting)\n"
          "\n"
          "Options (also in the config file, "
          "$XDG_CONFIG_HOME/gdmount/config.toml,\n"
          "as KEY = VALUE; precedence: file < environment < flags):\n";
+  PrintSettings(out);
+  out << "  --config FILE               Config file to read [$GDMOUNT_CONFIG]\n"
+         "  -h, --help                  This help\n"
+         "  -V, --version               Print the version\n"
+         "\n"
+         "Exit status: 0 success, 1 failure, 2 usage error.\n";
+}
+
+void PrintSettings(std::ostream& out) {
   for (const auto& s : config::SettingsTable()) {
     std::string left =
         "  " + s.flag + (s.value_name.empty() ? "" : " " + s.value_name);
@@ -45,11 +59,6 @@ void PrintHelp(std::ostream& out) {
     if (!s.env.empty()) out << ", $" << s.env;
     out << "; default " << s.default_text << "]\n";
   }
-  out << "  --config FILE               Config file to read [$GDMOUNT_CONFIG]\n"
-         "  -h, --help                  This help\n"
-         "  -V, --version               Print the version\n"
-         "\n"
-         "Exit status: 0 success, 1 failure, 2 usage error.\n";
 }
 
 std::optional<std::string> Env(const std::string& name) {
@@ -75,6 +84,8 @@ int Main(int argc, char** argv) {
                                     {"status", StatusOptions()},
                                     {"unmount", UnmountOptions()},
                                     {"prefetch", PrefetchOptions()},
+                                    {"accounts", {}},
+                                    {"config", {}},
                                     {"help", {}}});
   if (!cl.ok()) {
     std::cerr << "gdmount: " << cl.status().message() << "\n";
@@ -93,11 +104,23 @@ int Main(int argc, char** argv) {
     PrintHelp(cl->help || command == "help" ? std::cout : std::cerr);
     return cl->help || command == "help" ? 0 : 2;
   }
-  if (command != "auth" && command != "mount" && command != "drives" &&
-      command != "status" && command != "unmount" && command != "prefetch") {
+  static const std::set<std::string> kCommands = {
+      "auth",     "mount",    "unmount", "status",
+      "prefetch", "accounts", "drives",  "config"};
+  if (kCommands.count(command) == 0) {
     std::cerr << "gdmount: unknown command '" << command
               << "'; see gdmount --help\n";
     return 2;
+  }
+  if (command == "config") {  // `gdmount help config`
+    std::cout << "Settings: a flag, an environment variable or a KEY = VALUE "
+                 "line of\n"
+              << config::DefaultConfigPath(Env)
+              << " (precedence: file < environment < flags).\n"
+                 "Unknown keys are errors. docs/configuration.md has the "
+                 "details.\n\n";
+    PrintSettings(std::cout);
+    return 0;
   }
   if (cl->help) {
     std::cout << (command == "auth"       ? kAuthHelp
@@ -105,6 +128,7 @@ int Main(int argc, char** argv) {
                   : command == "status"   ? kStatusHelp
                   : command == "unmount"  ? kUnmountHelp
                   : command == "prefetch" ? kPrefetchHelp
+                  : command == "accounts" ? kAccountsHelp
                                           : kDrivesHelp);
     return 0;
   }
@@ -117,6 +141,7 @@ int Main(int argc, char** argv) {
   if (command == "status") return RunStatus(*cl, std::cout, std::cerr);
   if (command == "unmount") return RunUnmount(*cl, std::cout, std::cerr);
   if (command == "prefetch") return RunPrefetch(*cl, std::cout, std::cerr);
+  if (command == "accounts") return RunAccounts(*cl, std::cout, std::cerr);
   auto settings = config::ResolveSettings(cl->settings, Env);
   if (!settings.ok()) {
     std::cerr << "gdmount: " << settings.status().message() << "\n";

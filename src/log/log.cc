@@ -1,6 +1,10 @@
 #include "gdmount/log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 namespace gdmount::log {
@@ -69,7 +73,44 @@ Sink SetSink(Sink sink) {
   return previous;
 }
 
+namespace {
+
+// True when stderr is journald's stream for this service (systemd sets
+// JOURNAL_STREAM to its "DEV:INODE"): lines then carry a "<N>" priority
+// prefix (sd-daemon(3)), so `journalctl -p warning` works.
+bool StderrIsJournal() {
+  static const bool journal = [] {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    struct stat st;
+    if (!stream || ::fstat(STDERR_FILENO, &st) != 0) return false;
+    unsigned long long dev = 0, ino = 0;
+    if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
+    return dev == static_cast<unsigned long long>(st.st_dev) &&
+           ino == static_cast<unsigned long long>(st.st_ino);
+  }();
+  return journal;
+}
+
+int SyslogPriority(Level level) {
+  switch (level) {
+    case Level::kError:
+      return 3;
+    case Level::kWarning:
+      return 4;
+    case Level::kInfo:
+      return 6;
+    default:
+      return 7;
+  }
+}
+
+}  // namespace
+
 void StderrSink(Level level, const std::string& message) {
+  if (StderrIsJournal()) {
+    std::fprintf(stderr, "<%d>%s\n", SyslogPriority(level), message.c_str());
+    return;
+  }
   std::fprintf(stderr, "gdmount: %s %s\n", LevelName(level), message.c_str());
 }
 

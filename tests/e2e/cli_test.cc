@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/e2e_support.h"
+#include "tests/emulator/emulator.h"
 #include "tests/support/emulator_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -171,6 +172,86 @@ TEST_CASE("Mount mistakes are refused with the fix in the message",
     CHECK(st2 == 1);
     CHECK_THAT(text2, Catch::Contains("no gdmount mounts are running"));
   }
+}
+
+TEST_CASE("No token or code reaches the logs of a whole session",
+          "[e2e][cli]") {
+  if (!HaveFuse()) return;
+  emulator::EmulatorOptions short_tokens;
+  // Access tokens expire at once: every call refreshes, so the session
+  // sees many of them.
+  short_tokens.oauth.access_token_lifetime_s = 1;
+  EmulatorFixture fx(short_tokens);
+  fx.Upload("hello.txt", "hi\n");
+  Home home(fx, /*sign_in=*/false);
+  // Sign in by hand, keeping everything auth printed and the code.
+  Subprocess auth({GDMOUNT_BIN, "--endpoint", fx.url(), "--log-level", "trace",
+                   "auth", "--headless"},
+                  home.env);
+  auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
+  REQUIRE(url);
+  auto consent = testing::HttpCall("GET", *url, "", {});
+  REQUIRE(consent.status == 302);
+  const std::string redirect = consent.header("location");
+  const std::string code = redirect.substr(
+      redirect.find("code=") + 5,
+      redirect.find('&', redirect.find("code=")) - redirect.find("code=") - 5);
+  REQUIRE(code.size() >= 8);
+  auth.Write(redirect + "\n");
+  REQUIRE(auth.Wait(kWait) == 0);
+  std::string logs = auth.output() + auth.Stderr();
+  const std::string mnt = home.dir.path() + "/drive";
+  ::mkdir(mnt.c_str(), 0755);
+  MountGuard guard(mnt);
+  {
+    Subprocess daemon({GDMOUNT_BIN, "--endpoint", fx.url(), "--log-level",
+                       "trace", "mount", mnt, "-f"},
+                      home.env);
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (!Mounted(mnt) && std::chrono::steady_clock::now() < deadline)
+      if (daemon.Wait(std::chrono::milliseconds(50))) break;
+    REQUIRE(Mounted(mnt));
+    e2e::Run({"bash", "-c",
+              "cat '" + mnt + "/hello.txt' > /dev/null && echo data > '" + mnt +
+                  "/new.txt' && sync '" + mnt + "/new.txt' && ls -la '" + mnt +
+                  "' > /dev/null"});
+    daemon.Kill(SIGUSR1);  // a status report in the log too
+    REQUIRE(home.Gdmount({"status", mnt}).first == 0);
+    REQUIRE(home.Gdmount({"unmount", mnt}).first == 0);
+    REQUIRE(daemon.Wait(kWait) == 0);
+    logs += daemon.Stderr();
+  }
+  std::ifstream in(home.dir.path() + "/config/gdmount/default/token.json");
+  auto token = nlohmann::json::parse(in);
+  const std::string refresh = token["refresh_token"];
+  const std::string access = token["access_token"];
+  INFO(logs.size() << " bytes of logs");
+  CHECK(logs.size() > 1000);  // trace level: there is a lot to search
+  CHECK(logs.find(refresh) == std::string::npos);
+  CHECK(logs.find(access) == std::string::npos);
+  CHECK(logs.find(code) == std::string::npos);
+  // Every token the emulator issued looks like its kind; none is in the
+  // log under any other name either.
+  CHECK(logs.find("ya29.") == std::string::npos);
+  CHECK(logs.find("1//0") == std::string::npos);
+}
+
+TEST_CASE("gdmount accounts lists who is signed in; help config every setting",
+          "[cli]") {
+  EmulatorFixture fx;
+  Home nobody(fx, /*sign_in=*/false);
+  auto [none, none_text] = nobody.Gdmount({"accounts"});
+  CHECK(none == 1);
+  CHECK_THAT(none_text, Catch::Contains("none signed in; run `gdmount auth`"));
+  Home home(fx);
+  auto [st, text] = home.Gdmount({"accounts"});
+  CHECK(st == 0);
+  CHECK(text == "default\tuser sign-in\n");
+  auto [help, settings] = home.Gdmount({"help", "config"});
+  CHECK(help == 0);
+  for (const char* key : {"cache_budget", "poll_interval", "log_file",
+                          "unmount_timeout", "staging_limit"})
+    CHECK_THAT(settings, Catch::Contains(std::string("[key ") + key));
 }
 
 }  // namespace
