@@ -78,17 +78,16 @@ namespace {
 // True when stderr is journald's stream for this service (systemd sets
 // JOURNAL_STREAM to its "DEV:INODE"): lines then carry a "<N>" priority
 // prefix (sd-daemon(3)), so `journalctl -p warning` works.
+// Checked per line (a getenv and an fstat): stderr can be redirected
+// after start (a daemonized mount moves it to its log file).
 bool StderrIsJournal() {
-  static const bool journal = [] {
-    const char* stream = std::getenv("JOURNAL_STREAM");
-    struct stat st;
-    if (!stream || ::fstat(STDERR_FILENO, &st) != 0) return false;
-    unsigned long long dev = 0, ino = 0;
-    if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
-    return dev == static_cast<unsigned long long>(st.st_dev) &&
-           ino == static_cast<unsigned long long>(st.st_ino);
-  }();
-  return journal;
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  struct stat st;
+  if (!stream || ::fstat(STDERR_FILENO, &st) != 0) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
+  return dev == static_cast<unsigned long long>(st.st_dev) &&
+         ino == static_cast<unsigned long long>(st.st_ino);
 }
 
 int SyslogPriority(Level level) {
