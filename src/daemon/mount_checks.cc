@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "daemon/control_socket.h"
+#include "util/mountinfo.h"
 
 namespace gdmount::daemon {
 namespace {
@@ -22,25 +22,6 @@ bool OnPath(const std::string& program) {
     if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0)
       return true;
   return false;
-}
-
-// The file system type mounted exactly at `dir` ("" if none), from
-// /proc/self/mountinfo (a stat would block on a hung FUSE mount).
-std::string MountedType(const std::string& dir) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string found;
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point, field;
-    if (!(f >> id >> parent >> dev >> root >> point)) continue;
-    // Optional fields end with "-", then the type.
-    while (f >> field && field != "-") {
-    }
-    std::string type;
-    f >> type;
-    if (point == dir) found = type;  // the last one is on top
-  }
-  return found;
 }
 
 }  // namespace
@@ -69,7 +50,9 @@ Status CheckFuseAvailable(const std::string& device, bool root) {
 
 Status CheckMountPoint(const std::string& mountpoint, bool allow_nonempty) {
   const std::string dir = MountPointKey(mountpoint);
-  const std::string type = MountedType(dir);
+  const auto table = util::ReadMountTable();
+  const util::MountEntry* mounted = util::MountAt(table, dir);
+  const std::string type = mounted ? mounted->type : "";
   if (type == "fuse.gdmount")
     return Status(StatusCode::kAlreadyExists,
                   dir + " is already a gdmount mount: `gdmount status " + dir +

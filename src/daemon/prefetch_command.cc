@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "daemon/control_socket.h"
+#include "util/mountinfo.h"
 
 namespace gdmount::daemon {
 namespace {
@@ -34,26 +34,20 @@ struct Item {
 // The gdmount mount holding `path` ("" if none): the longest fuse.gdmount
 // mount point that is a prefix of it.
 std::string GdmountMountOf(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
   std::string best;
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point, field, type;
-    if (!(f >> id >> parent >> dev >> root >> point)) continue;
-    while (f >> field && field != "-") {
-    }
-    f >> type;
-    if (type != "fuse.gdmount") continue;
-    if ((path == point || path.rfind(point + "/", 0) == 0) &&
-        point.size() > best.size())
-      best = point;
+  for (const util::MountEntry& e : util::ReadMountTable()) {
+    if (e.type != "fuse.gdmount") continue;
+    if ((path == e.point || path.rfind(e.point + "/", 0) == 0) &&
+        e.point.size() > best.size())
+      best = e.point;
   }
   return best;
 }
 
 std::string MiB(int64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  std::snprintf(buf, sizeof buf, "%.1f MiB",
+                static_cast<double>(bytes) / (1 << 20));
   return buf;
 }
 

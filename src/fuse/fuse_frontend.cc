@@ -19,6 +19,7 @@
 #include "fuse/errno_map.h"
 #include "fuse/fuse_ops.h"
 #include "gdmount/log.h"
+#include "util/mountinfo.h"
 
 namespace gdmount::fuse {
 
@@ -361,21 +362,13 @@ fuse_lowlevel_ops Ops(bool xattrs, bool writable) {
   return ops;
 }
 
-// "MAJ:MIN" of the filesystem mounted at `mountpoint`, from
-// /proc/self/mountinfo (a stat of the mount point would be a FUSE request
-// before the loop runs). "" if not found.
+// "MAJ:MIN" of the filesystem mounted at `mountpoint` ("" if none), from
+// the mount table (a stat of the mount point would be a FUSE request
+// before the loop runs).
 std::string DeviceOf(const std::string& mountpoint) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  std::string found;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point;
-    if (!(fields >> id >> parent >> dev >> root >> point)) continue;
-    // The last match wins: a later mount on the same path hides earlier.
-    if (point == mountpoint) found = dev;
-  }
-  return found;
+  const auto table = util::ReadMountTable();
+  const util::MountEntry* e = util::MountAt(table, mountpoint);
+  return e ? e->device : std::string();
 }
 
 // Raises the kernel's read-ahead for the mount (see ApplyReadAheadOnce for
