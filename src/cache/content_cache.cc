@@ -183,6 +183,11 @@ Status ContentCache::Pin(const FileKey& key) {
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> l(mu_);
   std::string name = EntryName(key.id, key.version);
+  // Opened as the store's current version: readable, whatever was retired.
+  if (auto r = retired_.find(key.id); r != retired_.end()) {
+    r->second.erase(key.version);
+    if (r->second.empty()) retired_.erase(r);
+  }
   DropOtherVersionsLocked(key.id, name);
   if (++pins_[name] > 1) return Status::Ok();
   auto it = entries_.find(name);
@@ -222,13 +227,20 @@ void ContentCache::Unpin(const FileKey& key) {
 
 void ContentCache::Retire(const std::string& id, const std::string& version) {
   std::lock_guard<std::mutex> l(mu_);
-  current_versions_[id] = version;
-  DropOtherVersionsLocked(id, EntryName(id, version));
+  retired_[id].insert(version);
+  const std::string name = EntryName(id, version);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return;
+  if (pins_.count(name) > 0) {
+    it->second->superseded = true;  // still open: dropped at its last Unpin
+  } else {
+    (void)DropEntryLocked(it->second, Status::Ok());
+  }
 }
 
 Status ContentCache::CheckNotRetiredLocked(const FileKey& key) const {
-  auto it = current_versions_.find(key.id);
-  if (it == current_versions_.end() || it->second == key.version)
+  auto it = retired_.find(key.id);
+  if (it == retired_.end() || it->second.count(key.version) == 0)
     return Status::Ok();
   return Status(StatusCode::kPreconditionFailed,
                 "file " + key.id +

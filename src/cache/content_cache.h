@@ -165,12 +165,14 @@ class ContentCache {
   // reads refetch. Pins are kept. Io if a cache file could not be removed.
   Status Invalidate(const std::string& id);
 
-  // The change feed saw file `id` change on Drive: `version` (as in
-  // FileKey::version) is its content now. Other versions are dropped
-  // (their bytes reclaimed; a pinned one when its last handle goes), and
-  // reads of them fail with PreconditionFailed (ESTALE): Drive would send
-  // the new bytes, and old bytes, even cached ones, would enter the
-  // kernel's page cache that readers of the new version share.
+  // The change feed saw file `id` change on Drive (or go away): its
+  // content version `version` (as in FileKey::version) is no longer
+  // Drive's. That version's bytes are dropped (when its last handle
+  // closes, if open), and reads of it fail with PreconditionFailed
+  // (ESTALE): Drive would send the new bytes, and old bytes, even cached
+  // ones, would enter the kernel's page cache that readers of the new
+  // version share. Pin() of a version (an open, with the version the
+  // store has now) makes it readable again: the bytes may come back.
   void Retire(const std::string& id, const std::string& version);
 
   // Returns once no download is queued or running (tests, shutdown).
@@ -190,7 +192,7 @@ class ContentCache {
   EntryPtr FindLocked(const FileKey& key) const;
   Status DropEntryLocked(const EntryPtr& e, Status why);
   void DropOtherVersionsLocked(const std::string& id, const std::string& keep);
-  // PreconditionFailed if `key` is a version Retire() replaced.
+  // PreconditionFailed if `key` is a version Retire() retired.
   Status CheckNotRetiredLocked(const FileKey& key) const;
   bool PinnedLocked(const CacheEntry& e) const;
   void AddToLruLocked(CacheEntry* e, int64_t index);
@@ -244,9 +246,9 @@ class ContentCache {
   // Pins by entry name, independent of entry lifetime (an entry dropped
   // and re-created while open stays pinned).
   std::unordered_map<std::string, int> pins_;
-  // Retire(): the version Drive has now, for ids that changed while
-  // mounted; a key with another version may not download.
-  std::unordered_map<std::string, std::string> current_versions_;
+  // Retire(): versions replaced on Drive while mounted, by id; a key with
+  // one of them may not be read. Pin() takes its version out again.
+  std::unordered_map<std::string, std::unordered_set<std::string>> retired_;
   LruList lru_;  // evictable chunks; front = most recently used
   int64_t bytes_cached_ = 0;
   uint64_t tmp_seq_ = 0;                     // unique map tmp-file names

@@ -205,7 +205,10 @@ Status Uploader::UploadConflictCopy(
   copy.create = true;
   copy.session_uri.clear();
   copy.name = ConflictName(u.name, UnixMillis(clock_));
-  if (remote && !remote->parents.empty()) copy.parent_id = remote->parents[0];
+  // Where this mount shows the file (a journaled move included); Drive's
+  // folder only if it has none here.
+  if (copy.parent_id.empty() && remote && !remote->parents.empty())
+    copy.parent_id = remote->parents[0];
   auto id = client_->GenerateId();
   if (!id.ok()) return id.status();
   copy.id = *id;

@@ -143,11 +143,6 @@ int RunUnmount(const CommandLine& cl, std::ostream& out, std::ostream& err) {
     err << "gdmount unmount: " << NotMounted(mountpoint) << "\n";
     return 1;
   }
-  if (cl.options.count("--no-wait") &&
-      !ControlRequest(*socket, "no-wait").ok()) {
-    err << "gdmount unmount: the daemon did not answer\n";
-    return 1;
-  }
   (void)ControlRequest(*socket, "follow");  // wait to tell us the outcome
   const std::string key = MountPointKey(mountpoint);
   if (Spawn({"fusermount3", "-u", key}) != 0) {
@@ -156,6 +151,9 @@ int RunUnmount(const CommandLine& cl, std::ostream& out, std::ostream& err) {
            "it, or `fusermount3 -u -z` detaches it lazily)\n";
     return 1;
   }
+  // Only once unmounted: a failed unmount must not leave the daemon told
+  // not to wait next time. The daemon checks it while it waits.
+  if (cl.options.count("--no-wait")) (void)ControlRequest(*socket, "no-wait");
   // The daemon uploads what is pending, then exits: follow it.
   const bool tty = ::isatty(STDOUT_FILENO);
   size_t last = SIZE_MAX;

@@ -101,11 +101,11 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(
   ::unlink(path.c_str());  // a stale socket from a daemon that died
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return IoError(std::string("socket: ") + std::strerror(errno));
-  // 0600 from the start: no moment where others could connect.
-  mode_t old = ::umask(0177);
+  // The directory is 0700, so nobody else could connect before the
+  // chmod; umask is not touched (it is process-wide, threads run).
   int bound =
       ::bind(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr);
-  ::umask(old);
+  if (bound == 0) bound = ::chmod(path.c_str(), 0600);
   if (bound != 0 || ::listen(fd, 16) != 0) {
     Status s =
         IoError("cannot listen at " + path + ": " + std::strerror(errno));
@@ -153,6 +153,9 @@ void ControlServer::Serve() {
     if (!(fds[0].revents & POLLIN)) continue;
     int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
+    // A client that stops reading cannot wedge this thread (and the exit).
+    timeval limit{2, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
     // One short request line; a client that sends nothing is dropped.
     std::string request;
     auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);

@@ -103,8 +103,18 @@ Result<Daemon> Daemon::Daemonize(const std::string& mountpoint) {
 }
 
 Status Daemon::Ready(const std::string& log_path) {
-  WriteAll(ready_fd_, std::string(kReady) + log_path + "\n");
+  // stderr leaves the pipe first: the parent exits once it reads the
+  // marker, and a write to a pipe nobody reads would be SIGPIPE.
   Status s = RedirectStderr(log_path);
+  if (!s.ok()) {
+    int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+      ::dup2(null, STDERR_FILENO);
+      ::close(null);
+    }
+  }
+  WriteAll(ready_fd_, std::string(kReady) +
+                          (s.ok() ? log_path : "none: " + s.message()) + "\n");
   ::close(ready_fd_);  // with fd 2 moved away, the parent sees EOF
   return s;
 }

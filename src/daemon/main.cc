@@ -1,5 +1,6 @@
 // gdmount: the command-line entry point. Parses the command line, resolves
 // settings (config file < environment < flags), dispatches to a command.
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <set>
@@ -163,4 +164,10 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace gdmount::daemon
 
-int main(int argc, char** argv) { return gdmount::daemon::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // A write to a connection the peer closed is an error to handle, not a
+  // reason to die (libfuse ignores SIGPIPE only while its loop runs; the
+  // uploads at unmount come after).
+  std::signal(SIGPIPE, SIG_IGN);
+  return gdmount::daemon::Main(argc, argv);
+}

@@ -398,7 +398,10 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
           GDMOUNT_LOG(kInfo) << line;
           SdNotify("STATUS=" + line);
         },
-        [&interrupts] { return interrupts.count() > 0; });
+        // Ctrl-C / SIGTERM, or `gdmount unmount --no-wait` meanwhile.
+        [&interrupts, &unmount] {
+          return interrupts.count() > 0 || unmount.no_wait;
+        });
     uploader->Stop();
     if (!left.ok()) return fail(left.status());
     unmount.Finish(static_cast<int64_t>(*left));

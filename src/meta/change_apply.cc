@@ -42,6 +42,11 @@ Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
       if (!folder.ok()) return folder.status();
       if (!folder->has_value() || !(*folder)->is_folder()) continue;
     }
+    // Drive's version only grows. An older one is a page fetched before
+    // this mount stored newer state (its own upload or rename finished
+    // meanwhile): applying it would roll the entry back.
+    if (before->has_value() && f.version > 0 && (*before)->version > f.version)
+      continue;
     std::vector<Entry> stored;
     Status s = UpsertLocked(f, parent, &stored);
     if (!s.ok()) return s;

@@ -199,7 +199,8 @@ class MetadataStore {
   // Drive files in a stored folder (a new item where this mount can show
   // it); others are outside what this mount shows and skipped. Removed
   // (deleted, or access lost) entries are dropped; trashed ones stay
-  // stored as trashed. Ids with a journal row are left alone: the local
+  // stored as trashed; a change older than the stored entry (a lower
+  // version) is skipped. Ids with a journal row are left alone: the local
   // version wins until its upload, whose conflict check keeps both.
   // Returns the changes that changed a stored entry.
   Result<std::vector<AppliedChange>> ApplyChanges(

@@ -5,6 +5,22 @@
 
 namespace gdmount::util {
 
+std::string DecodeMountPath(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' &&
+        s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
+        s[i + 3] >= '0' && s[i + 3] <= '7') {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
+                               (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 std::vector<MountEntry> ReadMountTable() {
   std::vector<MountEntry> out;
   std::ifstream in("/proc/self/mountinfo");
@@ -17,6 +33,7 @@ std::vector<MountEntry> ReadMountTable() {
     while (f >> field && field != "-") {
     }
     f >> e.type;
+    e.point = DecodeMountPath(e.point);
     out.push_back(std::move(e));
   }
   return out;

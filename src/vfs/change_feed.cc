@@ -6,8 +6,7 @@
 namespace gdmount::vfs {
 namespace {
 
-// The version the content cache keys `e` by; "" when there is none (the
-// item was removed), which retires every version.
+// The version the content cache keys `e` by ("" when removed).
 std::string ContentVersion(const std::optional<meta::Entry>& e) {
   return e ? KeyOf(*e).version : std::string();
 }
@@ -136,14 +135,15 @@ Result<size_t> ChangeFeed::Poll() {
     auto applied = store_->ApplyChanges(page->changes, next);
     if (!applied.ok()) return failed(applied.status());
     for (const meta::AppliedChange& c : *applied) {
-      const std::string now = ContentVersion(c.after);
-      if (c.before && ContentVersion(c.before) != now)
-        cache_->Retire(c.id, now);
+      if (c.before && ContentVersion(c.before) != ContentVersion(c.after))
+        cache_->Retire(c.id, ContentVersion(c.before));
     }
     Notify(tree_->ApplyRemote(*applied));
     total += applied->size();
     if (last) break;
     token = next;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) break;  // unmounting: the rest waits for the next mount
   }
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.polls;

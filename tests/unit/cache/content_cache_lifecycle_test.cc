@@ -64,6 +64,32 @@ TEST_CASE("a pinned old version is kept until its last Unpin",
   CHECK(rig.cache->stats().files == 1);
 }
 
+TEST_CASE("Retire refuses only the retired version; an open brings it back",
+          "[unit][cache]") {
+  Rig rig;
+  const std::string v1 = MakeBytes(3 * kChunk, 1), v2 = MakeBytes(kChunk, 2);
+  FileKey old_key = rig.Add("f", v1);
+  REQUIRE(rig.cache->Pin(old_key).ok());  // an open handle
+  CHECK(rig.Read(old_key, 0, kChunk) == v1.substr(0, kChunk));
+  // Changed elsewhere: the version the handle has is retired.
+  rig.cache->Retire("f", old_key.version);
+  std::string buf(kChunk, '\0');
+  for (int64_t at : {int64_t{0}, 2 * kChunk}) {  // cached, and not
+    auto r = rig.cache->Read(old_key, at, buf.data(), buf.size());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kPreconditionFailed);
+  }
+  // Any other version reads fine: this mount's own later upload, say.
+  FileKey new_key = rig.Add("f", v2);
+  CHECK(rig.Read(new_key, 0, kChunk) == v2);
+  rig.cache->Unpin(old_key);
+  // The old bytes come back on Drive (a revert) and are opened again.
+  rig.drive.Put("f", v1);
+  REQUIRE(rig.cache->Pin(old_key).ok());
+  CHECK(rig.Read(old_key, 2 * kChunk, kChunk) == v1.substr(2 * kChunk));
+  rig.cache->Unpin(old_key);
+}
+
 TEST_CASE("Invalidate drops every version of a file", "[unit][cache]") {
   Rig rig;
   std::string bytes = MakeBytes(kChunk * 2, 24);

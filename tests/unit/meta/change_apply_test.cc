@@ -75,6 +75,23 @@ TEST_CASE("Changes apply where the mount shows them; the token goes with them",
   CHECK(Must(store->Children("d")).size() == 1);
 }
 
+TEST_CASE("A change older than the stored entry does not roll it back",
+          "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->SetRoot(Folder("root", "", "My Drive")));
+  drive::DriveFile now = File("a", "root", "renamed here");
+  now.version = 7;
+  MustOk(store->Upsert({now}));
+  drive::DriveFile older = File("a", "root", "old name");
+  older.version = 5;
+  CHECK(Must(store->ApplyChanges({Changed(older)}, "t")).empty());
+  CHECK(Must(store->Get("a"))->name == "renamed here");
+  drive::DriveFile newer = File("a", "root", "newest");
+  newer.version = 8;
+  CHECK(Must(store->ApplyChanges({Changed(newer)}, "t")).size() == 1);
+  CHECK(Must(store->Get("a"))->name == "newest");
+}
+
 TEST_CASE("A journaled file keeps its local entry against remote changes",
           "[unit][meta]") {
   auto store = OpenStore();
