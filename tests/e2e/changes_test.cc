@@ -140,15 +140,8 @@ TEST_CASE("Changes made elsewhere show through the mount within the interval",
 
   // A burst: 5,000 new files in a folder already listed (and shown empty).
   const int64_t lists_before = Method(fx, "files.list");
-  for (int i = 0; i < 5000; ++i) {
-    auto r = fx.Call("POST", "/drive/v3/files",
-                     nlohmann::json{{"name", "n" + std::to_string(i)},
-                                    {"parents", {bulk["id"]}},
-                                    {"mimeType", "text/plain"}}
-                         .dump(),
-                     {"Content-Type: application/json"});
-    REQUIRE(r.status == 200);
-  }
+  for (int i = 0; i < 5000; ++i)
+    fx.CreateEmpty("n" + std::to_string(i), bulk["id"]);
   const double burst =
       SecondsUntil([&] { return Names(d + "/bulk").size() == 5000; },
                    std::chrono::seconds(kPollSeconds + 20));
@@ -287,18 +280,8 @@ TEST_CASE("A mounted shared drive follows that drive's changes",
           {"--shared-drive", team, "--poll-interval",
            std::to_string(kPollSeconds)});
   REQUIRE_FALSE(Exists(m.dir() + "/plan.txt"));
-  auto create = [&fx](const std::string& name, const std::string& parent) {
-    auto r = fx.Call(
-        "POST", "/drive/v3/files?supportsAllDrives=true",
-        nlohmann::json{
-            {"name", name}, {"parents", {parent}}, {"mimeType", "text/plain"}}
-            .dump(),
-        {"Content-Type: application/json"});
-    INFO(r.body);
-    REQUIRE(r.status == 200);
-  };
-  create("plan.txt", team);
-  create("mine.txt", "root");  // My Drive: not this mount's
+  fx.CreateEmpty("plan.txt", team);
+  fx.CreateEmpty("mine.txt", "root");  // My Drive: not this mount's
   const double took =
       SecondsUntil([&] { return Exists(m.dir() + "/plan.txt"); },
                    std::chrono::seconds(kPollSeconds + 10));

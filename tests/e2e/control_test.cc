@@ -132,8 +132,8 @@ TEST_CASE("gdmount prefetch warms the cache: later reads cost no download",
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
   fx.Upload("big.bin", big, data["id"]);
   for (int i = 0; i < 40; ++i)
-    fx.Upload("s" + std::to_string(i) + ".txt", std::string(10000, 'a' + i % 26),
-              sub["id"]);
+    fx.Upload("s" + std::to_string(i) + ".txt",
+              std::string(10000, 'a' + i % 26), sub["id"]);
   testing::TempDir home;
   {
     Mount m(fx, home);
@@ -147,9 +147,10 @@ TEST_CASE("gdmount prefetch warms the cache: later reads cost no download",
   // byte comes from gdmount's disk cache.
   Mount again(fx, home);
   REQUIRE(fx.Call("POST", "/__emulator/reset-stats").status == 200);
-  const std::string sums = e2e::Run(
-      {"bash", "-c", "cd '" + again.dir() + "/data' && find . -type f | sort "
-                     "| xargs md5sum | md5sum"});
+  const std::string sums = e2e::Run({"bash", "-c",
+                                     "cd '" + again.dir() +
+                                         "/data' && find . -type f | sort "
+                                         "| xargs md5sum | md5sum"});
   CHECK(Method(fx, "files.get.media") == 0);
   CHECK(sums.size() > 32);
   // A budget smaller than the folder: said, and what fits is read.

@@ -319,14 +319,38 @@ TEST_CASE("A second Ctrl-C stops the unmount's wait; the next mount uploads",
   CHECK(on_drive == LocalMd5s(home.path() + "/src"));
 }
 
+// Applies seeded random operations (tests/e2e/model_ops.py) to DIR in the
+// mount and in the local model directory alike; fails unless they agree.
+void RunModel(const std::string& home, const std::string& mount_dir,
+              const std::string& model, const std::string& dir, int seed,
+              int steps) {
+  const std::string script =
+      std::string(GDMOUNT_SOURCE_DIR) + "/tests/e2e/model_ops.py";
+  const std::string in_mount = mount_dir + "/" + dir;
+  const std::string in_model = model + "/" + dir;
+  Bash(home, "mkdir -p '" + in_mount + "' '" + in_model + "' && python3 '" +
+                 script + "' '" + in_mount + "' '" + in_model + "' " +
+                 std::to_string(seed) + " " + std::to_string(steps));
+}
+
+// What reached Drive is the model (every file's bytes, every folder, no
+// duplicates), and a new mount shows the same tree.
+void CheckDriveIsModel(EmulatorFixture& fx, const testing::TempDir& home,
+                       const std::string& model) {
+  std::map<std::string, std::string> on_drive;
+  Walk(fx, fx.emu().store().root_id(), "", &on_drive, /*with_dirs=*/true);
+  CHECK(on_drive == LocalMd5s(model, /*with_dirs=*/true));
+  Mount again(fx, home);
+  Bash(home.path(),
+       "diff -r -x .Trash -x .shared '" + model + "' '" + again.dir() + "'");
+}
+
 TEST_CASE("Random operations on the mount and on a local model agree",
           "[e2e][write]") {
   if (!HaveFuse()) return;
   EmulatorFixture fx;
   testing::TempDir home;
   const std::string model = home.path() + "/model";
-  const std::string script =
-      std::string(GDMOUNT_SOURCE_DIR) + "/tests/e2e/model_ops.py";
   // Three seeds in CI; GDMOUNT_MODEL_SEEDS=N runs seeds 1..N (a longer run).
   std::vector<int> seeds = {1, 2, 3};
   if (const char* n = std::getenv("GDMOUNT_MODEL_SEEDS")) {
@@ -335,24 +359,12 @@ TEST_CASE("Random operations on the mount and on a local model agree",
   }
   {
     Mount m(fx, home, {"--pacer-rate", "0"});
-    for (int seed : seeds) {
-      const std::string dir = "s" + std::to_string(seed);
-      Bash(home.path(), "mkdir -p '" + m.dir() + "/" + dir + "' '" + model +
-                            "/" + dir + "' && python3 '" + script + "' '" +
-                            m.dir() + "/" + dir + "' '" + model + "/" + dir +
-                            "' " + std::to_string(seed) + " 150");
-    }
+    for (int seed : seeds)
+      RunModel(home.path(), m.dir(), model, "s" + std::to_string(seed), seed,
+               150);
     REQUIRE(m.Unmount() == 0);
   }
-  // What reached Drive is the model: every file's bytes, every folder, no
-  // duplicates.
-  std::map<std::string, std::string> on_drive;
-  Walk(fx, fx.emu().store().root_id(), "", &on_drive, /*with_dirs=*/true);
-  CHECK(on_drive == LocalMd5s(model, /*with_dirs=*/true));
-  // And a new mount shows the same tree.
-  Mount again(fx, home);
-  Bash(home.path(),
-       "diff -r -x .Trash -x .shared '" + model + "' '" + again.dir() + "'");
+  CheckDriveIsModel(fx, home, model);
 }
 
 TEST_CASE("kill -9 after random operations: the remount reaches the model",
@@ -365,17 +377,12 @@ TEST_CASE("kill -9 after random operations: the remount reaches the model",
   EmulatorFixture fx(slow);
   testing::TempDir home;
   const std::string model = home.path() + "/model";
-  const std::string script =
-      std::string(GDMOUNT_SOURCE_DIR) + "/tests/e2e/model_ops.py";
   // Seed, steps: two kills at different depths, the second one into a
   // mount that is still resuming what the first left.
   for (auto [seed, steps] : {std::pair{4, 60}, std::pair{5, 140}}) {
     Mount m(fx, home, {"--pacer-rate", "0"});
-    const std::string dir = "k" + std::to_string(seed);
-    Bash(home.path(), "mkdir -p '" + m.dir() + "/" + dir + "' '" + model + "/" +
-                          dir + "' && python3 '" + script + "' '" + m.dir() +
-                          "/" + dir + "' '" + model + "/" + dir + "' " +
-                          std::to_string(seed) + " " + std::to_string(steps));
+    RunModel(home.path(), m.dir(), model, "k" + std::to_string(seed), seed,
+             steps);
     CHECK(m.Signal(SIGKILL).has_value());
   }
   {
@@ -385,12 +392,7 @@ TEST_CASE("kill -9 after random operations: the remount reaches the model",
     CHECK_THAT(m.Log(), Catch::Contains("resuming"));
     CHECK_THAT(m.Log(), Catch::Contains("every written file is on Drive"));
   }
-  std::map<std::string, std::string> on_drive;
-  Walk(fx, fx.emu().store().root_id(), "", &on_drive, /*with_dirs=*/true);
-  CHECK(on_drive == LocalMd5s(model, /*with_dirs=*/true));
-  Mount again(fx, home);
-  Bash(home.path(),
-       "diff -r -x .Trash -x .shared '" + model + "' '" + again.dir() + "'");
+  CheckDriveIsModel(fx, home, model);
 }
 
 TEST_CASE("Writes complete byte-exact with 20% of requests failing",

@@ -153,6 +153,16 @@ nlohmann::json EmulatorFixture::PutContent(const std::string& id,
   return r.json();
 }
 
+nlohmann::json EmulatorFixture::CreateEmpty(const std::string& name,
+                                            const std::string& parent) {
+  nlohmann::json md = {
+      {"name", name}, {"parents", {parent}}, {"mimeType", "text/plain"}};
+  auto r = Call("POST", "/drive/v3/files?supportsAllDrives=true", md.dump(),
+                {"Content-Type: application/json"});
+  if (r.status != 200) throw std::runtime_error("create failed: " + r.body);
+  return r.json();
+}
+
 nlohmann::json EmulatorFixture::Mkdir(const std::string& name,
                                       const std::string& parent) {
   nlohmann::json md = {{"name", name},

@@ -67,6 +67,10 @@ class EmulatorFixture {
       const std::string& fields = "id,name,size,md5Checksum,version,parents");
   nlohmann::json Mkdir(const std::string& name,
                        const std::string& parent = "root");
+  // A file created from metadata alone (no content), as another client
+  // would; any drive (supportsAllDrives).
+  nlohmann::json CreateEmpty(const std::string& name,
+                             const std::string& parent = "root");
   // files.update of metadata (`query` like "?addParents=X&removeParents=Y"),
   // and of content only (uploadType=media), as another client would; throw
   // unless Drive answers 200.
