@@ -87,14 +87,11 @@ Result<size_t> ContentCache::Read(const FileKey& key, int64_t offset, char* buf,
   Status s = ValidateKey(key);
   if (!s.ok()) return s;
   if (offset < 0) return InvalidArgumentError("negative read offset");
-  {
-    // Even cached bytes of a replaced version are refused: the kernel's
-    // page cache is shared by every open of the file, so old bytes served
-    // here could reach a reader of the new version (and a short read at
-    // the old end would shrink the kernel's idea of the size).
-    std::lock_guard<std::mutex> l(mu_);
-    if (Status fresh = CheckNotRetiredLocked(key); !fresh.ok()) return fresh;
-  }
+  // Even cached bytes of a replaced version are refused: the kernel's page
+  // cache is shared by every open of the file, so old bytes served here
+  // could reach a reader of the new version (and a short read at the old
+  // end would shrink the kernel's idea of the size).
+  if (Status fresh = CheckNotRetired(key); !fresh.ok()) return fresh;
   if (offset >= key.size || size == 0) return size_t{0};
   size_t len = static_cast<size_t>(
       std::min<uint64_t>(size, static_cast<uint64_t>(key.size - offset)));
@@ -228,6 +225,7 @@ void ContentCache::Unpin(const FileKey& key) {
 void ContentCache::Retire(const std::string& id, const std::string& version) {
   std::lock_guard<std::mutex> l(mu_);
   retired_[id].insert(version);
+  any_retired_ = true;
   const std::string name = EntryName(id, version);
   auto it = entries_.find(name);
   if (it == entries_.end()) return;
@@ -246,6 +244,12 @@ Status ContentCache::CheckNotRetiredLocked(const FileKey& key) const {
                 "file " + key.id +
                     " changed on Drive since it was opened; reopen it to "
                     "read the new version");
+}
+
+Status ContentCache::CheckNotRetired(const FileKey& key) const {
+  if (!any_retired_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard<std::mutex> l(mu_);
+  return CheckNotRetiredLocked(key);
 }
 
 Status ContentCache::Invalidate(const std::string& id) {

@@ -64,6 +64,7 @@
 // not grow with file sizes, open files or readers.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -194,6 +195,9 @@ class ContentCache {
   void DropOtherVersionsLocked(const std::string& id, const std::string& keep);
   // PreconditionFailed if `key` is a version Retire() retired.
   Status CheckNotRetiredLocked(const FileKey& key) const;
+  // The same for a caller without mu_ (takes it only once anything was
+  // ever retired).
+  Status CheckNotRetired(const FileKey& key) const;
   bool PinnedLocked(const CacheEntry& e) const;
   void AddToLruLocked(CacheEntry* e, int64_t index);
   void RemoveFromLruLocked(CacheEntry* e, int64_t index);
@@ -249,6 +253,9 @@ class ContentCache {
   // Retire(): versions replaced on Drive while mounted, by id; a key with
   // one of them may not be read. Pin() takes its version out again.
   std::unordered_map<std::string, std::unordered_set<std::string>> retired_;
+  // Set by the first Retire(): until then reads skip the retired check
+  // (and its lock) on their hot path.
+  std::atomic<bool> any_retired_{false};
   LruList lru_;  // evictable chunks; front = most recently used
   int64_t bytes_cached_ = 0;
   uint64_t tmp_seq_ = 0;                     // unique map tmp-file names

@@ -153,11 +153,7 @@ Status ContentCache::PrefetchAsync(const FileKey& key, int64_t offset,
 Result<size_t> ContentCache::ReadDirect(const FileKey& key, int64_t offset,
                                         char* buf, size_t size) {
   if (offset < 0) return InvalidArgumentError("negative read offset");
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    Status fresh = CheckNotRetiredLocked(key);
-    if (!fresh.ok()) return fresh;
-  }
+  if (Status fresh = CheckNotRetired(key); !fresh.ok()) return fresh;
   if (offset >= key.size || size == 0) return size_t{0};
   size_t len = static_cast<size_t>(
       std::min<uint64_t>(size, static_cast<uint64_t>(key.size - offset)));

@@ -155,6 +155,42 @@ struct UnmountFollowers {
   }
 };
 
+// After the unmount: uploads what is journaled (up to `timeout_s`, less if
+// a signal or `gdmount unmount --no-wait` says stop), logging a line per
+// file, and tells a following `gdmount unmount` how many are left.
+Status DrainAtUnmount(meta::MetadataStore* store, cache::Uploader* uploader,
+                      int timeout_s, const Interrupts& interrupts,
+                      UnmountFollowers* unmount) {
+  auto pending = store->PendingUploads();
+  if (pending.ok() && !pending->empty()) {
+    GDMOUNT_LOG(kInfo) << "uploading " << pending->size()
+                       << " file(s) before exiting (up to " << timeout_s
+                       << " s); Ctrl-C stops waiting, the rest stays "
+                          "journaled for the next mount";
+  }
+  auto left = uploader->Drain(
+      unmount->no_wait ? std::chrono::seconds(0)
+                       : std::chrono::seconds(timeout_s),
+      [](const std::string& line) {
+        GDMOUNT_LOG(kInfo) << line;
+        SdNotify("STATUS=" + line);
+      },
+      [&interrupts, unmount] {
+        return interrupts.count() > 0 || unmount->no_wait;
+      });
+  uploader->Stop();
+  if (!left.ok()) return left.status();
+  unmount->Finish(static_cast<int64_t>(*left));
+  if (*left > 0) {
+    GDMOUNT_LOG(kWarning) << *left
+                          << " file(s) not uploaded yet; they stay "
+                             "journaled and the next mount resumes them";
+  } else {
+    GDMOUNT_LOG(kInfo) << "every written file is on Drive";
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char kMountHelp[] =
@@ -382,36 +418,9 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   if (!ran.ok()) return fail(ran);
   GDMOUNT_LOG(kInfo) << "unmounted " << mo.mountpoint;
   if (uploader) {
-    auto pending = store->get()->PendingUploads();
-    if (pending.ok() && !pending->empty()) {
-      GDMOUNT_LOG(kInfo) << "uploading " << pending->size()
-                         << " file(s) before exiting (up to "
-                         << s.unmount_timeout_s
-                         << " s); Ctrl-C stops waiting, the rest stays "
-                            "journaled for the next mount";
-    }
-    // `gdmount unmount --no-wait` said not to wait.
-    auto left = uploader->Drain(
-        unmount.no_wait ? std::chrono::seconds(0)
-                        : std::chrono::seconds(s.unmount_timeout_s),
-        [](const std::string& line) {
-          GDMOUNT_LOG(kInfo) << line;
-          SdNotify("STATUS=" + line);
-        },
-        // Ctrl-C / SIGTERM, or `gdmount unmount --no-wait` meanwhile.
-        [&interrupts, &unmount] {
-          return interrupts.count() > 0 || unmount.no_wait;
-        });
-    uploader->Stop();
-    if (!left.ok()) return fail(left.status());
-    unmount.Finish(static_cast<int64_t>(*left));
-    if (*left > 0) {
-      GDMOUNT_LOG(kWarning) << *left
-                            << " file(s) not uploaded yet; they stay "
-                               "journaled and the next mount resumes them";
-    } else {
-      GDMOUNT_LOG(kInfo) << "every written file is on Drive";
-    }
+    Status drained = DrainAtUnmount(store->get(), uploader.get(),
+                                    s.unmount_timeout_s, interrupts, &unmount);
+    if (!drained.ok()) return fail(drained);
   }
   return 0;
 }

@@ -26,20 +26,8 @@ using testing::Subprocess;
 // A home with its own XDG dirs, signed in (or not) to the emulator.
 struct Home {
   explicit Home(EmulatorFixture& fx, bool sign_in = true) : fx(fx) {
-    env = {{"XDG_CONFIG_HOME", dir.path() + "/config"},
-           {"XDG_STATE_HOME", dir.path() + "/state"},
-           {"XDG_CACHE_HOME", dir.path() + "/cache"},
-           {"XDG_RUNTIME_DIR", dir.path() + "/run"}};
-    ::mkdir((dir.path() + "/run").c_str(), 0700);
-    if (!sign_in) return;
-    Subprocess auth({GDMOUNT_BIN, "--endpoint", fx.url(), "auth", "--headless"},
-                    env);
-    auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
-    REQUIRE(url);
-    auto consent = testing::HttpCall("GET", *url, "", {});
-    REQUIRE(consent.status == 302);
-    auth.Write(consent.header("location") + "\n");
-    REQUIRE(auth.Wait(kWait) == 0);
+    env = e2e::HomeEnv(dir.path());
+    if (sign_in) e2e::SignIn(fx, env);
   }
   // Runs gdmount; returns exit status and stderr (stdout appended).
   std::pair<std::optional<int>, std::string> Gdmount(
@@ -184,22 +172,12 @@ TEST_CASE("No token or code reaches the logs of a whole session",
   EmulatorFixture fx(short_tokens);
   fx.Upload("hello.txt", "hi\n");
   Home home(fx, /*sign_in=*/false);
-  // Sign in by hand, keeping everything auth printed and the code.
-  Subprocess auth({GDMOUNT_BIN, "--endpoint", fx.url(), "--log-level", "trace",
-                   "auth", "--headless"},
-                  home.env);
-  auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
-  REQUIRE(url);
-  auto consent = testing::HttpCall("GET", *url, "", {});
-  REQUIRE(consent.status == 302);
-  const std::string redirect = consent.header("location");
-  const std::string code = redirect.substr(
-      redirect.find("code=") + 5,
-      redirect.find('&', redirect.find("code=")) - redirect.find("code=") - 5);
+  // Sign in, keeping everything auth printed and the code it was given.
+  auto [logs, redirect] =
+      e2e::SignIn(fx, home.env, GDMOUNT_BIN, {"--log-level", "trace"});
+  const size_t at = redirect.find("code=") + 5;
+  const std::string code = redirect.substr(at, redirect.find('&', at) - at);
   REQUIRE(code.size() >= 8);
-  auth.Write(redirect + "\n");
-  REQUIRE(auth.Wait(kWait) == 0);
-  std::string logs = auth.output() + auth.Stderr();
   const std::string mnt = home.dir.path() + "/drive";
   ::mkdir(mnt.c_str(), 0755);
   MountGuard guard(mnt);

@@ -40,6 +40,36 @@ inline bool Mounted(const std::string& dir) {
   return false;
 }
 
+// A private home for gdmount: its own XDG config, state, cache and runtime
+// directories under `home` (the runtime one made 0700).
+inline std::map<std::string, std::string> HomeEnv(const std::string& home) {
+  mkdir((home + "/run").c_str(), 0700);
+  return {{"XDG_CONFIG_HOME", home + "/config"},
+          {"XDG_STATE_HOME", home + "/state"},
+          {"XDG_CACHE_HOME", home + "/cache"},
+          {"XDG_RUNTIME_DIR", home + "/run"}};
+}
+
+// `gdmount auth --headless` with `env`, the consent given by fetching the
+// printed URL (the emulator approves at once). Returns everything auth
+// printed (stdout, then stderr) and the redirect URL it was given.
+inline std::pair<std::string, std::string> SignIn(
+    EmulatorFixture& fx, const std::map<std::string, std::string>& env,
+    const std::string& bin = GDMOUNT_BIN, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{bin, "--endpoint", fx.url()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.end(), {"auth", "--headless"});
+  Subprocess auth(argv, env);
+  auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
+  REQUIRE(url);
+  auto consent = testing::HttpCall("GET", *url, "", {});
+  REQUIRE(consent.status == 302);
+  const std::string redirect = consent.header("location");
+  auth.Write(redirect + "\n");
+  REQUIRE(auth.Wait(kWait) == 0);
+  return {auth.output() + auth.Stderr(), redirect};
+}
+
 // Signs in (headless flow, the emulator auto-approves) and mounts; the
 // destructor unmounts and reaps the daemon whatever happened.
 class Mount {
@@ -48,21 +78,10 @@ class Mount {
         std::vector<std::string> extra = {},
         const std::map<std::string, std::string>& extra_env = {},
         const std::string& bin = GDMOUNT_BIN)
-      : dir_(home.path() + "/drive"),
-        env_{{"XDG_CONFIG_HOME", home.path() + "/config"},
-             {"XDG_STATE_HOME", home.path() + "/state"},
-             {"XDG_CACHE_HOME", home.path() + "/cache"},
-             {"XDG_RUNTIME_DIR", home.path() + "/run"}} {
+      : dir_(home.path() + "/drive"), env_(HomeEnv(home.path())) {
     mkdir(dir_.c_str(), 0755);
-    mkdir((home.path() + "/run").c_str(), 0700);
     for (const auto& [k, v] : extra_env) env_[k] = v;
-    Subprocess auth({bin, "--endpoint", fx.url(), "auth", "--headless"}, env_);
-    auto url = auth.ReadUntil("/o/oauth2/v2/auth?", kWait);
-    REQUIRE(url);
-    auto consent = testing::HttpCall("GET", *url, "", {});
-    REQUIRE(consent.status == 302);
-    auth.Write(consent.header("location") + "\n");
-    REQUIRE(auth.Wait(kWait) == 0);
+    SignIn(fx, env_, bin);
     std::vector<std::string> argv{bin,     "--endpoint", fx.url(),
                                   "mount", dir_,         "-f"};
     argv.insert(argv.end(), extra.begin(), extra.end());

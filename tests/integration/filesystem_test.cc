@@ -10,6 +10,7 @@
 
 #include "tests/support/drive_rig.h"
 #include "tests/support/emulator_fixture.h"
+#include "tests/support/fs_read.h"
 #include "tests/support/temp_dir.h"
 
 namespace gdmount::vfs {
@@ -42,20 +43,8 @@ struct FsStack {
                                       client, fo);
   }
   std::string ReadAll(uint64_t ino) {
-    auto opened = fs->Open(ino);
-    REQUIRE(opened.ok());
-    auto fh = Result<uint64_t>(opened->fh);
-    std::string out;
-    std::string buf(100000, '\0');  // not a chunk multiple on purpose
-    for (int64_t off = 0;;) {
-      auto n = fs->Read(*fh, off, buf.data(), buf.size());
-      REQUIRE(n.ok());
-      if (*n == 0) break;
-      out.append(buf.data(), *n);
-      off += static_cast<int64_t>(*n);
-    }
-    fs->Release(*fh);
-    return out;
+    // 100,000: not a chunk multiple on purpose.
+    return testing::ReadAllThrough(*fs, ino, 100000);
   }
   testing::TempDir dir;
   testing::DriveRig drive;

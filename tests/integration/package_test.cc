@@ -117,11 +117,7 @@ TEST_CASE("The .deb installs, mounts the emulator, and uninstalls",
       if (Mounted(dir)) Run({"fusermount3", "-u", "-z", dir});
     }
   } guard{mnt};
-  const std::map<std::string, std::string> env = {
-      {"XDG_CONFIG_HOME", home.path() + "/config"},
-      {"XDG_STATE_HOME", home.path() + "/state"},
-      {"XDG_CACHE_HOME", home.path() + "/cache"},
-      {"XDG_RUNTIME_DIR", home.path() + "/run"}};
+  const auto env = e2e::HomeEnv(home.path());
   auto [mounted, mount_log] =
       Run({"mount", "-t", "fuse.gdmount", "gdmount#default", mnt, "-o",
            "defaults,_netdev,uid=4321,endpoint=" + fx.url()},

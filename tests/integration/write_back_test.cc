@@ -14,6 +14,7 @@
 #include "cache/uploader.h"
 #include "tests/support/drive_rig.h"
 #include "tests/support/emulator_fixture.h"
+#include "tests/support/fs_read.h"
 #include "tests/support/temp_dir.h"
 #include "vfs/filesystem.h"
 
@@ -107,18 +108,7 @@ struct Stack {
     fs->Release(opened.fh);
   }
   std::string ReadAll(uint64_t ino) {
-    auto opened = fs->Open(ino, O_RDONLY);
-    REQUIRE(opened.ok());
-    std::string out, buf(70000, '\0');
-    for (int64_t off = 0;;) {
-      auto n = fs->Read(opened->fh, off, buf.data(), buf.size());
-      REQUIRE(n.ok());
-      if (*n == 0) break;
-      out.append(buf.data(), *n);
-      off += static_cast<int64_t>(*n);
-    }
-    fs->Release(opened->fh);
-    return out;
+    return testing::ReadAllThrough(*fs, ino);
   }
   void Drain() {
     auto left = uploader->Drain(kDrainTimeout, nullptr);
