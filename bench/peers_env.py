@@ -5,7 +5,10 @@ mount namespace where /etc/hosts maps Google's API hosts to 127.0.0.1 and
 /etc/resolv.conf points at 127.0.0.1 (no lookup leaves the machine); a TLS
 front (stunnel4) on 127.0.0.1:443 forwards to the emulator's plain HTTP
 port with a certificate from a CA generated here, which rclone trusts
-(SSL_CERT_FILE). Everything that must see the rclone mount (it exists only
+(SSL_CERT_FILE). gdmount uses the same front (https://127.0.0.1 with
+--ca-bundle), so both pay for TLS as they would against Google; resumable
+upload sessions go to the emulator's own address for both (the Location
+it answers). Everything that must see the rclone mount (it exists only
 in that namespace) runs there too, through nsenter. Needs root.
 """
 import json
@@ -54,7 +57,9 @@ class PeerNamespace:
         _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key",
                  "-out", "srv.csr", "-subj", "/CN=" + HOSTS[0], cwd=tls)
         with open(os.path.join(tls, "san.ext"), "w") as f:
-            f.write("subjectAltName=" + ",".join("DNS:" + h for h in HOSTS))
+            # 127.0.0.1 too: gdmount goes through the same front.
+            f.write("subjectAltName=" + ",".join("DNS:" + h for h in HOSTS) +
+                    ",IP:127.0.0.1")
         _openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey",
                  "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "7",
                  "-extfile", "san.ext", cwd=tls)
