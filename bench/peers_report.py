@@ -112,7 +112,7 @@ def _plot(rows, png, field, ylabel, logscale):
                 v = by.get((case, c), {}).get(field)
                 vals.append("%f" % v if v else "NaN")
             f.write('"%s" %s\n' % (case, " ".join(vals)))
-    plots = ", ".join("'%s' using %d:xtic(1) title '%s'" %
+    plots = ", ".join("'%s' using %d:xtic(1) title \"%s\"" %
                       (data if i == 0 else "", i + 2,
                        ("gdmount vs " if field == "gdmount_advantage"
                         else "") + NAMES[c]) for i, c in enumerate(cols))
