@@ -30,6 +30,7 @@ enum class StatusCode {
   kReadOnly,      // a write on a read-only mount or item
   kIsDirectory,   // a file operation on a folder
   kNotDirectory,  // a folder operation on a file
+  kFileTooLarge,  // past the largest file Drive stores
   kIo,
   kCorruption,
   kInternal,

@@ -142,6 +142,15 @@ ControlServer::~ControlServer() {
   ::unlink(path_.c_str());
 }
 
+bool ControlServer::PeerMayControl(int fd) {
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) return false;
+  if (peer.uid == ::geteuid() || peer.uid == 0) return true;
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
 void ControlServer::Serve() {
   while (true) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_read_, POLLIN, 0}};
@@ -153,6 +162,13 @@ void ControlServer::Serve() {
     if (!(fds[0].revents & POLLIN)) continue;
     int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
+    // Only this daemon's user (and root) may ask: the socket's 0600 and its
+    // 0700 directory already keep others out; this holds even if those
+    // modes were loosened by hand.
+    if (!PeerMayControl(c)) {
+      ::close(c);
+      continue;
+    }
     // A client that stops reading cannot wedge this thread (and the exit).
     timeval limit{2, 0};
     ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);

@@ -8,6 +8,7 @@
 // every handler answers from in-memory state, without Drive calls.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -42,16 +43,22 @@ class ControlServer {
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
+  // Connections refused because they came from another user (not root,
+  // not the daemon's own user).
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+
  private:
   ControlServer(std::string path, int listen_fd, int wake_fd[2],
                 Handler handler);
   void Serve();
+  bool PeerMayControl(int fd);
 
   const std::string path_;
   const int listen_fd_;
   const int wake_read_, wake_write_;
   const Handler handler_;
   std::thread thread_;
+  std::atomic<uint64_t> refused_{0};
 };
 
 // Sends `request` to the socket at `path` and returns the whole answer.

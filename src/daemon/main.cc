@@ -1,5 +1,7 @@
 // gdmount: the command-line entry point. Parses the command line, resolves
 // settings (config file < environment < flags), dispatches to a command.
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -169,5 +171,10 @@ int main(int argc, char** argv) {
   // reason to die (libfuse ignores SIGPIPE only while its loop runs; the
   // uploads at unmount come after).
   std::signal(SIGPIPE, SIG_IGN);
+  // Everything gdmount writes (token, metadata with every file name,
+  // cached and staged content, sockets) is the user's alone, whatever the
+  // caller's umask. Set before any thread starts; the mount's own modes
+  // (-o umask) are answers to the kernel, not files, and are unaffected.
+  ::umask(077);
   return gdmount::daemon::Main(argc, argv);
 }

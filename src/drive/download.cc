@@ -23,23 +23,29 @@ class RangeSink : public BodySink {
   int64_t next() const { return offset_ + delivered_; }
   int64_t delivered() const { return delivered_; }
   bool complete() const { return length_ && delivered_ >= *length_; }
+  // The file's end was reached: a whole-file (200) answer ended, or the
+  // Content-Range total says nothing is left after next().
+  bool at_end() const { return whole_ || (total_ >= 0 && next() >= total_); }
 
   Status Begin(int status, const HttpHeaders& headers) override {
     skip_ = 0;
     if (status == 200) {
       skip_ = next();  // the whole file came back
+      whole_ = true;
       return Status::Ok();
     }
     std::string range;
     for (const auto& [k, v] : headers)
       if (k == "content-range") range = v;
-    int64_t start = -1, end = -1;
-    if (std::sscanf(range.c_str(), "bytes %" SCNd64 "-%" SCNd64, &start,
-                    &end) != 2 ||
-        start != next())
+    int64_t start = -1, end = -1, total = -1;
+    int fields =
+        std::sscanf(range.c_str(), "bytes %" SCNd64 "-%" SCNd64 "/%" SCNd64,
+                    &start, &end, &total);
+    if (fields < 2 || start != next() || end < start)
       return Status(StatusCode::kIo, "download answered Content-Range '" +
                                          range + "', asked for byte " +
                                          std::to_string(next()));
+    if (fields == 3 && total > end) total_ = total;
     return Status::Ok();
   }
 
@@ -64,7 +70,13 @@ class RangeSink : public BodySink {
   const std::optional<int64_t> length_;
   int64_t delivered_ = 0;
   int64_t skip_ = 0;
+  int64_t total_ = -1;  // from the last Content-Range; -1: unknown
+  bool whole_ = false;
 };
+
+// Answers in a row that may end (without a transfer error) before the
+// range and before the file's end, before the download fails.
+constexpr int kMaxShortAnswers = 3;
 
 // Collects an export in memory (Drive caps exports at 10 MB) so the
 // caller's sink sees it only once it arrived whole. A server that sends far
@@ -118,13 +130,28 @@ Result<int64_t> DriveClientImpl::Download(const std::string& id, int64_t offset,
     set_range(call);
     return Status::Ok();
   };
-  auto r = Execute(std::move(c));
-  if (!r.ok()) {
-    if (range.complete()) return range.delivered();
-    return r.status();
+  for (int answer = 1;; ++answer) {
+    const int64_t before = range.delivered();
+    auto r = Execute(c);
+    if (!r.ok()) {
+      if (range.complete()) return range.delivered();
+      return r.status();
+    }
+    // 416: the range starts at or past the end (any range of an empty file).
+    if (r->status == 416 || range.complete() || range.at_end())
+      return range.delivered();
+    // A 2xx that ended early without a transfer error (an empty body, a
+    // truncating proxy): never passed off as the whole range. Ask again
+    // for the rest, as after a reset.
+    if (answer >= kMaxShortAnswers)
+      return Status(StatusCode::kIo,
+                    "Drive's answers kept ending early: " +
+                        std::to_string(range.delivered()) + " of " +
+                        (length ? std::to_string(*length) : "all") +
+                        " bytes from byte " + std::to_string(offset));
+    if (range.delivered() > before) answer = 0;  // progress: not stuck
+    set_range(c);
   }
-  // 416: the range starts at or past the end (any range of an empty file).
-  return range.delivered();
 }
 
 Result<int64_t> DriveClientImpl::Export(const std::string& id,

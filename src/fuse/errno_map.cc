@@ -33,6 +33,8 @@ int ErrnoFor(const Status& status) {
       return EISDIR;
     case StatusCode::kNotDirectory:
       return ENOTDIR;
+    case StatusCode::kFileTooLarge:
+      return EFBIG;
     case StatusCode::kRateLimited:
     case StatusCode::kUnavailable:
     case StatusCode::kIo:

@@ -36,6 +36,8 @@ const char* StatusCodeName(StatusCode code) {
       return "is_directory";
     case StatusCode::kNotDirectory:
       return "not_directory";
+    case StatusCode::kFileTooLarge:
+      return "file_too_large";
     case StatusCode::kIo:
       return "io";
     case StatusCode::kCorruption:

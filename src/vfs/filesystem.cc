@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "gdmount/log.h"
@@ -349,10 +350,31 @@ Result<FsStats> Filesystem::StatFs() {
   FsStats st;
   st.total_bytes = about->quota_limit.value_or(0);
   st.used_bytes = about->quota_usage;
+  st.max_file_bytes = about->max_upload_size;
   std::lock_guard<std::mutex> lock(statfs_mu_);
   statfs_cache_ = st;
   statfs_when_ = now;
   return st;
+}
+
+Status Filesystem::CheckGrowth(int64_t from, int64_t to) {
+  if (to <= from) return Status::Ok();
+  auto st = StatFs();
+  if (!st.ok()) return Status::Ok();
+  if (st->max_file_bytes > 0 && to > st->max_file_bytes)
+    return Status(StatusCode::kFileTooLarge,
+                  std::to_string(to) +
+                      " bytes is past the largest file "
+                      "Drive stores (" +
+                      std::to_string(st->max_file_bytes) + " bytes)");
+  if (st->total_bytes > 0 &&
+      to - from > st->total_bytes - std::min(st->used_bytes, st->total_bytes))
+    return Status(StatusCode::kQuotaExceeded,
+                  "Drive is full: " + std::to_string(to - from) +
+                      " more bytes do not fit in the " +
+                      std::to_string(st->total_bytes - st->used_bytes) +
+                      " bytes free");
+  return Status::Ok();
 }
 
 size_t Filesystem::open_handles() const {

@@ -92,6 +92,7 @@ struct OpenFile {
 struct FsStats {
   int64_t total_bytes = 0;  // the Drive quota; 0 = unlimited
   int64_t used_bytes = 0;
+  int64_t max_file_bytes = 0;  // About.maxUploadSize; 0 = unknown
 };
 
 class Filesystem {
@@ -176,6 +177,15 @@ class Filesystem {
 
   // Quota from about.storageQuota, fetched at most once a minute.
   Result<FsStats> StatFs();
+
+  // May a file stored with `from` bytes grow to `to` bytes? FileTooLarge
+  // (EFBIG) past About.maxUploadSize; QuotaExceeded (ENOSPC) when the
+  // growth is more than the quota has free. Refused here, at write(2) or
+  // truncate(2), rather than accepted by close() and then refused by
+  // every upload. Best effort: the quota is at most a minute old and does
+  // not count uploads still pending; when About cannot be fetched the
+  // growth is allowed (Drive has the last word at upload).
+  Status CheckGrowth(int64_t from, int64_t to);
 
  private:
   struct Handle {

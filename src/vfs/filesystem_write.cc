@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "gdmount/log.h"
@@ -119,6 +120,16 @@ Result<size_t> Filesystem::Write(uint64_t fh, int64_t offset, const char* buf,
     return InvalidArgumentError("handle not open for writing");
   if (offset < 0) return InvalidArgumentError("negative offset");
   if ((*h)->append) offset = (*h)->staged->size();
+  if (static_cast<uint64_t>(offset) + size > static_cast<uint64_t>(INT64_MAX))
+    return Status(StatusCode::kFileTooLarge, "write past the largest offset");
+  const int64_t end = offset + static_cast<int64_t>(size);
+  if (end > (*h)->staged->size()) {
+    // Measured from the stored size, not the staged one: a large write
+    // arrives as many FUSE writes, each growing the file a little.
+    auto e = EntryOf((*h)->ino);
+    Status s = CheckGrowth(e.ok() ? e->size.value_or(0) : 0, end);
+    if (!s.ok()) return s;
+  }
   return write_back_->Write(*(*h)->staged, offset, buf, size);
 }
 
@@ -480,6 +491,9 @@ Result<Attr> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& req,
     return Status(StatusCode::kPermissionDenied,
                   e->name + " is a Google Docs file: read-only here");
   if (req.size) {
+    if (*req.size < 0) return InvalidArgumentError("negative size");
+    Status grow = CheckGrowth(e->size.value_or(0), *req.size);
+    if (!grow.ok()) return grow;
     std::shared_ptr<Handle> h;
     if (fh != 0) {
       auto found = HandleOf(fh);

@@ -436,9 +436,7 @@ TEST_CASE("chmod, chown and symlinks outside the mount survive a remount",
 
 TEST_CASE("Over quota: fsync says ENOSPC and the bytes stay journaled",
           "[integration][write]") {
-  emulator::EmulatorOptions small;
-  small.store.quota_limit = 100000;
-  EmulatorFixture fx(small);
+  EmulatorFixture fx;
   testing::TempDir dir;
   const std::string bytes = Pattern(300000, 9);
   {
@@ -447,6 +445,9 @@ TEST_CASE("Over quota: fsync says ENOSPC and the bytes stay journaled",
     auto a = s.fs->Create(kRootIno, "big.bin", O_WRONLY, &opened);
     REQUIRE(a.ok());
     REQUIRE(s.fs->Write(opened.fh, 0, bytes.data(), bytes.size()).ok());
+    // Drive fills up after the write was accepted (another client's
+    // upload, say): the quota is refused at upload time.
+    fx.emu().store().set_quota_limit(100000);
     CHECK(s.fs->Flush(opened.fh).ok());  // close() still succeeds
     Status synced = s.fs->Fsync(opened.fh);
     CHECK(synced.code() == StatusCode::kQuotaExceeded);  // ENOSPC

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -37,6 +38,36 @@ TEST_CASE("A request line gets the handler's answer", "[unit][daemon]") {
   auto nobody = ControlRequest(path, "status");
   REQUIRE_FALSE(nobody.ok());
   CHECK(nobody.status().code() == StatusCode::kUnavailable);
+}
+
+TEST_CASE("Another user is refused even where the modes would let it in",
+          "[unit][daemon]") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot connect as another user; skipped");
+    return;
+  }
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/c.sock";
+  auto server =
+      ControlServer::Start(path, [](const std::string&) { return "secret"; });
+  REQUIRE(server.ok());
+  // Loosened by hand: only the peer check is left to refuse.
+  REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+  REQUIRE(::chmod(path.c_str(), 0666) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+    auto answer = ControlRequest(path, "status", std::chrono::seconds(5));
+    ::_exit(answer.ok() && !answer->empty() ? 1 : 0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // 1: it got an answer
+  CHECK((*server)->refused() == 1);
+  // The daemon's own user still gets its answer.
+  CHECK(ControlRequest(path, "status").value() == "secret");
 }
 
 TEST_CASE("A stale socket of a dead daemon is replaced", "[unit][daemon]") {

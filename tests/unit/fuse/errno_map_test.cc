@@ -24,6 +24,7 @@ TEST_CASE("Every status code has its errno", "[unit][fuse]") {
       {StatusCode::kReadOnly, EROFS},
       {StatusCode::kIsDirectory, EISDIR},
       {StatusCode::kNotDirectory, ENOTDIR},
+      {StatusCode::kFileTooLarge, EFBIG},
       {StatusCode::kIo, EIO},
       {StatusCode::kCorruption, EIO},
       {StatusCode::kInternal, EIO},
