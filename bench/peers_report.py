@@ -65,14 +65,18 @@ NAMES = {"gdmount": "gdmount", "rclone-off": "rclone off",
          "rclone-full-budget": "rclone full, gdmount's request budget"}
 
 
-def table(rows):
+def _index(rows):
+    """(case, contender) -> row; the cases in run order; the contenders
+    that ran."""
     by = {(r["case"], r["contender"]): r for r in rows}
-    cases = []
-    for r in rows:
-        if r["case"] not in cases:
-            cases.append(r["case"])
+    cases = list(dict.fromkeys(r["case"] for r in rows))
     present = [c for c in CONTENDERS if any(r["contender"] == c
                                             for r in rows)]
+    return by, cases, present
+
+
+def table(rows):
+    by, cases, present = _index(rows)
     peers = [p for p in PEERS if p in present]
     lines = ["| case | unit | %s | %s | peak RSS MiB (%s) |" % (
         " | ".join(NAMES[c] for c in present),
@@ -95,13 +99,7 @@ def table(rows):
 
 
 def _plot(rows, png, field, ylabel, logscale):
-    by = {(r["case"], r["contender"]): r for r in rows}
-    cases = []
-    for r in rows:
-        if r["case"] not in cases:
-            cases.append(r["case"])
-    present = [c for c in CONTENDERS if any(r["contender"] == c
-                                            for r in rows)]
+    by, cases, present = _index(rows)
     cols = [c for c in present if c != "gdmount"] \
         if field == "gdmount_advantage" else present
     data = png + ".dat"

@@ -9,7 +9,6 @@
 #include "auth/oauth_client.h"
 #include "auth/service_account.h"
 #include "auth/token_endpoint.h"
-#include "gdmount/log.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/support/fake_transport.h"
 #include "util/url.h"
@@ -17,8 +16,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gdmount;
   using namespace gdmount::fuzz;
-  static const bool quiet = (log::SetLevel(log::Level::kError), true);
-  (void)quiet;
+  QuietLogs();
   FuzzInput in(data, size);
   const uint8_t which = in.Byte();
   const std::string state = "Zq3_state-Of-Thirty-Two-Chars.~x";

@@ -12,7 +12,6 @@
 #include <string>
 
 #include "drive/drive_client_impl.h"
-#include "gdmount/log.h"
 #include "gdmount/random.h"
 #include "gdmount/token_source.h"
 #include "tests/fuzz/fuzz_input.h"
@@ -37,9 +36,7 @@ std::string Bytes(int64_t from, int64_t to_excl) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gdmount;
   using namespace gdmount::fuzz;
-  // Retries log warnings; thousands of runs would drown the output.
-  static const bool quiet = (log::SetLevel(log::Level::kError), true);
-  (void)quiet;
+  QuietLogs();
   FuzzInput in(data, size);
   const int64_t file_size = in.Below(70000);
   const int64_t offset = in.Below(80000);

@@ -11,7 +11,16 @@
 #include <string>
 #include <string_view>
 
+#include "gdmount/log.h"
+
 namespace gdmount::fuzz {
+
+// Targets whose code retries log a warning per retry; thousands of runs
+// would drown the output. Call first thing in LLVMFuzzerTestOneInput.
+inline void QuietLogs() {
+  static const bool once = (log::SetLevel(log::Level::kError), true);
+  (void)once;
+}
 
 class FuzzInput {
  public:
