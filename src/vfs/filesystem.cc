@@ -204,6 +204,7 @@ Result<OpenFile> Filesystem::Open(uint64_t ino, int flags) {
     h->staged_writer = true;
     h->writable = (flags & O_ACCMODE) != O_RDONLY;
     h->append = (flags & O_APPEND) != 0;
+    h->stored_size = e->size.value_or(0);
     if ((flags & O_TRUNC) != 0) {
       // O_TRUNC is a change even if nothing is written: commit it now.
       Status s = CommitStaged(*h->staged, e->id);

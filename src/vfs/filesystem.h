@@ -201,6 +201,9 @@ class Filesystem {
     bool staged_writer = false;  // staged by OpenWrite/Create
     bool writable = false;
     bool append = false;
+    // The file's stored size when opened: Write measures growth from it
+    // (CheckGrowth) without a metadata lookup per FUSE write.
+    int64_t stored_size = 0;
     std::mutex mu;  // guards `ahead`
     ReadAhead ahead;
   };

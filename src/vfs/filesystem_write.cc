@@ -126,8 +126,7 @@ Result<size_t> Filesystem::Write(uint64_t fh, int64_t offset, const char* buf,
   if (end > (*h)->staged->size()) {
     // Measured from the stored size, not the staged one: a large write
     // arrives as many FUSE writes, each growing the file a little.
-    auto e = EntryOf((*h)->ino);
-    Status s = CheckGrowth(e.ok() ? e->size.value_or(0) : 0, end);
+    Status s = CheckGrowth((*h)->stored_size, end);
     if (!s.ok()) return s;
   }
   return write_back_->Write(*(*h)->staged, offset, buf, size);
