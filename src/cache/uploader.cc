@@ -149,6 +149,9 @@ void Uploader::Run() {
     if (fresh.ok() && fresh->has_value()) UploadOne(**fresh);
     lock.lock();
     in_flight_.erase(id);
+    // Removed here while its create was being sent: the uploader has done
+    // all it will (trashed what reached Drive).
+    store_->SettleRemoval(id);
     ++events_;
     cv_.notify_all();
   }
@@ -242,6 +245,38 @@ Status Uploader::UploadConflictCopy(
   return Status::Ok();
 }
 
+// Drive's file `remote` gets the name, parent and appProperties the journal
+// row and the local entry hold (a rename, move, chmod or chown made while
+// the content was journaled, or while a create was in flight); `remote`
+// becomes Drive's answer.
+Status Uploader::PlaceAsJournaled(const meta::PendingUpload& u,
+                                  drive::DriveFile* remote) {
+  const std::string remote_parent =
+      remote->parents.empty() ? "" : remote->parents[0];
+  const bool move = !u.parent_id.empty() && remote_parent != u.parent_id;
+  if (remote->name != u.name || move) {
+    drive::FileMetadata patch;
+    patch.name = u.name;
+    auto moved = client_->Update(u.id, patch, move ? u.parent_id : "",
+                                 move ? remote_parent : "");
+    if (!moved.ok()) return moved.status();
+    *remote = std::move(*moved);
+  }
+  auto local = store_->Get(u.id);
+  if (!local.ok() || !local->has_value()) return Status::Ok();
+  drive::FileMetadata props;
+  for (const auto& [key, value] : meta::FromEntry(**local).app_properties) {
+    auto it = remote->app_properties.find(key);
+    if (it == remote->app_properties.end() || it->second != value)
+      props.app_properties[key] = value;
+  }
+  if (props.app_properties.empty()) return Status::Ok();
+  auto patched = client_->Update(u.id, props);
+  if (!patched.ok()) return patched.status();
+  *remote = std::move(*patched);
+  return Status::Ok();
+}
+
 void Uploader::UploadOne(const meta::PendingUpload& u) {
   drive::DriveFile uploaded;
   bool sent = false;
@@ -276,35 +311,8 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
       if (!s.ok()) Failed(u, s);
       return;
     }
-    // Renamed or moved here since Drive last heard (also a rename of a
-    // file whose create was in flight).
-    const std::string remote_parent =
-        remote->parents.empty() ? "" : remote->parents[0];
-    if (remote->name != u.name ||
-        (!u.parent_id.empty() && remote_parent != u.parent_id)) {
-      drive::FileMetadata patch;
-      patch.name = u.name;
-      const bool move = !u.parent_id.empty() && remote_parent != u.parent_id;
-      auto moved = client_->Update(u.id, patch, move ? u.parent_id : "",
-                                   move ? remote_parent : "");
-      if (!moved.ok()) return Failed(u, moved.status());
-      remote = std::move(moved);
-    }
-    // chmod/chown made while the content was journaled.
-    auto local = store_->Get(u.id);
-    if (local.ok() && local->has_value()) {
-      drive::FileMetadata props;
-      for (const auto& [key, value] : meta::FromEntry(**local).app_properties) {
-        auto it = remote->app_properties.find(key);
-        if (it == remote->app_properties.end() || it->second != value)
-          props.app_properties[key] = value;
-      }
-      if (!props.app_properties.empty()) {
-        auto patched = client_->Update(u.id, props);
-        if (!patched.ok()) return Failed(u, patched.status());
-        remote = std::move(patched);
-      }
-    }
+    Status placed = PlaceAsJournaled(u, &*remote);
+    if (!placed.ok()) return Failed(u, placed);
     if (remote->md5 == u.md5 && remote->size == u.size) {
       uploaded = std::move(*remote);  // the bytes are there already
       sent = true;
@@ -326,6 +334,10 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
     update.session_uri.clear();
     s = Send(update, &uploaded);
   }
+  // A resumed session, or a create that reached Drive in an earlier
+  // attempt, carries the name and folder of when it began: a rename or
+  // move journaled since is applied now.
+  if (s.ok() && !sent) s = PlaceAsJournaled(u, &uploaded);
   if (!s.ok()) return Failed(u, s);
   if (!uploaded.md5.empty() && uploaded.md5 != u.md5) {
     // The staging file changed after this commit; a newer commit (if the
@@ -456,6 +468,12 @@ Result<size_t> Uploader::Drain(
         give_up ? std::min(deadline, clock_->SteadyNow() + kPoll) : deadline;
     cv_.wait_until(lock, until, [&] { return events_ != seen || stop_; });
   }
+}
+
+void Uploader::SettleRemovalWhenIdle(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // In flight: Run() settles it when the attempt ends.
+  if (!in_flight_.count(id)) store_->SettleRemoval(id);
 }
 
 std::set<std::string> Uploader::InFlight() const {

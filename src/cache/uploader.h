@@ -96,11 +96,18 @@ class Uploader {
   UploadStats stats() const;
   // The ids an attempt is uploading right now.
   std::set<std::string> InFlight() const;
+  // `id`, a journaled create, was removed here (MetadataStore::Remove with
+  // drive_may_gain): settles the removal now if no attempt is sending it,
+  // else when that attempt ends. (Lock order: the uploader's lock, then
+  // the store's.)
+  void SettleRemovalWhenIdle(const std::string& id);
 
  private:
   void Run();
   // One attempt at row `u`; records the outcome.
   void UploadOne(const meta::PendingUpload& u);
+  Status PlaceAsJournaled(const meta::PendingUpload& u,
+                          drive::DriveFile* remote);
   Status Send(const meta::PendingUpload& u, drive::DriveFile* uploaded);
   Status UploadConflictCopy(const meta::PendingUpload& u,
                             const std::optional<drive::DriveFile>& remote);

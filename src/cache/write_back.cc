@@ -34,11 +34,8 @@ bool StagedFile::dirty() const {
 }
 
 WriteBack::WriteBack(meta::MetadataStore* store, ContentCache* cache,
-                     WriteBackOptions options, Clock* clock)
-    : store_(store),
-      cache_(cache),
-      options_(std::move(options)),
-      clock_(clock) {}
+                     WriteBackOptions options)
+    : store_(store), cache_(cache), options_(std::move(options)) {}
 
 WriteBack::~WriteBack() {
   std::lock_guard<std::mutex> lock(mu_);

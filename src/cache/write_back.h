@@ -42,7 +42,6 @@
 
 #include "cache/content_cache.h"
 #include "cache/file_key.h"
-#include "gdmount/clock.h"
 #include "gdmount/result.h"
 #include "gdmount/status.h"
 #include "meta/metadata_store.h"
@@ -97,7 +96,7 @@ class WriteBack {
  public:
   // The pointers must outlive the WriteBack.
   WriteBack(meta::MetadataStore* store, ContentCache* cache,
-            WriteBackOptions options, Clock* clock = RealClock());
+            WriteBackOptions options);
   ~WriteBack();
 
   // Creates the staging directory (0700) and accounts for the staging
@@ -175,7 +174,6 @@ class WriteBack {
   meta::MetadataStore* const store_;
   ContentCache* const cache_;
   const WriteBackOptions options_;
-  Clock* const clock_;
 
   mutable std::mutex mu_;
   std::condition_variable room_;

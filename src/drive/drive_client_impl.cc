@@ -134,16 +134,24 @@ Result<HttpResponse> DriveClientImpl::Execute(Call call) {
   budget_.Deposit();
   const int max_attempts =
       call.max_attempts > 0 ? call.max_attempts : options_.retry.max_attempts;
-  bool refreshed = false;
+  // A 401 refreshes the token and retries at once. A fresh token rejected
+  // too may have been revoked under us (another request's 401 made the
+  // token source replace it, or the account's tokens were revoked between
+  // the refresh and this request): it gets another refresh, a few times;
+  // the same token rejected twice is the answer.
+  constexpr int kMaxRefreshes = 3;
+  int refreshes = 0;
+  std::string last_rejected;
   int retry = 0;
   for (int attempt = 1;; ++attempt) {
     std::string auth;
     auto r = Attempt(call, &auth);
     if (r.ok()) return r;
     Status s = r.status();
-    if (s.http_status() == 401 && !refreshed) {
-      // The token expired or was revoked under us: refresh once, at once.
-      refreshed = true;
+    if (s.http_status() == 401 && refreshes < kMaxRefreshes &&
+        auth != last_rejected) {
+      ++refreshes;
+      last_rejected = auth;
       --attempt;
       token_refreshes_.fetch_add(1, std::memory_order_relaxed);
       tokens_->Invalidate(auth);

@@ -6,7 +6,8 @@
 namespace gdmount::meta {
 
 Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
-    const std::vector<drive::Change>& changes, const std::string& next_token) {
+    const std::vector<drive::Change>& changes, const std::string& next_token,
+    uint64_t mark) {
   for (const drive::Change& c : changes) {
     if (c.file && c.file->id != c.file_id)
       return InvalidArgumentError("change for " + c.file_id +
@@ -34,6 +35,8 @@ Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
     const drive::DriveFile& f = *c.file;
     const std::string parent = f.parents.empty() ? "" : f.parents.front();
     if (!before->has_value()) {
+      // Fetched before this mount removed it: the next page says so.
+      if (removals_.Hides(c.file_id, mark)) continue;
       // New here: stored only where this mount shows it, in a folder it
       // knows (a trashed new item would only be shown by .Trash, which is
       // listed per mount).

@@ -175,7 +175,8 @@ Status MetadataStore::ReplaceChildren(
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
   Status s = RemoveVanishedLocked(parent_id, listed);
-  if (s.ok()) s = UpsertChildrenLocked(parent_id, children, nullptr);
+  if (s.ok())
+    s = UpsertChildrenLocked(parent_id, children, RemovalLog::kLatest, nullptr);
   if (s.ok()) s = MarkListedLocked(parent_id, fetched_ms);
   if (!s.ok()) return s;
   return txn->Commit();
@@ -183,7 +184,7 @@ Status MetadataStore::ReplaceChildren(
 
 Status MetadataStore::StoreListingPart(
     const std::string& parent_id, const std::vector<drive::DriveFile>& children,
-    std::vector<Entry>* stored) {
+    std::vector<Entry>* stored, uint64_t mark) {
   if (parent_id.empty()) return InvalidArgumentError("listing without parent");
   Status valid = CheckIds(children);
   if (!valid.ok()) return valid;
@@ -191,7 +192,7 @@ Status MetadataStore::StoreListingPart(
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
   if (stored) stored->reserve(stored->size() + children.size());
-  Status s = UpsertChildrenLocked(parent_id, children, stored);
+  Status s = UpsertChildrenLocked(parent_id, children, mark, stored);
   if (!s.ok()) return s;
   return txn->Commit();
 }
@@ -212,8 +213,10 @@ Status MetadataStore::FinishListing(const std::string& parent_id,
 
 Status MetadataStore::UpsertChildrenLocked(
     const std::string& parent_id, const std::vector<drive::DriveFile>& children,
-    std::vector<Entry>* stored) {
+    uint64_t mark, std::vector<Entry>* stored) {
   for (const drive::DriveFile& child : children) {
+    // Listed before this mount removed it: not brought back.
+    if (removals_.Hides(child.id, mark)) continue;
     Status s = UpsertLocked(child, parent_id, stored);
     if (!s.ok()) return s;
   }
@@ -251,13 +254,25 @@ Status MetadataStore::RemoveLocked(const std::string& id) {
   return s;
 }
 
-Status MetadataStore::Remove(const std::string& id) {
+Status MetadataStore::Remove(const std::string& id, bool drive_may_gain) {
   std::lock_guard<std::mutex> lock(mu_);
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
   Status s = RemoveLocked(id);
+  if (s.ok()) s = txn->Commit();
   if (!s.ok()) return s;
-  return txn->Commit();
+  removals_.Removed(id, drive_may_gain);
+  return Status::Ok();
+}
+
+void MetadataStore::SettleRemoval(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  removals_.Settle(id);
+}
+
+uint64_t MetadataStore::RemovalMark() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return removals_.Mark();
 }
 
 // --- listings --------------------------------------------------------------

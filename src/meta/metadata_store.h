@@ -41,6 +41,7 @@
 #include "gdmount/result.h"
 #include "gdmount/status.h"
 #include "meta/entry.h"
+#include "meta/removal_log.h"
 #include "meta/schema.h"
 #include "meta/upload_journal.h"
 
@@ -107,10 +108,12 @@ class MetadataStore {
   // Errors: InvalidArgument if parent_id or a child's id is empty.
   // `stored`, if given, receives the entries as stored (inode numbers
   // included), so a caller can show the listing without reading it back;
-  // on error it may hold part of them.
+  // on error it may hold part of them. `mark` is RemovalMark() taken before
+  // the listing began: items removed here since are not stored again.
   Status StoreListingPart(const std::string& parent_id,
                           const std::vector<drive::DriveFile>& children,
-                          std::vector<Entry>* stored = nullptr);
+                          std::vector<Entry>* stored = nullptr,
+                          uint64_t mark = RemovalLog::kLatest);
   Status FinishListing(const std::string& parent_id,
                        const std::vector<std::string>& listed_ids,
                        int64_t fetched_ms);
@@ -136,7 +139,13 @@ class MetadataStore {
 
   // Drops the entry for `id` and its listing state; keeps its inode number.
   // Does not cascade to its children. Removing an unknown id succeeds.
-  Status Remove(const std::string& id);
+  // A local removal (RemovalLog): listings and change pages fetched before
+  // it do not bring the item back; with `drive_may_gain` (a create of it
+  // may still reach Drive) none do until SettleRemoval(id).
+  Status Remove(const std::string& id, bool drive_may_gain = false);
+  void SettleRemoval(const std::string& id);
+  // Taken before fetching a listing or change page from Drive.
+  uint64_t RemovalMark();
 
   // The inode number of `id`, allocating one if it has none yet.
   // Errors: InvalidArgument if `id` is empty.
@@ -203,8 +212,11 @@ class MetadataStore {
   // version) is skipped. Ids with a journal row are left alone: the local
   // version wins until its upload, whose conflict check keeps both.
   // Returns the changes that changed a stored entry.
+  // Items removed here after `mark` (RemovalMark() taken before the page
+  // was fetched) are not stored again.
   Result<std::vector<AppliedChange>> ApplyChanges(
-      const std::vector<drive::Change>& changes, const std::string& next_token);
+      const std::vector<drive::Change>& changes, const std::string& next_token,
+      uint64_t mark = RemovalLog::kLatest);
   // The change feed's saved page token (changes.list).
   Status SetChangeToken(const std::string& token);
   // nullopt until SetChangeToken.
@@ -231,7 +243,7 @@ class MetadataStore {
                               const std::unordered_set<std::string>& listed);
   Status UpsertChildrenLocked(const std::string& parent_id,
                               const std::vector<drive::DriveFile>& children,
-                              std::vector<Entry>* stored);
+                              uint64_t mark, std::vector<Entry>* stored);
   Status MarkListedLocked(const std::string& parent_id, int64_t fetched_ms);
   Status RemoveLocked(const std::string& id);
   // Whether Drive-sourced writes must leave `id` alone (it has a journal
@@ -243,6 +255,7 @@ class MetadataStore {
   std::unique_ptr<Db> db_;  // GUARDED_BY(mu_)
   std::string root_id_;     // GUARDED_BY(mu_); "" before SetRoot
   const int schema_version_;
+  RemovalLog removals_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace gdmount::meta

@@ -225,6 +225,13 @@ class Filesystem {
   // folder would trash them too; anything else (another client's new
   // file) makes it NotEmpty.
   Status EmptyOnDrive(const meta::Entry& folder);
+  // Renames/moves a file that has no journal row on Drive, from folder
+  // `from_id` (where this mount shows it) to `to_id` as `new_name`.
+  // Returns Drive's answer.
+  Result<drive::DriveFile> MoveOnDrive(const std::string& id,
+                                       const std::string& from_id,
+                                       const std::string& to_id,
+                                       const std::string& new_name);
   Status SetOwnerAndMode(const meta::Entry& e, const SetAttrRequest& req);
   // AlreadyExists if `name` is taken in the folder.
   Status NameFree(const std::string& folder_id, const std::string& name);

@@ -275,8 +275,17 @@ Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
     // Already gone from Drive is what we wanted.
     if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
   }
-  s = store_->Remove(e.id);
+  // A create of it the uploader is sending may still reach Drive (and is
+  // then trashed by the uploader): until that is settled, nothing Drive
+  // says brings the file back.
+  s = store_->Remove(e.id, /*drive_may_gain=*/!on_drive);
   if (!s.ok()) return s;
+  if (!on_drive) {
+    if (uploader_)
+      uploader_->SettleRemovalWhenIdle(e.id);
+    else
+      store_->SettleRemoval(e.id);
+  }
   (void)cache_->Invalidate(e.id);
   tree_->ApplyLocal(folder.id, std::nullopt, e.id);
   return Status::Ok();
@@ -358,12 +367,7 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name,
     Status s = store_->MoveUpload(src.id, to->id, new_name);
     if (!s.ok()) return s;
   } else {
-    // Not journaled: Drive has it where this mount shows it.
-    drive::FileMetadata patch;
-    patch.name = new_name;
-    auto updated =
-        client_->Update(src.id, patch, to->id != from->id ? to->id : "",
-                        to->id != from->id ? from->id : "");
+    auto updated = MoveOnDrive(src.id, from->id, to->id, new_name);
     if (!updated.ok()) return updated.status();
     Status s = store_->Upsert({*updated});
     if (!s.ok()) return s;
@@ -385,6 +389,34 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name,
   tree_->ApplyLocal(to->id, now, "");
   if (uploader_) uploader_->Kick();
   return Status::Ok();
+}
+
+Result<drive::DriveFile> Filesystem::MoveOnDrive(const std::string& id,
+                                                 const std::string& from_id,
+                                                 const std::string& to_id,
+                                                 const std::string& new_name) {
+  drive::FileMetadata patch;
+  patch.name = new_name;
+  const bool move = to_id != from_id;
+  auto updated =
+      client_->Update(id, patch, move ? to_id : "", move ? from_id : "");
+  if (updated.ok()) return updated;
+  // Drive should have it where this mount shows it, but a request whose
+  // answer was lost (a reset after Drive applied it) leaves the two apart:
+  // this very move may be done, or an earlier one this mount never heard
+  // of put the file elsewhere (then removeParents names the wrong folder
+  // and Drive answers cannotAddParent). Drive says where the file is.
+  auto now = client_->GetFile(id);
+  if (!now.ok() || now->trashed) return updated.status();
+  const std::string parent = now->parents.empty() ? "" : now->parents[0];
+  if (now->name == new_name && parent == to_id) return now;
+  if (updated.status().code() != StatusCode::kInvalidArgument ||
+      parent.empty() || parent == from_id)
+    return updated.status();
+  GDMOUNT_LOG(kInfo) << "moving " << id << ": Drive has it in " << parent
+                     << ", not " << from_id << "; moving it from there";
+  return client_->Update(id, patch, parent != to_id ? to_id : "",
+                         parent != to_id ? parent : "");
 }
 
 Result<Attr> Filesystem::Symlink(const std::string& target, uint64_t parent,

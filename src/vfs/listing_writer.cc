@@ -16,6 +16,7 @@ ListingWriter::ListingWriter(meta::MetadataStore* store, std::string parent_id,
                              size_t batch_size)
     : store_(store),
       parent_id_(std::move(parent_id)),
+      removal_mark_(store->RemovalMark()),
       batch_size_(batch_size == 0 ? 1 : batch_size) {}
 
 ListingWriter::~ListingWriter() {
@@ -110,7 +111,8 @@ void ListingWriter::Run() {
     cv_.notify_all();  // room in the queue
     lock.unlock();
     std::vector<meta::Entry> stored;
-    Status s = store_->StoreListingPart(parent_id_, batch, &stored);
+    Status s =
+        store_->StoreListingPart(parent_id_, batch, &stored, removal_mark_);
     batch.clear();
     lock.lock();
     busy_ = false;

@@ -26,6 +26,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -42,7 +43,8 @@ class ListingWriter {
  public:
   static constexpr size_t kDefaultBatch = 8192;
 
-  // `store` must outlive the writer.
+  // `store` must outlive the writer. Construct it just before the listing
+  // is fetched.
   ListingWriter(meta::MetadataStore* store, std::string parent_id,
                 size_t batch_size = kDefaultBatch);
   ~ListingWriter();  // waits for the thread; stores nothing more
@@ -67,6 +69,8 @@ class ListingWriter {
 
   meta::MetadataStore* const store_;
   const std::string parent_id_;
+  // Taken when the listing begins: items removed here later stay removed.
+  const uint64_t removal_mark_;
   const size_t batch_size_;
   std::vector<std::string> listed_;        // every id Added, in order
   std::vector<drive::DriveFile> pending_;  // the batch being gathered

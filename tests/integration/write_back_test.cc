@@ -12,6 +12,7 @@
 #include <set>
 
 #include "cache/uploader.h"
+#include "drive/content_sources.h"
 #include "tests/support/drive_rig.h"
 #include "tests/support/emulator_fixture.h"
 #include "tests/support/fs_read.h"
@@ -285,6 +286,68 @@ TEST_CASE("An upload whose answer was lost is not taken for a conflict",
                               Q("name contains 'notes'"));
   REQUIRE(r.status == 200);
   CHECK(r.json()["files"].size() == 1);
+}
+
+TEST_CASE(
+    "A create whose session finished unheard, then moved here, lands where "
+    "the mount shows it",
+    "[integration][write]") {
+  EmulatorFixture fx;
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);
+  auto a = s.fs->Mkdir(kRootIno, "a");
+  REQUIRE(a.ok());
+  const std::string bytes = Pattern(6 << 20);  // a resumable session
+  s.WriteNew(kRootIno, "f.bin", bytes);
+  auto entry = s.store->GetByIno(s.Ino(kRootIno, "f.bin"));
+  REQUIRE(entry.ok());
+  REQUIRE(entry->has_value());
+  const std::string id = (*entry)->id;
+  // The daemon sends the whole session, as Uploader::Send does (the
+  // journal learns the session's URI and progress), and dies before it
+  // records the upload as done.
+  {
+    auto row = s.store->GetUpload(id);
+    REQUIRE(row.ok());
+    REQUIRE(row->has_value());
+    const int64_t generation = (*row)->generation;
+    drive::FileMetadata md;
+    md.id = id;
+    md.name = "f.bin";
+    md.parent_id = (*entry)->parent_id;
+    drive::StringContentSource content(bytes);
+    auto sent = s.drive.client->Upload(
+        "", md, content, [&](const drive::UploadProgress& p) {
+          (void)s.store->SaveUploadSession(id, generation, p.session_uri,
+                                           p.confirmed);
+        });
+    REQUIRE(sent.ok());
+  }
+  auto first = FilesNamed(fx, "f.bin");
+  REQUIRE(first.size() == 1);
+  auto journaled = s.store->GetUpload(id);
+  REQUIRE(journaled.ok());
+  REQUIRE(journaled->has_value());
+  REQUIRE_FALSE((*journaled)->session_uri.empty());
+  // Moved and renamed here before the retry, which resumes that session:
+  // Drive's answer names the old folder and name.
+  REQUIRE(s.fs->Rename(kRootIno, "f.bin", a->ino, "g.bin", false).ok());
+  s.uploader->Start();
+  s.Drain();
+  CHECK(FilesNamed(fx, "f.bin").empty());
+  auto g = FilesNamed(fx, "g.bin");
+  REQUIRE(g.size() == 1);
+  CHECK(g[0]["id"] == id);
+  auto folder = FilesNamed(fx, "a");
+  REQUIRE(folder.size() == 1);
+  CHECK(g[0]["parents"] == nlohmann::json::array({folder[0]["id"]}));
+  CHECK(Md5Hex(Content(fx, id)) == Md5Hex(bytes));
+  // The mount agrees: a later move starts from where Drive has it.
+  CHECK(s.Ino(a->ino, "g.bin") == (*entry)->ino);
+  REQUIRE(s.fs->Rename(a->ino, "g.bin", kRootIno, "h.bin", false).ok());
+  auto h = FilesNamed(fx, "h.bin");
+  REQUIRE(h.size() == 1);
+  CHECK(h[0]["parents"][0] != folder[0]["id"]);
 }
 
 TEST_CASE("Deleted before its upload, a file never reaches Drive",

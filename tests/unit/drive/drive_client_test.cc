@@ -148,7 +148,7 @@ TEST_CASE("The retry budget stops retry storms", "[unit][drive][client]") {
   CHECK(rig.transport.count() == 5);  // budget spent: no retry at all
 }
 
-TEST_CASE("A 401 refreshes the token once and retries at once",
+TEST_CASE("A 401 refreshes the token and retries at once",
           "[unit][drive][client]") {
   Rig rig([](const HttpRequest& r) -> Result<HttpResponse> {
     for (const auto& [k, v] : r.headers)
@@ -160,15 +160,27 @@ TEST_CASE("A 401 refreshes the token once and retries at once",
   CHECK(rig.transport.count() == 2);
   CHECK(rig.clock.sleeps().empty());
 
-  // A token that keeps failing: one refresh, then the 401 is the answer.
+  // The fresh token revoked too before it was used (t2 and t3 rejected):
+  // each new token gets its chance.
+  Rig revoked([](const HttpRequest& r) -> Result<HttpResponse> {
+    for (const auto& [k, v] : r.headers)
+      if (k == "Authorization" && v == "Bearer t4") return Answer(200, kFile);
+    return DriveError(401, "authError");
+  });
+  REQUIRE(revoked.client->GetFile("f1").ok());
+  CHECK(revoked.tokens.invalidations == 3);
+  CHECK(revoked.transport.count() == 4);
+  CHECK(revoked.clock.sleeps().empty());
+
+  // Tokens that keep failing: three refreshes, then the 401 is the answer.
   Rig stubborn([](const HttpRequest&) -> Result<HttpResponse> {
     return DriveError(401, "authError");
   });
   auto f = stubborn.client->GetFile("f1");
   REQUIRE_FALSE(f.ok());
   CHECK(f.status().code() == StatusCode::kUnauthenticated);
-  CHECK(stubborn.transport.count() == 2);
-  CHECK(stubborn.tokens.invalidations == 1);
+  CHECK(stubborn.transport.count() == 4);
+  CHECK(stubborn.tokens.invalidations == 3);
 }
 
 TEST_CASE("A signed-out token source fails the call without retries",

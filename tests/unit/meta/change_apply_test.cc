@@ -124,5 +124,82 @@ TEST_CASE("A bad page applies nothing and keeps the token", "[unit][meta]") {
   CHECK(Must(store->ChangeToken()) == std::optional<std::string>("t1"));
 }
 
+TEST_CASE(
+    "A change page or listing fetched before a local removal does not bring "
+    "the item back",
+    "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->SetRoot(Folder("root", "", "My Drive")));
+  MustOk(store->Upsert(
+      {Folder("d", "root", "d"), File("a", "d", "a"), File("b", "d", "b")}));
+  const uint64_t before_removal = store->RemovalMark();
+  MustOk(store->Remove("a"));
+  const uint64_t after_removal = store->RemovalMark();
+  CHECK(after_removal > before_removal);
+
+  // The page was fetched while "a" was still alive on Drive.
+  auto stale = Must(store->ApplyChanges(
+      {Changed(File("a", "d", "a")), Changed(File("c", "d", "c"))}, "t1",
+      before_removal));
+  REQUIRE(stale.size() == 1);
+  CHECK(stale[0].id == "c");  // others on the same page still apply
+  CHECK_FALSE(Must(store->Get("a")).has_value());
+  // A listing page fetched before the removal: the same.
+  std::vector<Entry> listed;
+  MustOk(store->StoreListingPart("d",
+                                 {File("a", "d", "a"), File("b", "d", "b")},
+                                 &listed, before_removal));
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].id == "b");
+  CHECK_FALSE(Must(store->Get("a")).has_value());
+
+  // Fetched after the removal, Drive's word stands (here: it came back,
+  // say restored by someone else).
+  auto fresh = Must(
+      store->ApplyChanges({Changed(File("a", "d", "a"))}, "t2", after_removal));
+  CHECK(fresh.size() == 1);
+  CHECK(Must(store->Get("a")).has_value());
+}
+
+TEST_CASE(
+    "A removal Drive may still gain hides the item from every page until it "
+    "is settled",
+    "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->SetRoot(Folder("root", "", "My Drive")));
+  MustOk(store->Upsert({Folder("d", "root", "d")}));
+  MustOk(store->Remove("new", /*drive_may_gain=*/true));
+  // The uploader's create landed on Drive after the removal: pages fetched
+  // any time before the uploader trashed it show it alive.
+  auto during = Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t1",
+                                         store->RemovalMark()));
+  CHECK(during.empty());
+  CHECK(Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t1"))
+            .empty());
+  const uint64_t before_settled = store->RemovalMark();
+  store->SettleRemoval("new");
+  CHECK(Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t2",
+                                 before_settled))
+            .empty());
+  auto after = Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t3",
+                                        store->RemovalMark()));
+  CHECK(after.size() == 1);
+}
+
+TEST_CASE("The removal log keeps a bounded number of stamps", "[unit][meta]") {
+  RemovalLog log;
+  const uint64_t start = log.Mark();
+  for (size_t i = 0; i < RemovalLog::kMaxStamps + 10; ++i)
+    log.Removed("id" + std::to_string(i), false);
+  CHECK(log.size() == RemovalLog::kMaxStamps);
+  CHECK_FALSE(log.Hides("id0", start));  // the oldest were forgotten
+  CHECK(log.Hides("id" + std::to_string(RemovalLog::kMaxStamps + 9), start));
+  log.Removed("open", true);
+  CHECK(log.Hides("open", RemovalLog::kLatest));
+  log.Settle("open");
+  CHECK_FALSE(log.Hides("open", log.Mark()));
+  CHECK(log.Hides("open", log.Mark() - 1));
+}
+
 }  // namespace
 }  // namespace gdmount::meta

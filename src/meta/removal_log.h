@@ -1,0 +1,58 @@
+// RemovalLog: the ids this mount removed, so that Drive's news fetched
+// before a removal cannot bring the item back.
+//
+// Design note. The change feed and folder listings fetch from Drive without
+// holding the store. A change page or listing page fetched just before this
+// mount trashed a file, and stored just after, still shows the file alive;
+// with its entry gone there is no version to compare against, so the file
+// would reappear in its folder until the next page says it is trashed (the
+// soak saw exactly that). Every local removal is therefore stamped with the
+// next value of a counter; a reader takes the counter's value (a mark)
+// before it fetches, and what it stores skips the ids removed after its
+// mark. A reader that starts later sees Drive's word on the removal, so an
+// old stamp hides nothing from it; stamps are kept only to bound memory.
+//
+// A removal whose file Drive may still gain (a journaled create the
+// uploader is sending: its answer may land after the removal, and the
+// uploader then trashes it) stays open, hiding the id from every reader,
+// until Settle() stamps it once the uploader is done with it.
+//
+// Thread safety: none; MetadataStore guards it with its mutex.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+namespace gdmount::meta {
+
+class RemovalLog {
+ public:
+  // A mark newer than every settled removal (open ones still hide).
+  static constexpr uint64_t kLatest = UINT64_MAX - 1;
+  // Settled stamps kept at most (the oldest are forgotten first).
+  static constexpr size_t kMaxStamps = size_t{1} << 16;
+
+  // What a reader takes before it fetches from Drive.
+  uint64_t Mark() const { return counter_; }
+  // `id` was removed here; `open` while Drive may still gain it.
+  void Removed(const std::string& id, bool open);
+  // An open removal is stamped now (a no-op for any other id).
+  void Settle(const std::string& id);
+  // Whether a reader with `mark` must not store `id`.
+  bool Hides(const std::string& id, uint64_t mark) const;
+  size_t size() const { return stamps_.size(); }
+
+ private:
+  static constexpr uint64_t kOpen = UINT64_MAX;
+
+  void Stamp(const std::string& id);
+
+  uint64_t counter_ = 0;
+  std::unordered_map<std::string, uint64_t> stamps_;  // id -> stamp or kOpen
+  std::map<uint64_t, std::string> order_;             // settled, by stamp
+};
+
+}  // namespace gdmount::meta
