@@ -298,6 +298,14 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
       auto row = store_->GetUpload(u.id);
       if (row.ok() && !row->has_value()) return;
     }
+    if (ours && remote->md5 != u.base_md5) {
+      // Bytes of an earlier attempt (or generation) reached Drive unheard:
+      // they are the base now, so that this attempt may mark other bytes
+      // as sent (and die) without its retry taking Drive's for a conflict.
+      Status adopted =
+          store_->AdoptUploadBase(u.id, remote->version, remote->md5);
+      if (!adopted.ok()) return Failed(u, adopted);
+    }
     if (gone || changed) {
       GDMOUNT_LOG(kInfo) << "conflict check of " << u.name << " generation "
                          << u.generation << ": edits began at md5 "

@@ -13,6 +13,8 @@ namespace gdmount::drive {
 class StringContentSource : public ContentSource {
  public:
   explicit StringContentSource(const std::string& data) : data_(data) {}
+  // A temporary would dangle.
+  explicit StringContentSource(std::string&&) = delete;
   int64_t size() const override { return static_cast<int64_t>(data_.size()); }
   Status ReadAt(int64_t offset, char* buf, size_t n) const override;
 

@@ -358,6 +358,24 @@ Result<Entry> MetadataStore::PutLocal(const drive::DriveFile& file,
   return e;
 }
 
+Result<bool> MetadataStore::PutLocalIfJournaled(const drive::DriveFile& file,
+                                                const std::string& parent_id) {
+  if (file.id.empty()) return InvalidArgumentError("local file without an id");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Result<bool> has = upload_journal::Has(db_.get(), file.id);
+  if (!has.ok()) return has.status();
+  if (!*has) return false;
+  Result<Entry> e =
+      WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
+  if (!e.ok()) return e.status();
+  Status s = upload_journal::Bump(db_.get(), file.id);
+  if (s.ok()) s = txn->Commit();
+  if (!s.ok()) return s;
+  return true;
+}
+
 Result<int64_t> MetadataStore::CommitUpload(const PendingUpload& u,
                                             const drive::DriveFile& local) {
   if (u.id.empty() || u.id != local.id)
@@ -451,11 +469,35 @@ Status MetadataStore::DropUpload(const std::string& id) {
   return upload_journal::Delete(db_.get(), id);
 }
 
-Status MetadataStore::MoveUpload(const std::string& id,
-                                 const std::string& parent_id,
-                                 const std::string& name) {
+Result<std::optional<Entry>> MetadataStore::MoveUpload(
+    const std::string& id, const std::string& parent_id,
+    const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  return upload_journal::Move(db_.get(), id, parent_id, name);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  Result<bool> has = upload_journal::Has(db_.get(), id);
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<Entry>();
+  Status s = upload_journal::Move(db_.get(), id, parent_id, name);
+  if (!s.ok()) return s;
+  Result<std::optional<Entry>> stored = ReadEntryById(db_.get(), id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value())
+    return Status(StatusCode::kInternal, "journaled " + id + " has no entry");
+  drive::DriveFile moved = FromEntry(**stored);
+  moved.name = name;
+  moved.parents = {parent_id};
+  Result<Entry> e = WriteEntry(db_.get(), moved, parent_id);
+  if (!e.ok()) return e.status();
+  s = txn->Commit();
+  if (!s.ok()) return s;
+  return std::optional<Entry>(std::move(*e));
+}
+
+Status MetadataStore::AdoptUploadBase(const std::string& id, int64_t version,
+                                      const std::string& md5) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::SetBase(db_.get(), id, version, md5);
 }
 
 // --- inodes ----------------------------------------------------------------

@@ -164,6 +164,12 @@ class MetadataStore {
   // metadata is for the next upload to apply). Returns the entry as stored.
   Result<Entry> PutLocal(const drive::DriveFile& file,
                          const std::string& parent_id);
+  // The same, but only while `file.id` has a journal row (the upload then
+  // carries the change): false, and nothing written, once its upload
+  // finished (the caller then changes it on Drive itself). One
+  // transaction, so the uploader cannot finish in between.
+  Result<bool> PutLocalIfJournaled(const drive::DriveFile& file,
+                                   const std::string& parent_id);
   // Journals new content for u.id and, in the same transaction, stores the
   // local entry `local`. Returns the row's new generation.
   Result<int64_t> CommitUpload(const PendingUpload& u,
@@ -194,9 +200,19 @@ class MetadataStore {
   Status RebaseUpload(const std::string& id, const drive::DriveFile& uploaded);
   // Forgets the journal row of `id` (its local bytes are no longer wanted).
   Status DropUpload(const std::string& id);
-  // A journaled file not yet on Drive was renamed or moved.
-  Status MoveUpload(const std::string& id, const std::string& parent_id,
-                    const std::string& name);
+  // A journaled file was renamed or moved: its row (with a new
+  // generation, so an upload in flight is not the last word) and its local
+  // entry take the new parent and name, in one transaction. nullopt, and
+  // nothing changed, if `id` has no row (its upload finished: Drive has it
+  // where the store says, and the caller moves it there).
+  Result<std::optional<Entry>> MoveUpload(const std::string& id,
+                                          const std::string& parent_id,
+                                          const std::string& name);
+  // An upload attempt found on Drive bytes this mount sent earlier (their
+  // answer lost, say in a crash): later edits build on them
+  // (upload_journal::SetBase).
+  Status AdoptUploadBase(const std::string& id, int64_t version,
+                         const std::string& md5);
 
   // --- the change feed (vfs/change_feed.h) -------------------------------
   //

@@ -45,6 +45,8 @@ constexpr const char* kRecordFailure =
 constexpr const char* kRebase =
     "UPDATE uploads SET create_file = 0, base_version = ?2, base_md5 = ?3, "
     "session_uri = '', confirmed = 0 WHERE id = ?1";
+constexpr const char* kSetBase =
+    "UPDATE uploads SET base_version = ?2, base_md5 = ?3 WHERE id = ?1";
 // A new generation: an upload in flight under the old name is then not the
 // last word, and the next one applies the new name and parent.
 constexpr const char* kBump =
@@ -182,6 +184,13 @@ Status RecordFailure(Db* db, const std::string& id, int64_t generation,
 Status Rebase(Db* db, const std::string& id, int64_t base_version,
               const std::string& base_md5) {
   auto stmt = db->Prepare(kRebase);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Bind(1, id).Bind(2, base_version).Bind(3, base_md5).Run();
+}
+
+Status SetBase(Db* db, const std::string& id, int64_t base_version,
+               const std::string& base_md5) {
+  auto stmt = db->Prepare(kSetBase);
   if (!stmt.ok()) return stmt.status();
   return stmt->Bind(1, id).Bind(2, base_version).Bind(3, base_md5).Run();
 }

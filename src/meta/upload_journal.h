@@ -78,6 +78,10 @@ Status RecordFailure(Db* db, const std::string& id, int64_t generation,
 // content now starts from what that upload left on Drive.
 Status Rebase(Db* db, const std::string& id, int64_t base_version,
               const std::string& base_md5);
+// Drive has bytes this mount sent (`base_md5`) that the row did not know
+// as its base: later edits build on them. Session and generation stay.
+Status SetBase(Db* db, const std::string& id, int64_t base_version,
+               const std::string& base_md5);
 // A new generation without new content: the metadata the next upload
 // applies changed (an upload in flight is then not the last word).
 Status Bump(Db* db, const std::string& id);

@@ -356,34 +356,27 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name,
     Status replaced = RemoveChild(*to, **target);
     if (!replaced.ok()) return replaced;
   }
-  auto pending = store_->GetUpload(src.id);
-  if (!pending.ok()) return pending.status();
-  if (pending->has_value()) {
-    // Journaled: the uploader moves it, after (or with) the content, from
-    // wherever Drive has it then. Moving it here instead would name the
-    // local parent as the one to remove, and that is not Drive's while an
-    // earlier move is still journaled (Drive answers cannotAddParent). The
-    // new generation makes an upload in flight be followed by the move.
-    Status s = store_->MoveUpload(src.id, to->id, new_name);
-    if (!s.ok()) return s;
+  // Journaled: the uploader moves it, after (or with) the content, from
+  // wherever Drive has it then. Moving it here instead would name the
+  // local parent as the one to remove, and that is not Drive's while an
+  // earlier move is still journaled (Drive answers cannotAddParent). The
+  // new generation makes an upload in flight be followed by the move.
+  auto journaled = store_->MoveUpload(src.id, to->id, new_name);
+  if (!journaled.ok()) return journaled.status();
+  meta::Entry now;
+  if (journaled->has_value()) {
+    now = std::move(**journaled);
   } else {
+    // Not journaled (or its upload finished just now): Drive has it where
+    // the store says.
     auto updated = MoveOnDrive(src.id, from->id, to->id, new_name);
     if (!updated.ok()) return updated.status();
     Status s = store_->Upsert({*updated});
     if (!s.ok()) return s;
-  }
-  // The local entry: Drive's answer when stored above, else the journaled
-  // one renamed.
-  auto stored = store_->Get(src.id);
-  if (!stored.ok()) return stored.status();
-  meta::Entry now = stored->has_value() ? **stored : src;
-  if (now.name != new_name || now.parent_id != to->id) {
-    drive::DriveFile local = meta::FromEntry(now);
-    local.name = new_name;
-    local.parents = {to->id};
-    auto put = store_->PutLocal(local, to->id);
-    if (!put.ok()) return put.status();
-    now = std::move(*put);
+    auto stored = store_->Get(src.id);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) return NotFoundError(name);
+    now = std::move(**stored);
   }
   tree_->ApplyLocal(from->id, std::nullopt, src.id);
   tree_->ApplyLocal(to->id, now, "");
@@ -496,15 +489,20 @@ Status Filesystem::SetOwnerAndMode(const meta::Entry& e,
   drive::DriveFile local = meta::FromEntry(changed);
   auto pending = store_->GetUpload(e.id);
   if (!pending.ok()) return pending.status();
-  if (!pending->has_value() || !(*pending)->create) {
-    // On Drive: set there now. (Not yet on Drive: its create carries them.)
-    drive::FileMetadata patch;
-    for (const auto& [key, value] : local.app_properties)
-      patch.app_properties[key] = value;
-    auto updated = client_->Update(e.id, patch);
-    if (!updated.ok()) return updated.status();
-    if (!pending->has_value()) return store_->Upsert({*updated});
+  if (pending->has_value() && (*pending)->create) {
+    // Not yet on Drive: its create (or, if that is in flight, the
+    // uploader after it) carries them, unless it finished just now.
+    auto kept = store_->PutLocalIfJournaled(local, e.parent_id);
+    if (!kept.ok() || *kept) return kept.status();
+    pending->reset();
   }
+  // On Drive: set there now.
+  drive::FileMetadata patch;
+  for (const auto& [key, value] : local.app_properties)
+    patch.app_properties[key] = value;
+  auto updated = client_->Update(e.id, patch);
+  if (!updated.ok()) return updated.status();
+  if (!pending->has_value()) return store_->Upsert({*updated});
   // Journaled content: the local entry stays the truth until uploaded.
   return store_->PutLocal(local, e.parent_id).status();
 }

@@ -289,6 +289,57 @@ TEST_CASE("An upload whose answer was lost is not taken for a conflict",
 }
 
 TEST_CASE(
+    "Bytes of its own that reached Drive unheard stay the base when a later "
+    "attempt dies",
+    "[integration][write]") {
+  EmulatorFixture fx;
+  auto f = fx.Upload("notes.txt", "v1");
+  const std::string id = f["id"];
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);
+  const uint64_t ino = s.Ino(kRootIno, "notes.txt");
+  auto edit = [&](const std::string& bytes) {
+    auto opened = s.fs->Open(ino, O_WRONLY | O_TRUNC);
+    REQUIRE(opened.ok());
+    REQUIRE(s.fs->Write(opened->fh, 0, bytes.data(), bytes.size()).ok());
+    REQUIRE(s.fs->Flush(opened->fh).ok());
+    s.fs->Release(opened->fh);
+  };
+  edit("v2 from here");
+  // An attempt sends v2 and Drive applies it, but the answer never comes
+  // back (the daemon dies): as Uploader does, marked sent, then sent.
+  {
+    const std::string v2 = "v2 from here";
+    REQUIRE(s.store->MarkUploadSending(id, Md5Hex(v2)).ok());
+    drive::FileMetadata md;
+    md.name = "notes.txt";
+    drive::StringContentSource content(v2);
+    REQUIRE(s.drive.client->Upload(id, md, content, nullptr).ok());
+  }
+  edit("v3 from here, longer");
+  // The next attempt takes v2 for its own, marks v3 as sending, and fails
+  // before v3 reaches Drive.
+  auto r = fx.Call("POST", "/__emulator/faults",
+                   R"({"faults": ["401:rate=1:times=2:method=files.update"]})",
+                   {"Content-Type: application/json"});
+  REQUIRE(r.status == 200);
+  s.uploader->Start();
+  CHECK(s.uploader->WaitFor(id, kDrainTimeout).code() ==
+        StatusCode::kUnauthenticated);
+  s.uploader->Stop();
+  REQUIRE(Content(fx, id) == "v2 from here");
+  // Its retry still knows v2 as its own: no conflict copy.
+  s.uploader->Start();
+  s.Drain();
+  CHECK(Content(fx, id) == "v3 from here, longer");
+  auto all = fx.Call("GET", "/drive/v3/files?fields=files(name)&q=" +
+                                Q("name contains 'notes'"));
+  REQUIRE(all.status == 200);
+  CHECK(all.json()["files"].size() == 1);
+  CHECK(s.uploader->stats().conflicts == 0);
+}
+
+TEST_CASE(
     "A create whose session finished unheard, then moved here, lands where "
     "the mount shows it",
     "[integration][write]") {

@@ -150,7 +150,15 @@ TEST_CASE("The journal survives reopening", "[unit][meta]") {
     auto store = OpenStore(path);
     int64_t g = Must(store->CommitUpload(Row("a", "p", 4), Local("a", "p", 4)));
     MustOk(store->SaveUploadSession("a", g, "http://s/1", 256));
-    MustOk(store->MoveUpload("a", "q", "renamed.txt"));
+    auto moved = Must(store->MoveUpload("a", "q", "renamed.txt"));
+    REQUIRE(moved.has_value());
+    CHECK(moved->name == "renamed.txt");
+    CHECK(moved->parent_id == "q");
+    // Without a row (its upload finished): nothing changes.
+    MustOk(store->Upsert({Local("z", "p", 1)}));
+    CHECK_FALSE(Must(store->MoveUpload("z", "q", "z2")).has_value());
+    CHECK(Must(store->Get("z"))->name == "z.txt");
+    CHECK(Must(store->Get("z"))->parent_id == "p");
   }
   auto store = OpenStore(path);
   auto row = Must(store->GetUpload("a"));
