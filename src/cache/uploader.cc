@@ -364,16 +364,7 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
   auto outcome = write_back_->FinishUpload(u.id, u.generation, uploaded);
   if (!outcome.ok()) return Failed(u, outcome.status());
   using Outcome = meta::MetadataStore::UploadOutcome;
-  if (*outcome == Outcome::kDropped && u.create) {
-    // Deleted locally while its create was in flight: not resurrected.
-    Status undone = options_.delete_permanently ? client_->Delete(u.id)
-                                                : client_->Trash(u.id).status();
-    if (!undone.ok()) {
-      GDMOUNT_LOG(kWarning)
-          << "could not remove " << u.name << " (" << u.id
-          << "), deleted while uploading: " << undone.ToString();
-    }
-  }
+  if (*outcome == Outcome::kDropped && u.create) RemoveCreated(u, false);
   std::lock_guard<std::mutex> lock(mu_);
   last_failure_.erase(u.id);
   if (*outcome == Outcome::kDone) {
@@ -385,6 +376,20 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
   }
   GDMOUNT_LOG(kDebug) << "uploaded " << u.name << " (" << u.id << ", " << u.size
                       << " bytes, generation " << u.generation << ")";
+}
+
+void Uploader::RemoveCreated(const meta::PendingUpload& u, bool if_there) {
+  if (if_there) {
+    auto there = client_->GetFile(u.id);
+    if (!there.ok() || there->trashed) return;  // not created, or gone
+  }
+  Status undone = options_.delete_permanently ? client_->Delete(u.id)
+                                              : client_->Trash(u.id).status();
+  if (!undone.ok() && undone.code() != StatusCode::kNotFound) {
+    GDMOUNT_LOG(kWarning) << "could not remove " << u.name << " (" << u.id
+                          << "), deleted while uploading: "
+                          << undone.ToString();
+  }
 }
 
 void Uploader::Failed(const meta::PendingUpload& u, const Status& s) {
@@ -400,6 +405,9 @@ void Uploader::Failed(const meta::PendingUpload& u, const Status& s) {
                         << (row->has_value() ? "committed again"
                                              : "deleted here")
                         << " meanwhile (" << s.ToString() << ")";
+    // A create that failed here may still have reached Drive (its answer
+    // lost): the file deleted here must not stay there.
+    if (!row->has_value() && u.create) RemoveCreated(u, true);
     return;
   }
   const int64_t shift = std::min<int64_t>(u.attempts, 16);

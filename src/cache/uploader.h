@@ -106,6 +106,9 @@ class Uploader {
   void Run();
   // One attempt at row `u`; records the outcome.
   void UploadOne(const meta::PendingUpload& u);
+  // Deleted here while its create was being sent: the file that create
+  // made on Drive goes too (`if_there`: only if Drive has it, untrashed).
+  void RemoveCreated(const meta::PendingUpload& u, bool if_there);
   Status PlaceAsJournaled(const meta::PendingUpload& u,
                           drive::DriveFile* remote);
   Status Send(const meta::PendingUpload& u, drive::DriveFile* uploaded);

@@ -447,8 +447,9 @@ Status WriteBack::Rebase(const std::string& id,
   return Status::Ok();
 }
 
-Status WriteBack::Discard(const std::string& id) {
-  Status s = store_->DropUpload(id);
+Status WriteBack::Discard(const std::string& id,
+                          std::optional<meta::PendingUpload>* dropped) {
+  Status s = store_->DropUpload(id, dropped);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(id);
   if (it != files_.end()) {

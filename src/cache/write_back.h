@@ -151,7 +151,9 @@ class WriteBack {
   // `uploaded` (MetadataStore::RebaseUpload, under the file's lock).
   Status Rebase(const std::string& id, const drive::DriveFile& uploaded);
   // The file was deleted: its staged bytes and journal row are dropped.
-  Status Discard(const std::string& id);
+  // `dropped`, if given, receives the row as it was (nullopt if none).
+  Status Discard(const std::string& id,
+                 std::optional<meta::PendingUpload>* dropped = nullptr);
 
   // Bytes of staged content on disk.
   int64_t staged_bytes() const;

@@ -464,9 +464,19 @@ Status MetadataStore::RebaseUpload(const std::string& id,
   return upload_journal::Rebase(db_.get(), id, uploaded.version, uploaded.md5);
 }
 
-Status MetadataStore::DropUpload(const std::string& id) {
+Status MetadataStore::DropUpload(const std::string& id,
+                                 std::optional<PendingUpload>* dropped) {
   std::lock_guard<std::mutex> lock(mu_);
-  return upload_journal::Delete(db_.get(), id);
+  auto txn = Transaction::Begin(db_.get());
+  if (!txn.ok()) return txn.status();
+  if (dropped) {
+    auto row = upload_journal::Get(db_.get(), id);
+    if (!row.ok()) return row.status();
+    *dropped = std::move(*row);
+  }
+  Status s = upload_journal::Delete(db_.get(), id);
+  if (!s.ok()) return s;
+  return txn->Commit();
 }
 
 Result<std::optional<Entry>> MetadataStore::MoveUpload(

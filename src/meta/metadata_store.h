@@ -199,7 +199,10 @@ class MetadataStore {
   // Drive has now, so the retry is not taken for someone else's change.
   Status RebaseUpload(const std::string& id, const drive::DriveFile& uploaded);
   // Forgets the journal row of `id` (its local bytes are no longer wanted).
-  Status DropUpload(const std::string& id);
+  // `dropped`, if given, receives the row as it was (nullopt if there was
+  // none), read in the same transaction.
+  Status DropUpload(const std::string& id,
+                    std::optional<PendingUpload>* dropped = nullptr);
   // A journaled file was renamed or moved: its row (with a new
   // generation, so an upload in flight is not the last word) and its local
   // entry take the new parent and name, in one transaction. nullopt, and

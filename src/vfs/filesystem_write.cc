@@ -261,14 +261,17 @@ Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
     Status empty = EmptyOnDrive(e);
     if (!empty.ok()) return empty;
   }
-  auto pending = store_->GetUpload(e.id);
-  if (!pending.ok()) return pending.status();
-  const bool on_drive = !pending->has_value() || !(*pending)->create;
   // The journal first: once the row is gone, an upload in flight knows the
   // file was deleted here (and is not resurrected), rather than taking the
-  // trashing below for someone else's change.
-  Status s = write_back_->Discard(e.id);
+  // trashing below for someone else's change. The row as dropped says
+  // whether Drive has the file: read before, an upload finishing in
+  // between would leave its file on Drive untrashed.
+  std::optional<meta::PendingUpload> dropped;
+  Status s = write_back_->Discard(e.id, &dropped);
   if (!s.ok()) return s;
+  // A create not yet on Drive has nothing there (the uploader trashes what
+  // a create in flight makes); anything else is on Drive.
+  const bool on_drive = !dropped || !dropped->create;
   if (on_drive) {
     s = options_.delete_permanently ? client_->Delete(e.id)
                                     : client_->Trash(e.id).status();
