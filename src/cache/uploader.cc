@@ -19,8 +19,11 @@ namespace {
 // request cancels the read so the upload ends quickly.
 class StagingSource : public drive::ContentSource {
  public:
-  StagingSource(int fd, int64_t size, const std::atomic<bool>* stop)
-      : fd_(fd), size_(size), stop_(stop) {}
+  // `unchanged` is asked after each read: false means the staging file
+  // may have changed while it was read.
+  StagingSource(int fd, int64_t size, const std::atomic<bool>* stop,
+                std::function<bool()> unchanged)
+      : fd_(fd), size_(size), stop_(stop), unchanged_(std::move(unchanged)) {}
   int64_t size() const override { return size_; }
   Status ReadAt(int64_t offset, char* buf, size_t n) const override {
     if (stop_->load()) return Status(StatusCode::kCancelled, "unmounting");
@@ -35,6 +38,12 @@ class StagingSource : public drive::ContentSource {
       if (r == 0) return IoError("staging file shorter than journaled");
       done += static_cast<size_t>(r);
     }
+    // Written to during this upload: these bytes may mix two versions,
+    // and Drive must not get a mix (after a crash nothing would recognize
+    // it as this mount's own). The writer's commit brings the next attempt.
+    if (!unchanged_())
+      return Status(StatusCode::kPreconditionFailed,
+                    "staging file changed during the upload");
     return Status::Ok();
   }
 
@@ -42,6 +51,7 @@ class StagingSource : public drive::ContentSource {
   int fd_;
   int64_t size_;
   const std::atomic<bool>* stop_;
+  std::function<bool()> unchanged_;
 };
 
 // "report.csv" -> "report (conflict 2026-11-27 061502).csv"
@@ -157,13 +167,18 @@ void Uploader::Run() {
   }
 }
 
-Status Uploader::Send(const meta::PendingUpload& u,
-                      drive::DriveFile* uploaded) {
+Status Uploader::Send(const meta::PendingUpload& u, drive::DriveFile* uploaded,
+                      const std::string& staged_id) {
+  const std::string& staged = staged_id.empty() ? u.id : staged_id;
   int fd = ::open(u.staging_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return IoError("staging file " + u.staging_path + ": " +
                    std::strerror(errno));
-  StagingSource content(fd, u.size, &cancel_);
+  // Before the first read: any write from now on is noticed.
+  const uint64_t stamp = write_back_->ChangeStamp(staged);
+  StagingSource content(fd, u.size, &cancel_, [this, &staged, stamp] {
+    return write_back_->ChangeStamp(staged) == stamp;
+  });
   auto save = [&](const drive::UploadProgress& p) {
     (void)store_->SaveUploadSession(u.id, u.generation, p.session_uri,
                                     p.confirmed);
@@ -216,7 +231,7 @@ Status Uploader::UploadConflictCopy(
   if (!id.ok()) return id.status();
   copy.id = *id;
   drive::DriveFile created;
-  Status s = Send(copy, &created);
+  Status s = Send(copy, &created, u.id);
   if (!s.ok()) return s;
   GDMOUNT_LOG(kWarning) << "conflict: " << u.name << " (" << u.id
                         << ") changed on Drive while it had local changes; "
@@ -288,7 +303,9 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
     const bool gone = !remote.ok() || remote->trashed;
     // Drive's bytes are the ones the edits started from, or the ones an
     // earlier attempt of this mount sent (its answer lost in a crash).
-    const bool ours = !gone && !u.sent_md5.empty() && remote->md5 == u.sent_md5;
+    const bool ours =
+        !gone && ((!u.sent_md5.empty() && remote->md5 == u.sent_md5) ||
+                  remote->md5 == u.md5);
     const bool changed =
         !gone && !ours &&
         (!u.base_md5.empty() ? remote->md5 != u.base_md5

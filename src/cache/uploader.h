@@ -111,7 +111,9 @@ class Uploader {
   void RemoveCreated(const meta::PendingUpload& u, bool if_there);
   Status PlaceAsJournaled(const meta::PendingUpload& u,
                           drive::DriveFile* remote);
-  Status Send(const meta::PendingUpload& u, drive::DriveFile* uploaded);
+  // Uploads u's staging file (that of `staged_id`, "" for u.id).
+  Status Send(const meta::PendingUpload& u, drive::DriveFile* uploaded,
+              const std::string& staged_id = "");
   Status UploadConflictCopy(const meta::PendingUpload& u,
                             const std::optional<drive::DriveFile>& remote);
   void Failed(const meta::PendingUpload& u, const Status& s);

@@ -102,6 +102,7 @@ Result<std::shared_ptr<StagedFile>> WriteBack::AttachLocked(
     return s;
   }
   auto f = std::shared_ptr<StagedFile>(new StagedFile(id, path, fd));
+  f->changed_at_ = ++change_clock_;
   f->size_ = fresh ? 0 : st.st_size;
   f->accounted_ = f->size_;
   if (fresh && st.st_size > 0) {
@@ -312,6 +313,7 @@ Result<size_t> WriteBack::Write(StagedFile& f, int64_t offset, const char* buf,
   }
   std::lock_guard<std::mutex> lock(f.mu_);
   if (f.fd_ < 0) return IoError("staging file of " + f.id() + " is closed");
+  f.changed_at_ = ++change_clock_;
   size_t done = 0;
   while (done < size) {
     ssize_t n = ::pwrite(f.fd_, buf + done, size - done,
@@ -345,6 +347,7 @@ Status WriteBack::Truncate(StagedFile& f, int64_t size) {
   }
   std::lock_guard<std::mutex> lock(f.mu_);
   if (f.fd_ < 0) return IoError("staging file of " + f.id() + " is closed");
+  f.changed_at_ = ++change_clock_;
   if (::ftruncate(f.fd_, size) != 0) return Errno("truncate " + f.path_);
   f.size_ = size;
   f.dirty_ = true;
@@ -466,6 +469,12 @@ bool WriteBack::HasWriters(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(id);
   return it != files_.end() && it->second->writers_ > 0;
+}
+
+uint64_t WriteBack::ChangeStamp(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(id);
+  return it == files_.end() ? 0 : it->second->changed_at_.load();
 }
 
 std::optional<int64_t> WriteBack::StagedSize(const std::string& id) const {

@@ -31,6 +31,7 @@
 // made without WriteBack::mu_.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -90,6 +91,8 @@ class StagedFile {
   // same growth twice.
   int64_t accounted_ = 0;   // GUARDED_BY(WriteBack::mu_)
   bool journaled_ = false;  // GUARDED_BY(WriteBack::mu_)
+  // WriteBack::ChangeStamp: set before each write or truncate lands.
+  std::atomic<uint64_t> changed_at_{0};
 };
 
 class WriteBack {
@@ -160,6 +163,12 @@ class WriteBack {
   // The size of `id`'s staging file while a handle has it open (it may be
   // ahead of the last commit); nullopt otherwise.
   std::optional<int64_t> StagedSize(const std::string& id) const;
+  // Changes whenever `id`'s staging file may have changed: taken before an
+  // upload reads it and compared after each read, it tells the upload that
+  // the bytes it read may be a mix of two versions (the uploader then
+  // stops before Drive gets them). Set before a write lands, from one
+  // counter, so a staging file attached again never repeats a stamp.
+  uint64_t ChangeStamp(const std::string& id) const;
 
  private:
   std::string PathOf(const std::string& id) const;
@@ -181,6 +190,7 @@ class WriteBack {
   std::condition_variable room_;
   std::map<std::string, std::shared_ptr<StagedFile>> files_;  // GUARDED_BY
   int64_t staged_bytes_ = 0;                                  // GUARDED_BY
+  std::atomic<uint64_t> change_clock_{0};
 };
 
 }  // namespace gdmount::cache

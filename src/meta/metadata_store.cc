@@ -270,6 +270,11 @@ void MetadataStore::SettleRemoval(const std::string& id) {
   removals_.Settle(id);
 }
 
+bool MetadataStore::RemovedHere(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return removals_.Contains(id);
+}
+
 uint64_t MetadataStore::RemovalMark() {
   std::lock_guard<std::mutex> lock(mu_);
   return removals_.Mark();

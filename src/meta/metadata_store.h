@@ -146,6 +146,8 @@ class MetadataStore {
   void SettleRemoval(const std::string& id);
   // Taken before fetching a listing or change page from Drive.
   uint64_t RemovalMark();
+  // Whether this mount removed `id` (recently: see RemovalLog).
+  bool RemovedHere(const std::string& id);
 
   // The inode number of `id`, allocating one if it has none yet.
   // Errors: InvalidArgument if `id` is empty.

@@ -43,6 +43,8 @@ class RemovalLog {
   void Settle(const std::string& id);
   // Whether a reader with `mark` must not store `id`.
   bool Hides(const std::string& id, uint64_t mark) const;
+  // Whether `id` was removed here (and not yet forgotten).
+  bool Contains(const std::string& id) const { return stamps_.count(id) != 0; }
   size_t size() const { return stamps_.size(); }
 
  private:

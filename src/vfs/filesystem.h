@@ -222,8 +222,9 @@ class Filesystem {
   // Before a folder this mount shows empty is trashed: Drive may still
   // have children in it. Files moved out here whose move is journaled
   // (the uploader has not applied it) are moved now, since trashing the
-  // folder would trash them too; anything else (another client's new
-  // file) makes it NotEmpty.
+  // folder would trash them too; files deleted here that Drive still has
+  // (their create was in flight) go with it; anything else (another
+  // client's new file) makes it NotEmpty.
   Status EmptyOnDrive(const meta::Entry& folder);
   // Renames/moves a file that has no journal row on Drive, from folder
   // `from_id` (where this mount shows it) to `to_id` as `new_name`.

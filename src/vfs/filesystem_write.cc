@@ -235,6 +235,10 @@ Status Filesystem::EmptyOnDrive(const meta::Entry& folder) {
   auto children = client_->ListChildren(folder.id, folder.drive_id);
   if (!children.ok()) return children.status();
   for (const drive::DriveFile& c : *children) {
+    // Deleted here, and still on Drive only because its create was in
+    // flight (the uploader removes it when that ends): it goes with the
+    // folder.
+    if (store_->RemovedHere(c.id)) continue;
     auto row = store_->GetUpload(c.id);
     if (!row.ok()) return row.status();
     if (!row->has_value() || (*row)->parent_id == folder.id ||

@@ -45,6 +45,37 @@ struct Rig {
   std::unique_ptr<WriteBack> wb;
 };
 
+TEST_CASE("A staging file's change stamp moves with every write and truncate",
+          "[unit][cache][write]") {
+  Rig r;
+  CHECK(r.wb->ChangeStamp("a") == 0);  // nothing staged
+  meta::Entry e = NewEntry(r.store.get(), "a");
+  auto f = r.wb->Create(e);
+  REQUIRE(f.ok());
+  const uint64_t created = r.wb->ChangeStamp("a");
+  CHECK(created != 0);
+  REQUIRE(r.wb->Write(**f, 0, "abc", 3).ok());
+  const uint64_t written = r.wb->ChangeStamp("a");
+  CHECK(written != created);
+  char buf[8];
+  REQUIRE(r.wb->Read(**f, 0, buf, 3).ok());
+  REQUIRE(r.wb->Commit(**f, e, 1).ok());
+  CHECK(r.wb->ChangeStamp("a") == written);  // reads and commits: no change
+  REQUIRE(r.wb->Truncate(**f, 1).ok());
+  const uint64_t truncated = r.wb->ChangeStamp("a");
+  CHECK(truncated != written);
+  REQUIRE(r.wb->Commit(**f, e, 2).ok());
+  r.wb->Close(*f, true);
+  // Attached again (the journal keeps it): a stamp never seen before.
+  auto again = r.wb->OpenRead("a");
+  REQUIRE(again.ok());
+  REQUIRE(*again != nullptr);
+  const uint64_t reattached = r.wb->ChangeStamp("a");
+  CHECK(reattached != truncated);
+  CHECK(reattached != created);
+  r.wb->Close(*again, false);
+}
+
 TEST_CASE("WriteBack commits the staged bytes with their md5",
           "[unit][cache][write]") {
   Rig r;
