@@ -319,8 +319,7 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
       // Bytes of an earlier attempt (or generation) reached Drive unheard:
       // they are the base now, so that this attempt may mark other bytes
       // as sent (and die) without its retry taking Drive's for a conflict.
-      Status adopted =
-          store_->AdoptUploadBase(u.id, remote->version, remote->md5);
+      Status adopted = write_back_->AdoptBase(u.id, *remote);
       if (!adopted.ok()) return Failed(u, adopted);
     }
     if (gone || changed) {

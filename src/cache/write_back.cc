@@ -450,6 +450,21 @@ Status WriteBack::Rebase(const std::string& id,
   return Status::Ok();
 }
 
+Status WriteBack::AdoptBase(const std::string& id,
+                            const drive::DriveFile& remote) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(id);
+  if (it == files_.end())
+    return store_->AdoptUploadBase(id, remote.version, remote.md5);
+  StagedFile& f = *it->second;
+  std::lock_guard<std::mutex> file_lock(f.mu_);
+  Status s = store_->AdoptUploadBase(id, remote.version, remote.md5);
+  if (!s.ok()) return s;
+  f.base_version_ = remote.version;
+  f.base_md5_ = remote.md5;
+  return Status::Ok();
+}
+
 Status WriteBack::Discard(const std::string& id,
                           std::optional<meta::PendingUpload>* dropped) {
   Status s = store_->DropUpload(id, dropped);

@@ -153,6 +153,11 @@ class WriteBack {
   // staging file changed during it): later edits and the retry build on
   // `uploaded` (MetadataStore::RebaseUpload, under the file's lock).
   Status Rebase(const std::string& id, const drive::DriveFile& uploaded);
+  // Drive holds bytes this mount sent for `id` earlier, unheard (say in a
+  // crash): they become the base of the journal row and of later commits
+  // (MetadataStore::AdoptUploadBase, under the file's lock). Unlike Rebase,
+  // the row's session is kept.
+  Status AdoptBase(const std::string& id, const drive::DriveFile& remote);
   // The file was deleted: its staged bytes and journal row are dropped.
   // `dropped`, if given, receives the row as it was (nullopt if none).
   Status Discard(const std::string& id,

@@ -306,6 +306,10 @@ TEST_CASE(
     s.fs->Release(opened->fh);
   };
   edit("v2 from here");
+  // A reader keeps the staging file attached throughout (its in-memory
+  // base is what later commits journal).
+  auto reader = s.fs->Open(ino, O_RDONLY);
+  REQUIRE(reader.ok());
   // An attempt sends v2 and Drive applies it, but the answer never comes
   // back (the daemon dies): as Uploader does, marked sent, then sent.
   {
@@ -328,10 +332,13 @@ TEST_CASE(
         StatusCode::kUnauthenticated);
   s.uploader->Stop();
   REQUIRE(Content(fx, id) == "v2 from here");
+  // Edited again before the retry: the new commit builds on v2 too.
+  edit("v4 from here, longest yet");
   // Its retry still knows v2 as its own: no conflict copy.
   s.uploader->Start();
   s.Drain();
-  CHECK(Content(fx, id) == "v3 from here, longer");
+  CHECK(Content(fx, id) == "v4 from here, longest yet");
+  s.fs->Release(reader->fh);
   auto all = fx.Call("GET", "/drive/v3/files?fields=files(name)&q=" +
                                 Q("name contains 'notes'"));
   REQUIRE(all.status == 200);
