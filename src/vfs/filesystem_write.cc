@@ -273,21 +273,23 @@ Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
   std::optional<meta::PendingUpload> dropped;
   Status s = write_back_->Discard(e.id, &dropped);
   if (!s.ok()) return s;
-  // A create not yet on Drive has nothing there (the uploader trashes what
-  // a create in flight makes); anything else is on Drive.
-  const bool on_drive = !dropped || !dropped->create;
+  // A create never sent has nothing on Drive. One that an attempt sent
+  // (sent_md5 is marked before any byte goes out) may be there although no
+  // answer said so (lost, or the daemon died): trashed like any file. One
+  // being sent now may land after this: the uploader removes what it made.
+  const bool was_create = dropped && dropped->create;
+  const bool on_drive = !was_create || !dropped->sent_md5.empty();
   if (on_drive) {
     s = options_.delete_permanently ? client_->Delete(e.id)
                                     : client_->Trash(e.id).status();
-    // Already gone from Drive is what we wanted.
+    // Already gone from Drive (or never got there) is what we wanted.
     if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
   }
-  // A create of it the uploader is sending may still reach Drive (and is
-  // then trashed by the uploader): until that is settled, nothing Drive
-  // says brings the file back.
-  s = store_->Remove(e.id, /*drive_may_gain=*/!on_drive);
+  // Until a create in flight is settled, nothing Drive says brings the
+  // file back.
+  s = store_->Remove(e.id, /*drive_may_gain=*/was_create);
   if (!s.ok()) return s;
-  if (!on_drive) {
+  if (was_create) {
     if (uploader_)
       uploader_->SettleRemovalWhenIdle(e.id);
     else

@@ -321,16 +321,20 @@ TEST_CASE(
     REQUIRE(s.drive.client->Upload(id, md, content, nullptr).ok());
   }
   edit("v3 from here, longer");
-  // The next attempt takes v2 for its own, marks v3 as sending, and fails
-  // before v3 reaches Drive.
+  // The next attempts take v2 for their own, mark v3 as sending, and fail
+  // before v3 reaches Drive (every content update is refused until the
+  // fault is lifted).
   auto r = fx.Call("POST", "/__emulator/faults",
-                   R"({"faults": ["401:rate=1:times=2:method=files.update"]})",
+                   R"({"faults": ["401:rate=1:method=files.update"]})",
                    {"Content-Type: application/json"});
   REQUIRE(r.status == 200);
   s.uploader->Start();
   CHECK(s.uploader->WaitFor(id, kDrainTimeout).code() ==
         StatusCode::kUnauthenticated);
   s.uploader->Stop();
+  r = fx.Call("POST", "/__emulator/faults", R"({"faults": []})",
+              {"Content-Type: application/json"});
+  REQUIRE(r.status == 200);
   REQUIRE(Content(fx, id) == "v2 from here");
   // Edited again before the retry: the new commit builds on v2 too.
   edit("v4 from here, longest yet");
