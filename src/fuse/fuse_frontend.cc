@@ -450,6 +450,8 @@ Status FuseFrontend::Mount() {
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(args.size()), args.data());
   fuse_lowlevel_ops ops = Ops(options_.xattrs, fs_->writable());
   session_ = fuse_session_new(&fargs, &ops, sizeof ops, this);
+  // Parsing replaced fargs with copies libfuse allocated (LeakSanitizer).
+  fuse_opt_free_args(&fargs);
   if (!session_) return IoError("could not create the FUSE session");
   if (fuse_set_signal_handlers(session_) != 0)
     return IoError("could not install signal handlers");

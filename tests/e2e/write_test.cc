@@ -33,7 +33,9 @@ using testing::Subprocess;
 // Requests that change Drive, by the emulator's count.
 int64_t Writes(EmulatorFixture& fx) {
   int64_t n = 0;
-  for (const auto& [method, count] : fx.Stats()["methods"].items())
+  // Held: a range-for over a member of a temporary would dangle.
+  const nlohmann::json stats = fx.Stats();
+  for (const auto& [method, count] : stats["methods"].items())
     if (method.find("create") != std::string::npos ||
         method.find("update") != std::string::npos ||
         method.find("upload") != std::string::npos ||
