@@ -302,7 +302,9 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
       return Failed(u, remote.status());
     const bool gone = !remote.ok() || remote->trashed;
     // Drive's bytes are the ones the edits started from, or the ones an
-    // earlier attempt of this mount sent (its answer lost in a crash).
+    // earlier attempt of this mount sent (its answer lost in a crash), or
+    // exactly the ones journaled now (nothing to keep apart, whoever sent
+    // them).
     const bool ours =
         !gone && ((!u.sent_md5.empty() && remote->md5 == u.sent_md5) ||
                   remote->md5 == u.md5);

@@ -412,6 +412,35 @@ TEST_CASE(
   CHECK(h[0]["parents"][0] != folder[0]["id"]);
 }
 
+TEST_CASE(
+    "A rename starts from where Drive has the file when the mount thinks "
+    "otherwise",
+    "[integration][write]") {
+  EmulatorFixture fx;
+  auto x = fx.Mkdir("x");
+  auto y = fx.Mkdir("y");
+  auto f = fx.Upload("f.txt", "bytes", x["id"]);
+  testing::TempDir dir;
+  Stack s(fx, dir.path());
+  const uint64_t xi = s.Ino(kRootIno, "x");
+  REQUIRE(s.Ino(xi, "f.txt") != 0);  // listed: the mount shows it in x
+  // Moved to y on Drive, unheard here (as when a move's answer is lost).
+  fx.Patch(f["id"],
+           "?addParents=" + y["id"].get<std::string>() +
+               "&removeParents=" + x["id"].get<std::string>(),
+           nlohmann::json::object());
+  // From x, as the mount shows it: Drive answers cannotAddParent, and the
+  // rename asks Drive where the file is and moves it from there.
+  REQUIRE(s.fs->Rename(xi, "f.txt", kRootIno, "g.txt", false).ok());
+  auto root = fx.Call("GET", "/drive/v3/files/root?fields=id");
+  REQUIRE(root.status == 200);
+  auto g = FilesNamed(fx, "g.txt");
+  REQUIRE(g.size() == 1);
+  CHECK(g[0]["id"] == f["id"]);
+  CHECK(g[0]["parents"] == nlohmann::json::array({root.json()["id"]}));
+  CHECK(s.ReadAll(s.Ino(kRootIno, "g.txt")) == "bytes");
+}
+
 TEST_CASE("Deleted before its upload, a file never reaches Drive",
           "[integration][write]") {
   EmulatorFixture fx;
