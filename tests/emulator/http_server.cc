@@ -546,7 +546,12 @@ void Connection::Run(const std::string& remote) {
 HttpServer::HttpServer(HttpServerOptions options, Handler handler)
     : options_(std::move(options)), handler_(std::move(handler)) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+  // Closed only now: Serve() may still be in accept() on it until Stop()
+  // returns and its owner has joined it (found by ThreadSanitizer).
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+}
 
 Result<int> HttpServer::Listen() {
   addrinfo hints{};
@@ -631,11 +636,9 @@ void HttpServer::RunConnection(int fd, std::string remote) {
 
 void HttpServer::Stop() {
   if (stopping_.exchange(true)) return;
-  if (listen_fd_ >= 0) {
-    ::shutdown(listen_fd_, SHUT_RDWR);
-    ::close(listen_fd_);
-    listen_fd_ = -1;
-  }
+  // Wakes accept() in Serve(); the descriptor stays valid until the
+  // destructor, so no other thread's new file can take its number.
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
   std::unique_lock<std::mutex> lock(mu_);
   for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
   idle_cv_.wait(lock, [this] { return live_threads_ == 0; });
