@@ -122,7 +122,7 @@ Result<std::shared_ptr<StagedFile>> WriteBack::OpenWrite(const meta::Entry& e,
                                                          const FileKey& key,
                                                          bool truncate) {
   std::shared_ptr<StagedFile> f;
-  std::unique_lock<std::mutex> copying;
+  bool copy_here = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto journaled = store_->GetUpload(e.id);
@@ -139,9 +139,9 @@ Result<std::shared_ptr<StagedFile>> WriteBack::OpenWrite(const meta::Entry& e,
       f->base_version_ = e.version;
       f->base_md5_ = e.md5;
       f->create_ = false;
-      // A new StagedFile: nobody else can hold copy_mu_ yet.
-      if (!truncate && e.size.value_or(0) > 0)
-        copying = std::unique_lock<std::mutex>(f->copy_mu_);
+      // A new StagedFile: this opener copies Drive's content in.
+      copy_here = !truncate && e.size.value_or(0) > 0;
+      f->copying_ = copy_here;
     } else if (journaled->has_value() && f->users_ == 1) {
       // Staged by an earlier run: the journal knows the base.
       f->base_version_ = (*journaled)->base_version;
@@ -150,25 +150,26 @@ Result<std::shared_ptr<StagedFile>> WriteBack::OpenWrite(const meta::Entry& e,
     }
   }
   Status s;
-  if (copying.owns_lock()) {
+  if (copy_here) {
     s = CopyIn(*f, key);
-    if (!s.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      {
-        std::lock_guard<std::mutex> file_lock(f->mu_);
+    std::lock_guard<std::mutex> lock(mu_);
+    {
+      std::lock_guard<std::mutex> file_lock(f->mu_);
+      if (!s.ok()) {
         f->copy_failed_ = true;  // waiting openers must not use it
         f->dirty_ = false;       // a partial copy is not content to keep
       }
+      f->copying_ = false;
+    }
+    f->copied_.notify_all();
+    if (!s.ok()) {
       // The next open starts over with a StagedFile of its own.
       auto it = files_.find(e.id);
       if (it != files_.end() && it->second == f) files_.erase(it);
     }
-    copying.unlock();
   } else {
-    std::lock_guard<std::mutex> wait(f->copy_mu_);  // a copy in progress
-    std::lock_guard<std::mutex> file_lock(f->mu_);
-    if (f->copy_failed_)
-      s = IoError("copying the Drive content of " + e.id + " failed");
+    std::unique_lock<std::mutex> file_lock(f->mu_);
+    s = AwaitCopy(*f, file_lock);
   }
   if (s.ok() && truncate) s = Truncate(*f, 0);
   if (!s.ok()) {
@@ -255,9 +256,18 @@ Status WriteBack::CopyIn(StagedFile& f, const FileKey& key) {
   return Status::Ok();
 }
 
+Status WriteBack::AwaitCopy(StagedFile& f, std::unique_lock<std::mutex>& lock) {
+  f.copied_.wait(lock, [&] { return !f.copying_; });
+  if (f.copy_failed_)
+    return IoError("copying the Drive content of " + f.id() + " failed");
+  return Status::Ok();
+}
+
 Result<size_t> WriteBack::Read(StagedFile& f, int64_t offset, char* buf,
                                size_t size) {
-  std::lock_guard<std::mutex> lock(f.mu_);
+  std::unique_lock<std::mutex> lock(f.mu_);
+  Status copied = AwaitCopy(f, lock);
+  if (!copied.ok()) return copied;
   if (f.fd_ < 0) return IoError("staging file of " + f.id() + " is closed");
   if (offset >= f.size_) return size_t{0};
   size = static_cast<size_t>(

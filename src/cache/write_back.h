@@ -26,8 +26,8 @@
 // generation), which is uploaded after it, so Drive ends with the last
 // committed content.
 //
-// Thread safety: thread-safe. Lock order: StagedFile::copy_mu_ ->
-// WriteBack::mu_ -> StagedFile::mu_ -> MetadataStore; ContentCache calls are
+// Thread safety: thread-safe. Lock order: WriteBack::mu_ -> StagedFile::mu_
+// -> MetadataStore; ContentCache calls are
 // made without WriteBack::mu_.
 #pragma once
 
@@ -73,10 +73,13 @@ class StagedFile {
 
   const std::string id_;
   const std::string path_;
-  // Held while Drive's content is copied in: other opens wait on it, so no
-  // write lands before the copy and is overwritten by it.
-  std::mutex copy_mu_;
   mutable std::mutex mu_;
+  // Set while Drive's content is copied in, by the opener that does it and
+  // with no lock held across the copy. Other opens and reads wait on
+  // `copied_`, so no write lands before the copy and is overwritten by it,
+  // and no read sees half a copy.
+  bool copying_ = false;  // GUARDED_BY(mu_)
+  std::condition_variable copied_;
   int fd_ = -1;               // GUARDED_BY(mu_); -1 once removed
   int64_t size_ = 0;          // GUARDED_BY(mu_)
   bool dirty_ = false;        // GUARDED_BY(mu_)
@@ -183,6 +186,9 @@ class WriteBack {
                                                    const std::string& path,
                                                    bool fresh);
   Status CopyIn(StagedFile& f, const FileKey& key);
+  // Waits until no copy of Drive's content into `f` is in progress; an
+  // error if that copy failed. `lock` holds f.mu_.
+  Status AwaitCopy(StagedFile& f, std::unique_lock<std::mutex>& lock);
   // Waits for room for `more` bytes. REQUIRES lock on mu_.
   Status ReserveLocked(std::unique_lock<std::mutex>& lock, int64_t more);
   void RemoveLocked(const std::string& id);
