@@ -133,7 +133,7 @@ void Uploader::Run() {
     const meta::PendingUpload* pick = nullptr;
     int64_t next_due = -1;
     for (const auto& u : *rows) {
-      if (in_flight_.count(u.id)) continue;
+      if (in_flight_.count(u.id) || held_.count(u.id)) continue;
       // Still open for writing: more is coming; its close kicks us. (An
       // fsync makes it urgent.)
       if (!urgent_.count(u.id) && write_back_->HasWriters(u.id)) continue;
@@ -508,6 +508,22 @@ void Uploader::SettleRemovalWhenIdle(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   // In flight: Run() settles it when the attempt ends.
   if (!in_flight_.count(id)) store_->SettleRemoval(id);
+}
+
+bool Uploader::TryHold(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (in_flight_.count(id)) return false;
+  ++held_[id];
+  return true;
+}
+
+void Uploader::Release(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = held_.find(id);
+  if (it == held_.end()) return;
+  if (--it->second == 0) held_.erase(it);
+  ++events_;  // its row (if any) may be picked again
+  cv_.notify_all();
 }
 
 std::set<std::string> Uploader::InFlight() const {

@@ -101,6 +101,12 @@ class Uploader {
   // else when that attempt ends. (Lock order: the uploader's lock, then
   // the store's.)
   void SettleRemovalWhenIdle(const std::string& id);
+  // Keeps attempts off `id` until Release(id), if none is sending it now
+  // (else false, and nothing is held): a removal can then ask Drive first
+  // and drop the journal row only once Drive agreed, so a refusal leaves
+  // the journaled bytes as they were. Holds nest.
+  bool TryHold(const std::string& id);
+  void Release(const std::string& id);
 
  private:
   void Run();
@@ -130,6 +136,7 @@ class Uploader {
   bool started_ = false;                        // GUARDED_BY(mu_)
   std::set<std::string> in_flight_;             // GUARDED_BY(mu_)
   std::set<std::string> urgent_;                // GUARDED_BY(mu_)
+  std::map<std::string, int> held_;             // GUARDED_BY(mu_): TryHold
   std::map<std::string, Status> last_failure_;  // GUARDED_BY(mu_)
   uint64_t events_ = 0;                         // GUARDED_BY(mu_)
   std::vector<std::string> finished_lines_;     // GUARDED_BY(mu_)

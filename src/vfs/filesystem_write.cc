@@ -23,6 +23,27 @@ class EmptyContent : public drive::ContentSource {
   }
 };
 
+// RemoveChild's hold on a file's uploads (Uploader::TryHold), released
+// however the removal ends. Without an uploader nothing uploads: held.
+class UploadHold {
+ public:
+  UploadHold(cache::Uploader* uploader, std::string id)
+      : uploader_(uploader),
+        id_(std::move(id)),
+        held_(!uploader_ || uploader_->TryHold(id_)) {}
+  ~UploadHold() {
+    if (uploader_ && held_) uploader_->Release(id_);
+  }
+  UploadHold(const UploadHold&) = delete;
+  UploadHold& operator=(const UploadHold&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  cache::Uploader* const uploader_;
+  const std::string id_;
+  const bool held_;
+};
+
 Status ReadOnlyMount() {
   return Status(StatusCode::kReadOnly, "the mount is read-only");
 }
@@ -265,29 +286,54 @@ Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
     Status empty = EmptyOnDrive(e);
     if (!empty.ok()) return empty;
   }
-  // The journal first: once the row is gone, an upload in flight knows the
-  // file was deleted here (and is not resurrected), rather than taking the
-  // trashing below for someone else's change. The row as dropped says
-  // whether Drive has the file: read before, an upload finishing in
-  // between would leave its file on Drive untrashed.
-  std::optional<meta::PendingUpload> dropped;
-  Status s = write_back_->Discard(e.id, &dropped);
-  if (!s.ok()) return s;
+  auto remove_on_drive = [&]() -> Status {
+    Status gone = options_.delete_permanently ? client_->Delete(e.id)
+                                              : client_->Trash(e.id).status();
+    // Already gone from Drive (or never got there) is what we wanted.
+    if (!gone.ok() && gone.code() != StatusCode::kNotFound) return gone;
+    return Status::Ok();
+  };
   // A create never sent has nothing on Drive. One that an attempt sent
   // (sent_md5 is marked before any byte goes out) may be there although no
-  // answer said so (lost, or the daemon died): trashed like any file. One
-  // being sent now may land after this: the uploader removes what it made.
-  const bool was_create = dropped && dropped->create;
-  const bool on_drive = !was_create || !dropped->sent_md5.empty();
-  if (on_drive) {
-    s = options_.delete_permanently ? client_->Delete(e.id)
-                                    : client_->Trash(e.id).status();
-    // Already gone from Drive (or never got there) is what we wanted.
-    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  // answer said so (lost, or the daemon died): removed like any file.
+  auto on_drive = [](const std::optional<meta::PendingUpload>& row) {
+    return !row || !row->create || !row->sent_md5.empty();
+  };
+  std::optional<meta::PendingUpload> dropped;
+  UploadHold hold(uploader_, e.id);
+  if (hold.held()) {
+    // No attempt sends the file until the hold ends: Drive is asked first,
+    // and the journal row dropped only once Drive agreed. Refused (no
+    // permission, Drive unreachable), the file and its journaled bytes stay
+    // as they were.
+    auto row = store_->GetUpload(e.id);
+    if (!row.ok()) return row.status();
+    if (on_drive(*row)) {
+      Status s = remove_on_drive();
+      if (!s.ok()) return s;
+    }
+    Status s = write_back_->Discard(e.id, &dropped);
+    if (!s.ok()) return s;
+  } else {
+    // An attempt is sending it. The journal first: once the row is gone,
+    // that upload knows the file was deleted here (and is not resurrected),
+    // rather than taking the trashing below for someone else's change. The
+    // row as dropped says whether Drive has the file: read before, an
+    // upload finishing in between would leave its file on Drive untrashed.
+    // One being sent now may land after this: the uploader removes what it
+    // made. (A refusal from Drive here loses the journaled bytes: the
+    // upload in flight may still deliver them, or not.)
+    Status s = write_back_->Discard(e.id, &dropped);
+    if (!s.ok()) return s;
+    if (on_drive(dropped)) {
+      s = remove_on_drive();
+      if (!s.ok()) return s;
+    }
   }
+  const bool was_create = dropped && dropped->create;
   // Until a create in flight is settled, nothing Drive says brings the
   // file back.
-  s = store_->Remove(e.id, /*drive_may_gain=*/was_create);
+  Status s = store_->Remove(e.id, /*drive_may_gain=*/was_create);
   if (!s.ok()) return s;
   if (was_create) {
     if (uploader_)

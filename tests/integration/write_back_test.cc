@@ -455,6 +455,45 @@ TEST_CASE("Deleted before its upload, a file never reaches Drive",
   CHECK(fx.Stats()["methods"].value("files.create.multipart", 0) == 0);
 }
 
+TEST_CASE("An unlink Drive refuses leaves the file and its journaled bytes",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  auto kept = fx.Upload("kept.txt", "theirs");
+  const std::string id = kept["id"];
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);  // the edit stays journaled
+  auto opened = s.fs->Open(s.Ino(kRootIno, "kept.txt"), O_RDWR);
+  REQUIRE(opened.ok());
+  REQUIRE(s.fs->Write(opened->fh, 0, "mine!!", 6).ok());
+  REQUIRE(s.fs->Flush(opened->fh).ok());  // accepted by close()
+  s.fs->Release(opened->fh);
+  // The owner takes edit access away: Drive refuses the trash.
+  auto set_read_only = [&fx, &id](bool ro) {
+    REQUIRE(fx.emu().store().SeedPatch(
+        id, [ro](emulator::FileRecord& f) { f.read_only = ro; }));
+  };
+  set_read_only(true);
+  Status removed = s.fs->Unlink(kRootIno, "kept.txt");
+  INFO(removed.ToString());
+  CHECK(removed.code() == StatusCode::kPermissionDenied);  // EACCES
+  // Nothing lost: still here, with the bytes close() accepted, journaled.
+  CHECK(s.ReadAll(s.Ino(kRootIno, "kept.txt")) == "mine!!");
+  auto row = s.store->GetUpload(id).value();
+  REQUIRE(row.has_value());
+  CHECK(row->md5 == Md5Hex("mine!!"));
+  CHECK(Content(fx, id) == "theirs");
+  // Access back: the edit reaches Drive, and then the unlink works.
+  set_read_only(false);
+  s.uploader->Start();
+  s.Drain();
+  CHECK(Content(fx, id) == "mine!!");
+  REQUIRE(s.fs->Unlink(kRootIno, "kept.txt").ok());
+  auto files = FilesNamed(fx, "kept.txt");
+  REQUIRE(files.size() == 1);
+  CHECK(files[0]["trashed"] == true);
+  CHECK(files[0]["md5Checksum"] == Md5Hex("mine!!"));
+}
+
 TEST_CASE("Namespace operations: mkdir, rename, move, replace, rmdir",
           "[integration][write]") {
   EmulatorFixture fx;
