@@ -88,6 +88,9 @@ struct CacheEntry : std::enable_shared_from_this<CacheEntry> {
   int64_t present_chunks = 0;
   int64_t present_bytes = 0;
   int64_t busy_chunks = 0;
+  // An eviction in progress takes its last present chunk: counted in
+  // ContentCache::files_emptying_ until that eviction finishes.
+  bool emptying = false;
   bool verified = false;  // whole-file md5 matched since last completion
   std::shared_ptr<ChunkOp> verify_op;  // set while an md5 pass runs
   // Running md5 (files with key.md5): chunks [0, hashed_chunks) went

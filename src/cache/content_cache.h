@@ -42,7 +42,10 @@
 //   LRU list; chunks being read (pread or md5 pass) are skipped. An evicted
 //   chunk's blocks are freed with fallocate(PUNCH_HOLE) (if the file system
 //   refuses, the whole file is dropped); a file left with no chunk is
-//   deleted. After a restart, LRU order between files follows map mtimes.
+//   deleted. At most options.max_files files are cached: past it, least
+//   recently used chunks go until a file has none left. After a restart,
+//   LRU order between files follows map mtimes, and only the newest
+//   max_files files are reloaded.
 //
 // Concurrency. One mutex (mu_) guards all bookkeeping; it is nearly a leaf
 // lock: only the download pool's queue lock is taken under it (to queue a
@@ -90,6 +93,12 @@ struct ContentCacheOptions {
   // discarded at Open. 8 MiB: few requests per large file, small waste.
   int64_t chunk_size = 8 << 20;
   int64_t budget_bytes = 10LL << 30;  // present chunk bytes, all files
+  // Cached files at most (file ids and versions, small or large): each
+  // keeps its cache file open, so this bounds open descriptors and memory
+  // for a dataset of many small files, which the byte budget alone would
+  // let run into the hundreds of thousands. The least recently used go
+  // first, as for the budget; open files' entries stay.
+  int64_t max_files = 4096;
   // Downloads in flight at once, for all files and readers together (the
   // pool that runs them has this many threads).
   int fetch_threads = 8;
@@ -230,7 +239,8 @@ class ContentCache {
   Status PersistMap(const EntryPtr& e);
   ChunkMapRecord SnapshotLocked(const CacheEntry& e) const;
 
-  // content_cache_evict.cc: the budget.
+  // content_cache_evict.cc: the budget and max_files.
+  bool OverLimitsLocked() const;
   void EvictIfNeeded();
   std::vector<Victim> SelectVictimsLocked();
   void FinishEvictionLocked(const std::vector<Victim>& victims,
@@ -258,6 +268,10 @@ class ContentCache {
   std::atomic<bool> any_retired_{false};
   LruList lru_;  // evictable chunks; front = most recently used
   int64_t bytes_cached_ = 0;
+  // Files whose last chunk an eviction in progress takes (CacheEntry::
+  // emptying): as good as gone for max_files, so that two evictions at
+  // once do not both make room for the same newcomer.
+  int64_t files_emptying_ = 0;
   uint64_t tmp_seq_ = 0;                     // unique map tmp-file names
   int64_t fetch_tasks_ = 0;                  // queued or running downloads
   mutable std::condition_variable idle_cv_;  // fetch_tasks_ reached 0

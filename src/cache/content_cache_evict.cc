@@ -42,10 +42,16 @@ void ContentCache::EvictIfNeeded() {
   FinishEvictionLocked(victims, failed);
 }
 
+bool ContentCache::OverLimitsLocked() const {
+  return bytes_cached_ > options_.budget_bytes ||
+         static_cast<int64_t>(entries_.size()) - files_emptying_ >
+             options_.max_files;
+}
+
 std::vector<ContentCache::Victim> ContentCache::SelectVictimsLocked() {
   std::vector<Victim> out;
   auto it = lru_.end();
-  while (bytes_cached_ > options_.budget_bytes && it != lru_.begin()) {
+  while (OverLimitsLocked() && it != lru_.begin()) {
     --it;
     CacheEntry* e = it->entry;
     const int64_t index = it->index;
@@ -71,6 +77,12 @@ std::vector<ContentCache::Victim> ContentCache::SelectVictimsLocked() {
     e->hashed_hex.clear();
     e->hashed_chunks = 0;
     bytes_cached_ -= length;
+    // Deleted once evicted (FinishEvictionLocked), unless something else
+    // keeps it.
+    if (e->present_chunks == 0 && !e->emptying) {
+      e->emptying = true;
+      ++files_emptying_;
+    }
     ++stats_.evictions;
     out.push_back(Victim{e->shared_from_this(), index, op});
   }
@@ -86,6 +98,10 @@ void ContentCache::FinishEvictionLocked(const std::vector<Victim>& victims,
     --v.entry->busy_chunks;
     v.op->done = true;
     v.op->cv.notify_all();  // waiters see it absent and fetch it again
+    if (v.entry->emptying) {
+      v.entry->emptying = false;
+      --files_emptying_;
+    }
   }
   for (const EntryPtr& e : failed) (void)DropEntryLocked(e, Status::Ok());
   // A file with nothing left on disk and nobody using it is deleted.

@@ -307,7 +307,7 @@ void ContentCache::ReleaseChunks(const EntryPtr& e, int64_t first,
       // Recency is the reader's order, whatever order downloads finished.
       if (slot.in_lru) lru_.splice(lru_.begin(), lru_, slot.lru_pos);
     }
-    over_budget = bytes_cached_ > options_.budget_bytes;
+    over_budget = OverLimitsLocked();
   }
   if (over_budget) EvictIfNeeded();
 }

@@ -2,8 +2,8 @@
 // that decodes, matches its name, uses the current chunk size and has a
 // "<name>.data" of the recorded size becomes an entry with its present
 // chunks; everything else in the directory (stray data files, tmp maps,
-// maps from another chunk size) is deleted. Runs before the cache is
-// shared, but takes mu_ anyway for the index updates.
+// maps from another chunk size, files past max_files) is deleted. Runs
+// before the cache is shared, but takes mu_ anyway for the index updates.
 #include <errno.h>
 #include <sys/stat.h>
 
@@ -57,6 +57,30 @@ Status ContentCache::LoadExisting() {
   std::vector<std::string> stems, files;
   Status s = ListDir(options_.dir, &stems, &files);
   if (!s.ok()) return s;
+  // Only the newest max_files come back (each holds its file open); the
+  // rest are deleted with the strays below, before any of them is opened.
+  if (static_cast<int64_t>(stems.size()) > options_.max_files) {
+    std::vector<std::pair<int64_t, std::string>> by_age;
+    for (const std::string& stem : stems) {
+      struct stat st;
+      if (stat(PathOf(stem, ".map").c_str(), &st) != 0) continue;
+      by_age.emplace_back(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                              st.st_mtim.tv_nsec,
+                          stem);
+    }
+    const size_t keep = static_cast<size_t>(options_.max_files);
+    if (by_age.size() > keep) {
+      std::nth_element(
+          by_age.begin(), by_age.begin() + static_cast<ptrdiff_t>(keep),
+          by_age.end(), [](const auto& a, const auto& b) { return a > b; });
+      by_age.resize(keep);
+    }
+    GDMOUNT_LOG(kInfo) << "cache: keeping the " << by_age.size()
+                       << " most recently used of " << stems.size()
+                       << " cached files (max_files)";
+    stems.clear();
+    for (auto& [mtime, stem] : by_age) stems.push_back(std::move(stem));
+  }
   std::vector<std::pair<int64_t, EntryPtr>> loaded;
   for (const std::string& stem : stems) {
     int64_t mtime = 0;

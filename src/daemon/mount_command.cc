@@ -1,9 +1,11 @@
 #include "daemon/mount_command.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
@@ -154,6 +156,33 @@ struct UnmountFollowers {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 };
+
+// Descriptors left for everything but cached files: FUSE, sockets to
+// Drive, SQLite, staging files, files the kernel has open through us.
+constexpr int64_t kDescriptorsForTheRest = 512;
+
+// The content cache keeps one descriptor per cached file. Raises the soft
+// limit on open files to the hard one (systemd's default soft limit is
+// 1024) and returns how many files the cache may hold within it.
+int64_t CacheFilesWithinLimit(int64_t wanted) {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted;
+  if (rl.rlim_cur < rl.rlim_max) {
+    struct rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY) return wanted;
+  const int64_t room =
+      static_cast<int64_t>(rl.rlim_cur) - kDescriptorsForTheRest;
+  const int64_t fits = std::max<int64_t>(16, room);
+  if (fits >= wanted) return wanted;
+  GDMOUNT_LOG(kWarning) << "cache_max_files " << wanted << " lowered to "
+                        << fits << ": the limit on open files is "
+                        << rl.rlim_cur << " (raise it with ulimit -n or "
+                        << "LimitNOFILE=)";
+  return fits;
+}
 
 // After the unmount: uploads what is journaled (up to `timeout_s`, less if
 // a signal or `gdmount unmount --no-wait` says stop), logging a line per
@@ -309,6 +338,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   co.dir = *cache_dir + "/content";
   co.chunk_size = s.cache_chunk_size;
   co.budget_bytes = s.cache_budget;
+  co.max_files = CacheFilesWithinLimit(s.cache_max_files);
   co.fetch_threads = s.download_threads;
   auto cache = cache::ContentCache::Open(co, client);
   if (!cache.ok()) return fail(cache.status());
@@ -357,6 +387,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   sources.read_only = read_only;
   sources.started_ms = UnixMillis(RealClock());
   sources.cache_budget = s.cache_budget;
+  sources.cache_max_files = co.max_files;
   sources.cache = cache->get();
   sources.store = store->get();
   sources.uploader = uploader.get();

@@ -97,7 +97,7 @@ int RunPrefetch(const CommandLine& cl, std::ostream& out, std::ostream& err) {
   }
   std::vector<Item> items;
   int64_t total = 0;
-  int64_t budget = -1, cached = 0;
+  int64_t budget = -1, cached = 0, max_files = -1;
   for (const std::string& arg : cl.positional) {
     std::error_code ec;
     const std::string path = fs::absolute(arg, ec).lexically_normal().string();
@@ -116,6 +116,7 @@ int RunPrefetch(const CommandLine& cl, std::ostream& out, std::ostream& err) {
         if (j.is_object() && j.contains("cache")) {
           budget = j["cache"].value("budget", int64_t{-1});
           cached = j["cache"].value("bytes", int64_t{0});
+          max_files = j["cache"].value("max_files", int64_t{-1});
         }
       }
     }
@@ -151,6 +152,16 @@ int RunPrefetch(const CommandLine& cl, std::ostream& out, std::ostream& err) {
         << " (it already holds " << MiB(cached) << "); prefetching the first "
         << count << " of " << items.size()
         << " files. Raise --cache-budget on the mount to keep them all.\n";
+  }
+  // And the cache holds at most max_files files, whatever their sizes.
+  if (max_files > 0 && count > static_cast<size_t>(max_files)) {
+    err << "gdmount prefetch: " << count
+        << " files are more than the cache holds (cache_max_files " << max_files
+        << "); prefetching the first " << max_files
+        << ". Raise --cache-max-files on the mount to keep them all.\n";
+    count = static_cast<size_t>(max_files);
+    planned = 0;
+    for (size_t i = 0; i < count; ++i) planned += items[i].size;
   }
   std::atomic<size_t> next{0}, files_done{0};
   std::atomic<int64_t> bytes_done{0};

@@ -49,11 +49,15 @@ nlohmann::json CollectStatus(const StatusSources& s) {
   j["uptime_s"] = (UnixMillis(RealClock()) - s.started_ms) / 1000;
   if (s.cache) {
     cache::CacheStats c = s.cache->stats();
-    j["cache"] = {
-        {"bytes", c.bytes_cached},  {"budget", s.cache_budget},
-        {"files", c.files},         {"hits", c.hits},
-        {"misses", c.misses},       {"fetched_bytes", c.fetched_bytes},
-        {"evictions", c.evictions}, {"corruptions", c.corruptions}};
+    j["cache"] = {{"bytes", c.bytes_cached},
+                  {"budget", s.cache_budget},
+                  {"files", c.files},
+                  {"max_files", s.cache_max_files},
+                  {"hits", c.hits},
+                  {"misses", c.misses},
+                  {"fetched_bytes", c.fetched_bytes},
+                  {"evictions", c.evictions},
+                  {"corruptions", c.corruptions}};
   }
   nlohmann::json uploads = {{"pending", nlohmann::json::array()}};
   if (s.store) {
@@ -117,8 +121,9 @@ std::string FormatStatus(const nlohmann::json& j) {
     const auto& c = j["cache"];
     out << "  cache: " << Bytes(c.value("bytes", int64_t{0})) << " of "
         << Bytes(c.value("budget", int64_t{0})) << " in " << c.value("files", 0)
-        << " file(s); " << c.value("hits", 0) << " hits, "
-        << c.value("misses", 0) << " misses\n";
+        << " of " << c.value("max_files", 0) << " file(s); "
+        << c.value("hits", 0) << " hits, " << c.value("misses", 0)
+        << " misses\n";
   }
   const auto& u = j["uploads"];
   out << "  uploads: " << u["pending"].size() << " pending, "

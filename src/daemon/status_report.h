@@ -36,6 +36,7 @@ struct StatusSources {
   bool read_only = false;
   int64_t started_ms = 0;
   int64_t cache_budget = 0;
+  int64_t cache_max_files = 0;  // as the cache applies it
   cache::ContentCache* cache = nullptr;
   meta::MetadataStore* store = nullptr;
   cache::Uploader* uploader = nullptr;  // null on a read-only mount

@@ -160,6 +160,20 @@ TEST_CASE("gdmount prefetch warms the cache: later reads cost no download",
   INFO(r.out << r.err);
   CHECK(r.status == 0);
   CHECK_THAT(r.err, Catch::Contains("more than the cache budget"));
+  // More files than the cache may hold: said, and that many are read.
+  testing::TempDir few_home;
+  Mount few(fx, few_home, {"--cache-max-files", "16"});
+  auto capped = few.Cli({"prefetch", few.dir() + "/data"});
+  INFO(capped.out << capped.err);
+  CHECK(capped.status == 0);
+  CHECK_THAT(capped.err, Catch::Contains("more than the cache holds "
+                                         "(cache_max_files 16)"));
+  CHECK_THAT(capped.out, Catch::Contains("prefetched 16 file(s)"));
+  auto status = few.Cli({"status", few.dir(), "--json"});
+  REQUIRE(status.status == 0);
+  auto cache = nlohmann::json::parse(status.out)["cache"];
+  CHECK(cache["max_files"] == 16);
+  CHECK(cache["files"].get<int64_t>() <= 16);
   auto outside = small.Cli({"prefetch", small_home.path()});
   CHECK(outside.status == 1);
   CHECK_THAT(outside.err, Catch::Contains("is not inside a gdmount mount"));

@@ -1,9 +1,11 @@
 // ContentCache budget: LRU order at chunk granularity, pins, freed disk
 // blocks, and exact bytes under concurrent eviction pressure.
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <functional>
 #include <random>
 #include <string>
@@ -212,6 +214,76 @@ TEST_CASE("reads stay exact while files are invalidated, pinned, unpinned",
   CHECK(stats.corruptions == 0);
   // The index and the directory agree: two files per entry, plus the lock.
   CHECK(rig.Files().size() == 2 * static_cast<size_t>(stats.files) + 1);
+}
+
+}  // namespace
+}  // namespace gdmount::cache::testing
+
+namespace gdmount::cache::testing {
+namespace {
+
+// Descriptors this process holds open on files in `dir`.
+int OpenFilesIn(const std::string& dir) {
+  int n = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(fd.path(), ec);
+    if (!ec && target.string().rfind(dir + "/", 0) == 0) ++n;
+  }
+  return n;
+}
+
+TEST_CASE("the cache holds at most max_files files, least recently used first",
+          "[unit][cache]") {
+  Rig rig;  // a byte budget far from reached
+  rig.options.max_files = 3;
+  rig.Reopen();
+  std::vector<FileKey> k;
+  for (int i = 0; i < 5; ++i)
+    k.push_back(rig.Add("f" + std::to_string(i), MakeBytes(100, 70 + i)));
+  rig.Read(k[0], 0, 100);
+  rig.Read(k[1], 0, 100);
+  rig.Read(k[2], 0, 100);
+  rig.Read(k[0], 0, 100);  // f0 is now newer than f1
+  rig.Read(k[3], 0, 100);
+  CHECK(rig.cache->stats().files == 3);
+  CHECK(rig.cache->IsCached(k[0], 0, 100));
+  CHECK_FALSE(rig.cache->IsCached(k[1], 0, 1));
+  CHECK(rig.cache->IsCached(k[2], 0, 100));
+  CHECK(rig.cache->IsCached(k[3], 0, 100));
+  CHECK(rig.Read(k[4], 0, 100) == MakeBytes(100, 74));
+  CHECK(rig.cache->stats().files == 3);
+  CHECK_FALSE(rig.cache->IsCached(k[2], 0, 1));  // the oldest went
+  // What the cap is for: one descriptor per cached file, no more.
+  CHECK(OpenFilesIn(rig.options.dir) <= 3 + 1);  // + the lock file
+  CHECK(rig.Files().size() == 3 * 2 + 1);        // .data, .map; lock
+}
+
+TEST_CASE("reopening keeps only the newest max_files files", "[unit][cache]") {
+  Rig rig;
+  std::vector<FileKey> k;
+  for (int i = 0; i < 4; ++i) {
+    k.push_back(rig.Add("g" + std::to_string(i), MakeBytes(100, 80 + i)));
+    rig.Read(k[i], 0, 100);
+  }
+  // Last used, oldest first: g1, g3, g0, g2 (as the maps' mtimes say).
+  const int order[] = {1, 3, 0, 2};
+  for (int rank = 0; rank < 4; ++rank) {
+    const FileKey& key = k[order[rank]];
+    const std::string map =
+        rig.options.dir + "/" + EntryName(key.id, key.version) + ".map";
+    struct timespec times[2] = {{1000 + rank, 0}, {1000 + rank, 0}};
+    REQUIRE(utimensat(AT_FDCWD, map.c_str(), times, 0) == 0);
+  }
+  rig.options.max_files = 2;
+  rig.Reopen();
+  CHECK(rig.cache->stats().files == 2);
+  CHECK(rig.cache->IsCached(k[0], 0, 100));
+  CHECK(rig.cache->IsCached(k[2], 0, 100));
+  CHECK_FALSE(rig.cache->IsCached(k[1], 0, 1));
+  CHECK_FALSE(rig.cache->IsCached(k[3], 0, 1));
+  CHECK(rig.Files().size() == 2 * 2 + 1);  // the others' files deleted
+  CHECK(rig.Read(k[1], 0, 100) == MakeBytes(100, 81));
 }
 
 }  // namespace
