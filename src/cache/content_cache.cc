@@ -203,6 +203,11 @@ void ContentCache::Unpin(const FileKey& key) {
     auto pin = pins_.find(name);
     if (pin == pins_.end() || --pin->second > 0) return;
     pins_.erase(pin);
+    // No handle has this version any more: nobody is left to refuse.
+    if (auto r = retired_.find(key.id); r != retired_.end()) {
+      r->second.erase(key.version);
+      if (r->second.empty()) retired_.erase(r);
+    }
     auto it = entries_.find(name);
     if (it == entries_.end()) return;
     EntryPtr e = it->second;
@@ -224,12 +229,18 @@ void ContentCache::Unpin(const FileKey& key) {
 
 void ContentCache::Retire(const std::string& id, const std::string& version) {
   std::lock_guard<std::mutex> l(mu_);
-  retired_[id].insert(version);
-  any_retired_ = true;
   const std::string name = EntryName(id, version);
+  const bool open = pins_.count(name) > 0;
+  // Only open handles hold a version to refuse; new opens take the store's
+  // current one. Recording every change instead would grow without end on
+  // a mount that runs for months.
+  if (open) {
+    retired_[id].insert(version);
+    any_retired_ = true;
+  }
   auto it = entries_.find(name);
   if (it == entries_.end()) return;
-  if (pins_.count(name) > 0) {
+  if (open) {
     it->second->superseded = true;  // still open: dropped at its last Unpin
   } else {
     (void)DropEntryLocked(it->second, Status::Ok());

@@ -98,7 +98,7 @@ struct ContentCacheOptions {
   // for a dataset of many small files, which the byte budget alone would
   // let run into the hundreds of thousands. The least recently used go
   // first, as for the budget; open files' entries stay.
-  int64_t max_files = 4096;
+  int64_t max_files = 32768;
   // Downloads in flight at once, for all files and readers together (the
   // pool that runs them has this many threads).
   int fetch_threads = 8;
@@ -182,7 +182,9 @@ class ContentCache {
   // (ESTALE): Drive would send the new bytes, and old bytes, even cached
   // ones, would enter the kernel's page cache that readers of the new
   // version share. Pin() of a version (an open, with the version the
-  // store has now) makes it readable again: the bytes may come back.
+  // store has now) makes it readable again: the bytes may come back. A
+  // version no handle has open is only dropped: unpinned reads (copying a
+  // file in for writing) rely on the md5 check instead.
   void Retire(const std::string& id, const std::string& version);
 
   // Returns once no download is queued or running (tests, shutdown).
@@ -260,8 +262,9 @@ class ContentCache {
   // Pins by entry name, independent of entry lifetime (an entry dropped
   // and re-created while open stays pinned).
   std::unordered_map<std::string, int> pins_;
-  // Retire(): versions replaced on Drive while mounted, by id; a key with
-  // one of them may not be read. Pin() takes its version out again.
+  // Retire(): versions replaced on Drive while open, by id; a key with one
+  // of them may not be read. Pin() takes its version out again, and so
+  // does its last Unpin(), so this holds no more than the pins do.
   std::unordered_map<std::string, std::unordered_set<std::string>> retired_;
   // Set by the first Retire(): until then reads skip the retired check
   // (and its lock) on their hot path.

@@ -389,8 +389,10 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
     urgent_.erase(u.id);
     ++stats_.uploaded_files;
     stats_.uploaded_bytes += u.size;
-    finished_lines_.push_back("uploaded " + u.name + " (" +
-                              std::to_string(u.size) + " bytes)");
+    // Only an unmount's Drain shows these: kept only while one runs.
+    if (draining_ > 0)
+      finished_lines_.push_back("uploaded " + u.name + " (" +
+                                std::to_string(u.size) + " bytes)");
   }
   GDMOUNT_LOG(kDebug) << "uploaded " << u.name << " (" << u.id << ", " << u.size
                       << " bytes, generation " << u.generation << ")";
@@ -485,6 +487,13 @@ Result<size_t> Uploader::Drain(
   constexpr auto kPoll = std::chrono::milliseconds(100);
   const auto deadline = clock_->SteadyNow() + timeout;
   std::unique_lock<std::mutex> lock(mu_);
+  ++draining_;
+  struct Done {
+    Uploader* self;
+    ~Done() {  // with mu_ held: every return below holds `lock`
+      if (--self->draining_ == 0) self->finished_lines_.clear();
+    }
+  } done{this};
   while (true) {
     std::vector<std::string> lines;
     lines.swap(finished_lines_);

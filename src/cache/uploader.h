@@ -140,8 +140,9 @@ class Uploader {
   std::map<std::string, Status> last_failure_;  // GUARDED_BY(mu_)
   uint64_t events_ = 0;                         // GUARDED_BY(mu_)
   std::vector<std::string> finished_lines_;     // GUARDED_BY(mu_)
-  UploadStats stats_;                           // GUARDED_BY(mu_)
-  std::atomic<bool> cancel_{false};             // Stop(): uploads in flight end
+  int draining_ = 0;                 // GUARDED_BY(mu_): Drain calls running
+  UploadStats stats_;                // GUARDED_BY(mu_)
+  std::atomic<bool> cancel_{false};  // Stop(): uploads in flight end
   std::vector<std::thread> threads_;
 };
 

@@ -181,7 +181,7 @@ const std::vector<Row>& Rows() {
        Int64(&Settings::cache_budget, 0, int64_t{1} << 50)},
       {{"cache_max_files", "--cache-max-files", "", "N",
         "Files the content cache may hold (each keeps one open descriptor)",
-        "4096"},
+        "32768"},
        Int64(&Settings::cache_max_files, 16, int64_t{1} << 24)},
       {{"read_ahead_initial", "--read-ahead-initial", "", "BYTES",
         "First read-ahead window of a sequential reader", "1048576"},

@@ -54,7 +54,7 @@ struct Settings {
   double attr_timeout_s = 60;
   int64_t cache_chunk_size = 8 << 20;
   int64_t cache_budget = int64_t{10} << 30;
-  int64_t cache_max_files = 4096;
+  int64_t cache_max_files = 32768;
   int64_t read_ahead_initial = 1 << 20;
   int64_t read_ahead_max = 64 << 20;
   int download_threads = 8;

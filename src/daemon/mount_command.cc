@@ -177,10 +177,10 @@ int64_t CacheFilesWithinLimit(int64_t wanted) {
       static_cast<int64_t>(rl.rlim_cur) - kDescriptorsForTheRest;
   const int64_t fits = std::max<int64_t>(16, room);
   if (fits >= wanted) return wanted;
-  GDMOUNT_LOG(kWarning) << "cache_max_files " << wanted << " lowered to "
-                        << fits << ": the limit on open files is "
-                        << rl.rlim_cur << " (raise it with ulimit -n or "
-                        << "LimitNOFILE=)";
+  GDMOUNT_LOG(kInfo) << "the content cache holds at most " << fits
+                     << " files (not cache_max_files " << wanted
+                     << "): the limit on open files is " << rl.rlim_cur
+                     << " (ulimit -n, LimitNOFILE=)";
   return fits;
 }
 

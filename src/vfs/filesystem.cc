@@ -133,7 +133,14 @@ void Filesystem::Remember(uint64_t ino, const std::string& id) {
   inodes_.Ref(ino, id);
 }
 
-void Filesystem::Forget(uint64_t ino, uint64_t n) { inodes_.Forget(ino, n); }
+void Filesystem::Forget(uint64_t ino, uint64_t n) {
+  if (!inodes_.Forget(ino, n)) return;
+  // The kernel dropped the inode, and its pages with it: nothing left for
+  // keep_cache to decide on. (Else this map grows with every file ever
+  // opened: a dataset of a million files read once.)
+  std::lock_guard<std::mutex> lock(handles_mu_);
+  opened_version_.erase(ino);
+}
 
 Result<std::string> Filesystem::ExportOf(const meta::Entry& e) {
   auto format = tree_->exports().find(e.mime_type);
@@ -301,7 +308,10 @@ void Filesystem::Release(uint64_t fh) {
   } else if (!h->exported) {
     cache_->Unpin(h->key);
   }
-  inodes_.CloseHandle(h->ino);
+  if (inodes_.CloseHandle(h->ino)) {
+    std::lock_guard<std::mutex> lock(handles_mu_);
+    opened_version_.erase(h->ino);  // as in Forget
+  }
 }
 
 namespace {

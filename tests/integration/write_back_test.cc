@@ -494,6 +494,26 @@ TEST_CASE("An unlink Drive refuses leaves the file and its journaled bytes",
   CHECK(files[0]["md5Checksum"] == Md5Hex("mine!!"));
 }
 
+TEST_CASE("An unmount's drain reports only what it uploaded itself",
+          "[integration][write]") {
+  // Lines for uploads before it are not kept: a mount that runs for months
+  // would otherwise hold one for every file it ever uploaded.
+  EmulatorFixture fx;
+  testing::TempDir dir;
+  Stack s(fx, dir.path());
+  s.WriteNew(kRootIno, "early.bin", Pattern(1000, 3));
+  const std::string id =
+      s.store->GetByIno(s.Ino(kRootIno, "early.bin")).value()->id;
+  REQUIRE(s.uploader->WaitFor(id, kDrainTimeout).ok());
+  std::vector<std::string> lines;
+  auto left = s.uploader->Drain(
+      kDrainTimeout, [&](const std::string& line) { lines.push_back(line); });
+  REQUIRE(left.ok());
+  CHECK(*left == 0);
+  CHECK(lines.empty());
+  CHECK(FilesNamed(fx, "early.bin").size() == 1);
+}
+
 TEST_CASE("Namespace operations: mkdir, rename, move, replace, rmdir",
           "[integration][write]") {
   EmulatorFixture fx;

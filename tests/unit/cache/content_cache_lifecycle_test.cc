@@ -90,6 +90,28 @@ TEST_CASE("Retire refuses only the retired version; an open brings it back",
   rig.cache->Unpin(old_key);
 }
 
+TEST_CASE("A version retired while no handle has it is dropped, not kept",
+          "[unit][cache]") {
+  // Nothing to refuse: a mount running for months would otherwise keep a
+  // record for every change it ever saw.
+  Rig rig;
+  const std::string v1 = MakeBytes(kChunk, 5);
+  FileKey key = rig.Add("f", v1);
+  CHECK(rig.Read(key, 0, kChunk) == v1);
+  rig.cache->Retire("f", key.version);
+  CHECK_FALSE(rig.cache->IsCached(key, 0, 1));  // its bytes went
+  CHECK(rig.Read(key, 0, kChunk) == v1);        // and nothing refuses it
+  // Retired while open: refused until the last handle closes, then
+  // forgotten.
+  REQUIRE(rig.cache->Pin(key).ok());
+  rig.cache->Retire("f", key.version);
+  std::string buf(kChunk, '\0');
+  auto refused = rig.cache->Read(key, 0, buf.data(), buf.size());
+  CHECK(refused.status().code() == StatusCode::kPreconditionFailed);
+  rig.cache->Unpin(key);
+  CHECK(rig.Read(key, 0, kChunk) == v1);
+}
+
 TEST_CASE("Invalidate drops every version of a file", "[unit][cache]") {
   Rig rig;
   std::string bytes = MakeBytes(kChunk * 2, 24);
