@@ -142,29 +142,39 @@ Status SyntheticBlob::ReadAt(int64_t offset, char* buf, size_t n) const {
 }
 
 FileBlob::FileBlob(std::string path, int64_t size, bool keep_file)
-    : path_(std::move(path)), size_(size), keep_file_(keep_file) {
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-}
+    : path_(std::move(path)), size_(size), keep_file_(keep_file) {}
 
 FileBlob::~FileBlob() {
-  if (fd_ >= 0) ::close(fd_);
   if (!keep_file_) ::unlink(path_.c_str());
 }
 
+// Opened for each read, not held: Drive keeps every revision and trashed
+// file, so a long run holds tens of thousands of blobs, and one descriptor
+// each ran the emulator out of them (a one-hour soak). The file stays until
+// the last reference goes, so the path is as good as a descriptor.
 Status FileBlob::ReadAt(int64_t offset, char* buf, size_t n) const {
-  if (fd_ < 0) return IoError("blob file missing: " + path_);
   if (offset < 0 || offset + static_cast<int64_t>(n) > size_)
     return InvalidArgumentError("read past end of blob");
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("blob file missing: " + path_);
+  Status s;
   while (n > 0) {
-    ssize_t r = ::pread(fd_, buf, n, offset);
+    ssize_t r = ::pread(fd, buf, n, offset);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return ErrnoStatus("pread " + path_);
-    if (r == 0) return IoError("blob file shorter than recorded: " + path_);
+    if (r < 0) {
+      s = ErrnoStatus("pread " + path_);
+      break;
+    }
+    if (r == 0) {
+      s = IoError("blob file shorter than recorded: " + path_);
+      break;
+    }
     buf += r;
     offset += r;
     n -= static_cast<size_t>(r);
   }
-  return Status();
+  ::close(fd);
+  return s;
 }
 
 Digests ComputeDigests(const Blob& blob) {

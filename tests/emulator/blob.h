@@ -90,7 +90,6 @@ class FileBlob final : public Blob {
  private:
   std::string path_;
   int64_t size_;
-  int fd_ = -1;
   mutable bool keep_file_;
 };
 
