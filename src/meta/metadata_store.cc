@@ -141,6 +141,18 @@ Status MetadataStore::UpsertLocked(const drive::DriveFile& file,
     if (stored && mine->has_value()) stored->push_back(std::move(**mine));
     return Status::Ok();
   }
+  // Drive's version only grows: an older one was fetched before this mount
+  // stored newer state (a move or rename it made meanwhile), and writing
+  // it would put the item back where it was (a folder listing fetched
+  // before a move out of it showed the file there again).
+  if (file.version > 0) {
+    Result<std::optional<Entry>> now = ReadEntryById(db_.get(), file.id);
+    if (!now.ok()) return now.status();
+    if (now->has_value() && (*now)->version > file.version) {
+      if (stored) stored->push_back(std::move(**now));
+      return Status::Ok();
+    }
+  }
   // The root has no parent, even when it is a folder inside the Drive.
   Result<Entry> e =
       WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);

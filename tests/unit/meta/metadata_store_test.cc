@@ -263,6 +263,29 @@ TEST_CASE("ReplaceChildren files children under the listed folder",
   CHECK(Must(store->Children("empty")).empty());
 }
 
+TEST_CASE("A listing older than what the store has does not move it back",
+          "[unit][meta]") {
+  // Listed in folder a at version 3, moved to b here (version 4), then the
+  // listing of a fetched before the move arrives.
+  auto store = OpenStore();
+  drive::DriveFile before = File("f", "a", "f.txt");
+  before.version = 3;
+  MustOk(store->ReplaceChildren("a", {before}, 1));
+  drive::DriveFile moved = File("f", "b", "f.txt");
+  moved.version = 4;
+  MustOk(store->Upsert({moved}));
+  MustOk(store->ReplaceChildren("a", {before}, 2));
+  CHECK(Must(store->Get("f"))->parent_id == "b");
+  CHECK(Must(store->Get("f"))->version == 4);
+  CHECK(Must(store->Children("a")).empty());
+  // A newer version is taken, wherever it says the file is.
+  drive::DriveFile back = File("f", "a", "g.txt");
+  back.version = 5;
+  MustOk(store->ReplaceChildren("a", {back}, 3));
+  CHECK(Must(store->Get("f"))->parent_id == "a");
+  CHECK(Must(store->Get("f"))->name == "g.txt");
+}
+
 TEST_CASE("InvalidateListing makes the next lookup list again",
           "[unit][meta]") {
   auto store = OpenStore();
