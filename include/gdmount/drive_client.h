@@ -48,8 +48,12 @@ class ContentSource {
 // State of a resumable upload session as the server reports it.
 struct UploadProgress {
   std::string session_uri;
-  int64_t confirmed = 0;          // bytes the server has persisted
-  std::optional<DriveFile> done;  // set when the upload completed
+  int64_t confirmed = 0;  // bytes the server has persisted
+  // Set when Drive made a version of the file from the upload, reported
+  // before this client compares Drive's md5 with the bytes it read: an
+  // upload that then fails (kCorruption: the source changed or the bytes
+  // were damaged on the way) has still made that version.
+  std::optional<DriveFile> done;
 };
 
 class DriveClient {
@@ -130,7 +134,8 @@ class DriveClient {
   // Creates (file_id empty) or updates a file with content: multipart at or
   // below the client's multipart threshold, resumable above it. Idempotent
   // as Create is. `progress` (optional) sees the session and every
-  // confirmed offset of a resumable upload, so a caller can persist them.
+  // confirmed offset of a resumable upload, so a caller can persist them,
+  // and the version Drive made (UploadProgress::done; multipart too).
   virtual Result<DriveFile> Upload(
       const std::string& file_id, const FileMetadata& metadata,
       const ContentSource& content,

@@ -179,7 +179,12 @@ Status Uploader::Send(const meta::PendingUpload& u, drive::DriveFile* uploaded,
   StagingSource content(fd, u.size, &cancel_, [this, &staged, stamp] {
     return write_back_->ChangeStamp(staged) == stamp;
   });
+  *uploaded = drive::DriveFile();
   auto save = [&](const drive::UploadProgress& p) {
+    if (p.done) {
+      *uploaded = *p.done;  // made on Drive, even if the send then fails
+      return;
+    }
     (void)store_->SaveUploadSession(u.id, u.generation, p.session_uri,
                                     p.confirmed);
   };
@@ -232,7 +237,12 @@ Status Uploader::UploadConflictCopy(
   copy.id = *id;
   drive::DriveFile created;
   Status s = Send(copy, &created, u.id);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // A copy Drive made of other bytes than the staging file's now: the
+    // retry makes a new one, so this one must not stay beside it.
+    if (!created.id.empty()) (void)client_->Trash(created.id);
+    return s;
+  }
   GDMOUNT_LOG(kWarning) << "conflict: " << u.name << " (" << u.id
                         << ") changed on Drive while it had local changes; "
                         << "the local version is uploaded as \"" << copy.name
@@ -364,7 +374,19 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
   // attempt, carries the name and folder of when it began: a rename or
   // move journaled since is applied now.
   if (s.ok() && !sent) s = PlaceAsJournaled(u, &uploaded);
-  if (!s.ok()) return Failed(u, s);
+  if (!s.ok()) {
+    if (!uploaded.id.empty()) {
+      // The send failed after Drive made a version of it: bytes that
+      // differ from the staging file's now (a resumed session whose first
+      // part was read before a write; bytes damaged on the way). Still
+      // this mount's own: later commits and the retry build on it, so
+      // that none takes it for another client's change, whatever
+      // generation the journal has reached meanwhile.
+      Status rebased = write_back_->Rebase(u.id, uploaded);
+      if (!rebased.ok()) return Failed(u, rebased);
+    }
+    return Failed(u, s);
+  }
   if (!uploaded.md5.empty() && uploaded.md5 != u.md5) {
     // The staging file changed after this commit; a newer commit (if the
     // writer closed) carries the new bytes. Either way, not done.

@@ -117,7 +117,9 @@ class Uploader {
   void RemoveCreated(const meta::PendingUpload& u, bool if_there);
   Status PlaceAsJournaled(const meta::PendingUpload& u,
                           drive::DriveFile* remote);
-  // Uploads u's staging file (that of `staged_id`, "" for u.id).
+  // Uploads u's staging file (that of `staged_id`, "" for u.id). Even when
+  // it fails, `uploaded` holds the version Drive made, if it made one (its
+  // id is empty otherwise).
   Status Send(const meta::PendingUpload& u, drive::DriveFile* uploaded,
               const std::string& staged_id = "");
   Status UploadConflictCopy(const meta::PendingUpload& u,

@@ -163,9 +163,10 @@ class DriveClientImpl : public DriveClient {
                                  const FileMetadata& metadata);
   // Returns the file `id` when a replayed create answered 409 duplicate.
   Result<DriveFile> CreatedBefore(const std::string& id, const Status& s);
-  Result<DriveFile> UploadMultipart(const std::string& file_id,
-                                    const FileMetadata& metadata,
-                                    const ContentSource& content);
+  Result<DriveFile> UploadMultipart(
+      const std::string& file_id, const FileMetadata& metadata,
+      const ContentSource& content,
+      const std::function<void(const UploadProgress&)>& progress);
   Result<HttpResponse> SendChunk(const std::string& session_uri,
                                  const ContentSource& content, int64_t offset,
                                  int64_t size);

@@ -58,7 +58,8 @@ Result<std::string> Md5Of(const ContentSource& content) {
 
 Result<DriveFile> DriveClientImpl::UploadMultipart(
     const std::string& file_id, const FileMetadata& metadata,
-    const ContentSource& content) {
+    const ContentSource& content,
+    const std::function<void(const UploadProgress&)>& progress) {
   std::string bytes(static_cast<size_t>(content.size()), '\0');
   Status read = content.ReadAt(0, bytes.data(), bytes.size());
   if (!read.ok()) return read;
@@ -93,6 +94,7 @@ Result<DriveFile> DriveClientImpl::UploadMultipart(
              : CreatedBefore(file_id.empty() ? metadata.id.value_or("") : "",
                              r.status());
   if (!file.ok()) return file;
+  if (r.ok() && progress) progress(UploadProgress{"", content.size(), *file});
   Status md5 = CheckMd5(*file, util::HexEncode(util::Md5(bytes)));
   if (!md5.ok()) return md5;
   return file;
@@ -185,6 +187,10 @@ Result<DriveFile> DriveClientImpl::ResumeUpload(
       progress(UploadProgress{session_uri, confirmed, std::nullopt});
   };
   auto finish = [&](DriveFile file) -> Result<DriveFile> {
+    // Drive has made this version whatever the checks below find: the
+    // caller learns of it first (a version of mixed or damaged bytes is
+    // still one this client made).
+    if (progress) progress(UploadProgress{session_uri, size, file});
     auto md5 = Md5Of(content);
     if (!md5.ok()) return md5.status();
     Status s = CheckMd5(file, *md5);
@@ -193,7 +199,6 @@ Result<DriveFile> DriveClientImpl::ResumeUpload(
       return Status(StatusCode::kCorruption,
                     "Drive reports " + std::to_string(*file.size) +
                         " bytes for an upload of " + std::to_string(size));
-    if (progress) progress(UploadProgress{session_uri, size, file});
     return file;
   };
   auto where = QueryUpload(session_uri, size);
@@ -253,7 +258,7 @@ Result<DriveFile> DriveClientImpl::Upload(
     md.id = *id;
   }
   if (content.size() <= options_.multipart_threshold)
-    return UploadMultipart(file_id, md, content);
+    return UploadMultipart(file_id, md, content, progress);
   for (int restart = 0;; ++restart) {
     auto session = StartResumable(file_id, md, content.size());
     if (!session.ok()) {

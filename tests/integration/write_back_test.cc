@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <set>
 
 #include "cache/uploader.h"
@@ -348,6 +349,94 @@ TEST_CASE(
   REQUIRE(all.status == 200);
   CHECK(all.json()["files"].size() == 1);
   CHECK(s.uploader->stats().conflicts == 0);
+}
+
+// The bytes of a string up to `limit`; a read past it fails, as when the
+// daemon dies partway through a session.
+class CutShortSource : public drive::ContentSource {
+ public:
+  CutShortSource(const std::string& bytes, int64_t limit)
+      : bytes_(bytes), limit_(limit) {}
+  int64_t size() const override { return static_cast<int64_t>(bytes_.size()); }
+  Status ReadAt(int64_t offset, char* buf, size_t n) const override {
+    if (offset + static_cast<int64_t>(n) > limit_) return IoError("cut short");
+    std::memcpy(buf, bytes_.data() + offset, n);
+    return Status::Ok();
+  }
+
+ private:
+  const std::string& bytes_;
+  int64_t limit_;
+};
+
+TEST_CASE(
+    "A resumed session that mixes two versions is not taken for another "
+    "client's change",
+    "[integration][write]") {
+  EmulatorFixture fx;
+  const std::string v1 = Pattern(9 << 20, 1);  // two resumable chunks
+  auto f = fx.Upload("big.bin", v1);
+  const std::string id = f["id"];
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);
+  const uint64_t ino = s.Ino(kRootIno, "big.bin");
+  const std::string v2 = Pattern(9 << 20, 2);
+  {
+    auto opened = s.fs->Open(ino, O_WRONLY | O_TRUNC);
+    REQUIRE(opened.ok());
+    for (size_t off = 0; off < v2.size(); off += 1 << 20)
+      REQUIRE(s.fs->Write(opened->fh, off, v2.data() + off, 1 << 20).ok());
+    REQUIRE(s.fs->Flush(opened->fh).ok());
+    s.fs->Release(opened->fh);
+  }
+  // An attempt sends v2's first chunk and dies (as Uploader::Send does,
+  // the journal keeps the session and its progress).
+  {
+    auto row = s.store->GetUpload(id);
+    REQUIRE(row.ok());
+    REQUIRE(row->has_value());
+    const int64_t generation = (*row)->generation;
+    REQUIRE(s.store->MarkUploadSending(id, Md5Hex(v2)).ok());
+    drive::FileMetadata md;
+    md.name = "big.bin";
+    CutShortSource content(v2, 8 << 20);
+    auto sent = s.drive.client->Upload(
+        id, md, content, [&](const drive::UploadProgress& p) {
+          (void)s.store->SaveUploadSession(id, generation, p.session_uri,
+                                           p.confirmed);
+        });
+    REQUIRE_FALSE(sent.ok());
+    auto saved = s.store->GetUpload(id);
+    REQUIRE(saved.ok());
+    REQUIRE(saved->has_value());
+    REQUIRE((*saved)->confirmed == 8 << 20);
+  }
+  // A writer overwrites the whole file and has not closed it when the
+  // uploader resumes that session: Drive gets v2's first chunk and v3's
+  // rest, a version of neither.
+  const std::string v3 = Pattern(9 << 20, 3);
+  auto writer = s.fs->Open(ino, O_WRONLY);
+  REQUIRE(writer.ok());
+  for (size_t off = 0; off < v3.size(); off += 1 << 20)
+    REQUIRE(s.fs->Write(writer->fh, off, v3.data() + off, 1 << 20).ok());
+  s.uploader->Start();
+  CHECK(s.uploader->WaitFor(id, kDrainTimeout).code() ==
+        StatusCode::kCorruption);
+  s.uploader->Stop();
+  const std::string mixed = v2.substr(0, 8 << 20) + v3.substr(8 << 20);
+  REQUIRE(Md5Hex(Content(fx, id)) == Md5Hex(mixed));
+  // The writer closes: its commit builds on the mixed version, this
+  // mount's own, and replaces it. No conflict copy.
+  REQUIRE(s.fs->Flush(writer->fh).ok());
+  s.fs->Release(writer->fh);
+  s.uploader->Start();
+  s.Drain();
+  CHECK(Md5Hex(Content(fx, id)) == Md5Hex(v3));
+  CHECK(s.uploader->stats().conflicts == 0);
+  auto all = fx.Call("GET", "/drive/v3/files?fields=files(name)&q=" +
+                                Q("name contains 'big'"));
+  REQUIRE(all.status == 200);
+  CHECK(all.json()["files"].size() == 1);
 }
 
 TEST_CASE(
