@@ -234,16 +234,62 @@ Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
     if (!listing_.count(folder_id)) break;
     listed_.wait(lock);  // another thread is listing this folder
   }
-  listing_[folder_id] = true;
+  listing_[folder_id] = Loading();
   lock.unlock();
 
   Result<ViewPtr> view = LoadView(folder_id);
 
   lock.lock();
+  // A change stored while the listing ran finds no view to update, and the
+  // listing may hold the item as it was before (a page stored before a
+  // rename or a move out: the old name shows beside the new one, or an
+  // emptied folder is not empty). Those items are taken as stored now.
+  bool settled = false;
+  for (int round = 0; view.ok() && round < 4; ++round) {
+    std::set<std::string> touched;
+    touched.swap(listing_[folder_id].touched);
+    if (touched.empty()) {
+      settled = true;
+      break;
+    }
+    lock.unlock();
+    view = WithStored(*view, folder_id, touched);
+    lock.lock();
+  }
+  const bool invalidated = listing_[folder_id].invalidated;
   listing_.erase(folder_id);
-  if (view.ok()) views_[folder_id] = *view;
+  // Still changing (or invalidated) while it was built: shown once, not
+  // kept; the next use builds it again.
+  if (view.ok() && settled && !invalidated) views_[folder_id] = *view;
   listed_.notify_all();
+  lock.unlock();
+  // Invalidate() asked for a new listing while this one ran, whose end
+  // marked the folder listed: ask again.
+  if (invalidated && !IsVirtual(folder_id)) {
+    Status s = store_->InvalidateListing(folder_id);
+    if (!s.ok()) return s;
+  }
   return view;
+}
+
+Result<Tree::ViewPtr> Tree::WithStored(const ViewPtr& view,
+                                       const std::string& folder_id,
+                                       const std::set<std::string>& ids) {
+  std::vector<std::string> drop(ids.begin(), ids.end());
+  auto stored = store_->GetMany(drop);
+  if (!stored.ok()) return stored.status();
+  std::vector<meta::Entry> add;
+  for (meta::Entry& e : *stored)
+    if (!e.trashed && e.parent_id == folder_id) add.push_back(std::move(e));
+  return Rebuilt(*view, drop, add);
+}
+
+void Tree::TouchLoadingLocked(const std::string& folder_id,
+                              const std::vector<std::string>& ids) {
+  auto it = listing_.find(folder_id);
+  if (it == listing_.end() || IsVirtual(folder_id)) return;
+  for (const std::string& id : ids)
+    if (!id.empty()) it->second.touched.insert(id);
 }
 
 Result<std::vector<Child>> Tree::List(const std::string& folder_id) {
@@ -273,6 +319,8 @@ Status Tree::Invalidate(const std::string& folder_id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     views_.erase(folder_id);
+    auto loading = listing_.find(folder_id);
+    if (loading != listing_.end()) loading->second.invalidated = true;
   }
   if (IsVirtual(folder_id)) return Status::Ok();
   return store_->InvalidateListing(folder_id);
@@ -283,7 +331,10 @@ void Tree::ApplyLocal(const std::string& folder_id,
                       const std::string& removed_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = views_.find(folder_id);
-  if (it == views_.end()) return;
+  if (it == views_.end()) {
+    TouchLoadingLocked(folder_id, {added ? added->id : "", removed_id});
+    return;
+  }
   if (added && removed_id.empty() && !added->trashed &&
       added->parent_id == folder_id) {
     // Attributes only (every close() of a written file): what the name
@@ -374,7 +425,13 @@ KernelNotices Tree::ApplyRemote(
     for (int attempt = 0;; ++attempt) {
       std::unique_lock<std::mutex> lock(mu_);
       auto it = views_.find(folder_id);
-      if (it == views_.end()) break;
+      if (it == views_.end()) {
+        TouchLoadingLocked(folder_id, work.drop);
+        std::vector<std::string> added;
+        for (const meta::Entry& e : work.add) added.push_back(e.id);
+        TouchLoadingLocked(folder_id, added);
+        break;
+      }
       if (old == it->second && rebuilt) {
         it->second = rebuilt;
         break;
@@ -435,6 +492,7 @@ Status Tree::InvalidateAll() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     views_.clear();
+    for (auto& [id, loading] : listing_) loading.invalidated = true;
   }
   return store_->InvalidateAllListings();
 }

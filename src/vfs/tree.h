@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -98,14 +99,16 @@ class Tree {
   // A change this mount made and already stored, applied to the folder's
   // view in memory (no listing): `added` appears or replaces the entry with
   // its id, `removed_id` ("" for none) disappears. A folder whose view is
-  // not loaded is left alone (its view is built from the store later).
+  // not loaded is left alone (its view is built from the store later); one
+  // being loaded takes both ids as stored once its listing is in.
   void ApplyLocal(const std::string& folder_id,
                   const std::optional<meta::Entry>& added,
                   const std::string& removed_id);
 
   // Changes from Drive's change feed, already stored (ApplyChanges):
-  // every loaded folder view they touch is rebuilt once (not re-listed),
-  // and the names and inodes the kernel may hold stale are returned.
+  // every loaded folder view they touch is rebuilt once (not re-listed; one
+  // being loaded takes them once its listing is in), and the names and
+  // inodes the kernel may hold stale are returned.
   KernelNotices ApplyRemote(const std::vector<meta::AppliedChange>& changes);
   // Forgets every folder view and listing: after the change feed lost its
   // place, each folder is listed again when next used.
@@ -167,11 +170,27 @@ class Tree {
   std::string root_id_;
   bool my_drive_root_ = false;
 
+  // A folder view being loaded, and what happened to the folder meanwhile.
+  struct Loading {
+    // Ids changed in the folder (here or by the change feed) while it was
+    // listed: the listing may hold an older state of them.
+    std::set<std::string> touched;
+    bool invalidated = false;  // Invalidate() asked for a new listing
+  };
+  // `view` with each of `ids` as the store has it now (in `folder_id` or
+  // not).
+  Result<ViewPtr> WithStored(const ViewPtr& view, const std::string& folder_id,
+                             const std::set<std::string>& ids);
+  // Records `ids` as changed in `folder_id` if it is being loaded.
+  // REQUIRES mu_.
+  void TouchLoadingLocked(const std::string& folder_id,
+                          const std::vector<std::string>& ids);
+
   mutable std::mutex mu_;
   std::condition_variable listed_;
-  std::map<std::string, ViewPtr> views_;  // GUARDED_BY(mu_)
-  std::map<std::string, bool> listing_;   // GUARDED_BY(mu_): in flight
-  uint64_t listings_ = 0;                 // GUARDED_BY(mu_)
+  std::map<std::string, ViewPtr> views_;    // GUARDED_BY(mu_)
+  std::map<std::string, Loading> listing_;  // GUARDED_BY(mu_): in flight
+  uint64_t listings_ = 0;                   // GUARDED_BY(mu_)
 };
 
 }  // namespace gdmount::vfs

@@ -4,6 +4,9 @@
 #include "vfs/tree.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -82,6 +85,148 @@ TEST_CASE("A folder is listed once, then lookups are local",
   CHECK(root->size() == 6);
   CHECK(names.count(".Trash") == 1);
   CHECK(names.count(".shared") == 1);
+}
+
+// The real transport, except that one files.list request, the n-th from
+// Hold(n), waits before it is sent until Open().
+class GatedTransport : public HttpTransport {
+ public:
+  explicit GatedTransport(HttpTransport* inner) : inner_(inner) {}
+  void Hold(int nth) {
+    std::lock_guard<std::mutex> lock(mu_);
+    countdown_ = nth;
+  }
+  void WaitHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return held_; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (request.log_name == "files.list" && countdown_ > 0 &&
+        --countdown_ == 0) {
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return open_; });
+    }
+    lock.unlock();
+    return inner_->Send(request);
+  }
+
+ private:
+  HttpTransport* inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int countdown_ = 0;  // GUARDED_BY(mu_)
+  bool held_ = false;  // GUARDED_BY(mu_)
+  bool open_ = false;  // GUARDED_BY(mu_)
+};
+
+TEST_CASE(
+    "Changes made while a folder is listed show in its view, not the "
+    "listing's older state",
+    "[integration][vfs]") {
+  // 10,000 entries: the first 8,192 are stored (one ListingWriter batch)
+  // while the last page is still to come.
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("big/=10000x0", &emu.store()).ok());
+  });
+  auto id_of = [&](const std::string& name) {
+    auto r = fx.Call("GET", "/drive/v3/files?fields=files(id)&q=" +
+                                testing::Q("name = '" + name + "'"));
+    REQUIRE(r.status == 200);
+    REQUIRE(r.json()["files"].size() == 1);
+    return r.json()["files"][0]["id"].get<std::string>();
+  };
+  const std::string big = id_of("big");
+  const std::string renamed = id_of("000001.bin");
+  const std::string moved = id_of("000002.bin");
+  testing::TempDir dir;
+  auto store =
+      std::move(meta::MetadataStore::Open(dir.path() + "/meta.db").value());
+  auto curl = http::CurlTransport::Create({}).value();
+  GatedTransport gated(curl.get());
+  StaticTokenSource tokens(EmulatorFixture::kToken);
+  auto random = MakeSeededRandom(3);
+  drive::DriveClientOptions o;
+  o.endpoints.api_root = fx.url();
+  o.endpoints.upload_root = fx.url();
+  o.pacer.rate_per_s = 0;
+  drive::DriveClientImpl client(o, &gated, &tokens, RealClock(), random.get());
+  Tree tree(store.get(), &client, RealClock());
+  REQUIRE(tree.Init().ok());
+  const std::string root = tree.root_id();
+  REQUIRE(tree.List(root).ok());
+
+  gated.Hold(10);  // the listing's last page (1,000 a page)
+  Result<std::vector<Child>> listed = Status(StatusCode::kInternal, "");
+  std::thread lister([&] { listed = tree.List(big); });
+  gated.WaitHeld();
+  // The first batch is in the store; wait for it (no sleep decides this).
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool stored = false;
+  while (!stored && std::chrono::steady_clock::now() < deadline) {
+    auto e = store->Get(moved);
+    stored = e.ok() && e->has_value();
+    if (!stored) std::this_thread::yield();
+  }
+  REQUIRE(stored);
+  // A rename and a move out of the folder, as Filesystem makes them: on
+  // Drive, then stored, then applied to the views.
+  auto change = [&](const std::string& id, const nlohmann::json& patch,
+                    const std::string& query) {
+    fx.Patch(id, query, patch);
+    auto e = store->Get(id);
+    REQUIRE(e.ok());
+    REQUIRE(e->has_value());
+    drive::DriveFile f = meta::FromEntry(**e);
+    const std::string from = (*e)->parent_id;
+    if (patch.contains("name")) f.name = patch["name"];
+    if (!query.empty()) f.parents = {root};
+    f.version += 1;
+    REQUIRE(store->Upsert({f}).ok());
+    auto now = store->Get(id);
+    REQUIRE(now.ok());
+    REQUIRE(now->has_value());
+    if ((*now)->parent_id != from) {
+      tree.ApplyLocal(from, std::nullopt, id);
+      tree.ApplyLocal((*now)->parent_id, **now, "");
+    } else {
+      tree.ApplyLocal(from, **now, "");
+    }
+  };
+  change(renamed, {{"name", "renamed.bin"}}, "");
+  change(moved, nlohmann::json::object(),
+         "?addParents=" + root + "&removeParents=" + big);
+  gated.Open();
+  lister.join();
+  REQUIRE(listed.ok());
+
+  std::set<std::string> names;
+  for (const Child& c : *listed) names.insert(c.name);
+  CHECK(names.count("renamed.bin") == 1);
+  CHECK(names.count("000001.bin") == 0);
+  CHECK(names.count("000002.bin") == 0);
+  CHECK(listed->size() == 9999);
+  // The kept view agrees (lookups answer from it).
+  auto old_name = tree.Lookup(big, "000001.bin");
+  REQUIRE(old_name.ok());
+  CHECK_FALSE(old_name->has_value());
+  auto gone = tree.Lookup(big, "000002.bin");
+  REQUIRE(gone.ok());
+  CHECK_FALSE(gone->has_value());
+  auto there = tree.Lookup(big, "renamed.bin");
+  REQUIRE(there.ok());
+  REQUIRE(there->has_value());
+  CHECK((*there)->entry.id == renamed);
+  auto in_root = tree.Lookup(root, "000002.bin");
+  REQUIRE(in_root.ok());
+  CHECK(in_root->has_value());
 }
 
 TEST_CASE("Concurrent lookups in an unlisted folder share one listing",
