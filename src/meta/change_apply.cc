@@ -36,7 +36,7 @@ Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
     const std::string parent = f.parents.empty() ? "" : f.parents.front();
     if (!before->has_value()) {
       // Fetched before this mount removed it: the next page says so.
-      if (removals_.Hides(c.file_id, mark)) continue;
+      if (local_changes_.Hides(c.file_id, mark)) continue;
       // New here: stored only where this mount shows it, in a folder it
       // knows (a trashed new item would only be shown by .Trash, which is
       // listed per mount).

@@ -171,7 +171,10 @@ Status MetadataStore::Upsert(const std::vector<drive::DriveFile>& files) {
     Status s = UpsertLocked(f, f.parents.empty() ? "" : f.parents.front());
     if (!s.ok()) return s;
   }
-  return txn->Commit();
+  Status s = txn->Commit();
+  if (!s.ok()) return s;
+  for (const drive::DriveFile& f : files) local_changes_.Stored(f.id);
+  return Status::Ok();
 }
 
 Status MetadataStore::ReplaceChildren(
@@ -186,9 +189,10 @@ Status MetadataStore::ReplaceChildren(
   std::lock_guard<std::mutex> lock(mu_);
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
-  Status s = RemoveVanishedLocked(parent_id, listed);
+  Status s = RemoveVanishedLocked(parent_id, listed, LocalChangeLog::kLatest);
   if (s.ok())
-    s = UpsertChildrenLocked(parent_id, children, RemovalLog::kLatest, nullptr);
+    s = UpsertChildrenLocked(parent_id, children, LocalChangeLog::kLatest,
+                             nullptr);
   if (s.ok()) s = MarkListedLocked(parent_id, fetched_ms);
   if (!s.ok()) return s;
   return txn->Commit();
@@ -211,13 +215,13 @@ Status MetadataStore::StoreListingPart(
 
 Status MetadataStore::FinishListing(const std::string& parent_id,
                                     const std::vector<std::string>& listed_ids,
-                                    int64_t fetched_ms) {
+                                    int64_t fetched_ms, uint64_t mark) {
   if (parent_id.empty()) return InvalidArgumentError("listing without parent");
   std::unordered_set<std::string> listed(listed_ids.begin(), listed_ids.end());
   std::lock_guard<std::mutex> lock(mu_);
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
-  Status s = RemoveVanishedLocked(parent_id, listed);
+  Status s = RemoveVanishedLocked(parent_id, listed, mark);
   if (s.ok()) s = MarkListedLocked(parent_id, fetched_ms);
   if (!s.ok()) return s;
   return txn->Commit();
@@ -228,7 +232,7 @@ Status MetadataStore::UpsertChildrenLocked(
     uint64_t mark, std::vector<Entry>* stored) {
   for (const drive::DriveFile& child : children) {
     // Listed before this mount removed it: not brought back.
-    if (removals_.Hides(child.id, mark)) continue;
+    if (local_changes_.Hides(child.id, mark)) continue;
     Status s = UpsertLocked(child, parent_id, stored);
     if (!s.ok()) return s;
   }
@@ -243,12 +247,14 @@ Status MetadataStore::MarkListedLocked(const std::string& parent_id,
 }
 
 Status MetadataStore::RemoveVanishedLocked(
-    const std::string& parent_id,
-    const std::unordered_set<std::string>& listed) {
+    const std::string& parent_id, const std::unordered_set<std::string>& listed,
+    uint64_t mark) {
   auto stored = ReadChildIds(db_.get(), parent_id);
   if (!stored.ok()) return stored.status();
   for (const std::string& id : *stored) {
     if (listed.count(id) != 0) continue;
+    // Moved in here after the listing was fetched.
+    if (local_changes_.StoredSince(id, mark)) continue;
     // Not on Drive yet (or not as Drive lists it): the journal decides.
     Result<bool> local = LocalWinsLocked(id);
     if (!local.ok()) return local.status();
@@ -273,23 +279,23 @@ Status MetadataStore::Remove(const std::string& id, bool drive_may_gain) {
   Status s = RemoveLocked(id);
   if (s.ok()) s = txn->Commit();
   if (!s.ok()) return s;
-  removals_.Removed(id, drive_may_gain);
+  local_changes_.Removed(id, drive_may_gain);
   return Status::Ok();
 }
 
 void MetadataStore::SettleRemoval(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  removals_.Settle(id);
+  local_changes_.Settle(id);
 }
 
 bool MetadataStore::RemovedHere(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return removals_.Contains(id);
+  return local_changes_.Contains(id);
 }
 
-uint64_t MetadataStore::RemovalMark() {
+uint64_t MetadataStore::LocalChangeMark() {
   std::lock_guard<std::mutex> lock(mu_);
-  return removals_.Mark();
+  return local_changes_.Mark();
 }
 
 // --- listings --------------------------------------------------------------

@@ -41,7 +41,7 @@
 #include "gdmount/result.h"
 #include "gdmount/status.h"
 #include "meta/entry.h"
-#include "meta/removal_log.h"
+#include "meta/local_change_log.h"
 #include "meta/schema.h"
 #include "meta/upload_journal.h"
 
@@ -82,7 +82,10 @@ class MetadataStore {
 
   // Inserts or updates `files` in one transaction, allocating inode
   // numbers for new ids. The parent is parents[0] ("" if none; always ""
-  // for the root). Listing state is not changed.
+  // for the root). Listing state is not changed. The ids are stamped as
+  // stored here (LocalChangeLog::Stored): a listing already under way
+  // keeps them though it did not list them (a file moved into the folder
+  // meanwhile).
   // Errors: InvalidArgument if a file has an empty id (nothing is stored).
   Status Upsert(const std::vector<drive::DriveFile>& files);
 
@@ -108,15 +111,17 @@ class MetadataStore {
   // Errors: InvalidArgument if parent_id or a child's id is empty.
   // `stored`, if given, receives the entries as stored (inode numbers
   // included), so a caller can show the listing without reading it back;
-  // on error it may hold part of them. `mark` is RemovalMark() taken before
+  // on error it may hold part of them. `mark` is LocalChangeMark() taken before
   // the listing began: items removed here since are not stored again.
   Status StoreListingPart(const std::string& parent_id,
                           const std::vector<drive::DriveFile>& children,
                           std::vector<Entry>* stored = nullptr,
-                          uint64_t mark = RemovalLog::kLatest);
+                          uint64_t mark = LocalChangeLog::kLatest);
+  // FinishListing keeps the entries stored (Upsert) after `mark`.
   Status FinishListing(const std::string& parent_id,
                        const std::vector<std::string>& listed_ids,
-                       int64_t fetched_ms);
+                       int64_t fetched_ms,
+                       uint64_t mark = LocalChangeLog::kLatest);
   // {false, 0} for a folder never listed.
   Result<ListingState> Listing(const std::string& parent_id);
   // Marks the listing incomplete (fetched_ms is kept), so the next lookup
@@ -139,14 +144,15 @@ class MetadataStore {
 
   // Drops the entry for `id` and its listing state; keeps its inode number.
   // Does not cascade to its children. Removing an unknown id succeeds.
-  // A local removal (RemovalLog): listings and change pages fetched before
+  // A local removal (LocalChangeLog): listings and change pages fetched before
   // it do not bring the item back; with `drive_may_gain` (a create of it
   // may still reach Drive) none do until SettleRemoval(id).
   Status Remove(const std::string& id, bool drive_may_gain = false);
   void SettleRemoval(const std::string& id);
-  // Taken before fetching a listing or change page from Drive.
-  uint64_t RemovalMark();
-  // Whether this mount removed `id` (recently: see RemovalLog).
+  // Taken before fetching a listing or change page from Drive (the
+  // LocalChangeLog's counter).
+  uint64_t LocalChangeMark();
+  // Whether this mount removed `id` (recently: see LocalChangeLog).
   bool RemovedHere(const std::string& id);
 
   // The inode number of `id`, allocating one if it has none yet.
@@ -233,11 +239,11 @@ class MetadataStore {
   // version) is skipped. Ids with a journal row are left alone: the local
   // version wins until its upload, whose conflict check keeps both.
   // Returns the changes that changed a stored entry.
-  // Items removed here after `mark` (RemovalMark() taken before the page
+  // Items removed here after `mark` (LocalChangeMark() taken before the page
   // was fetched) are not stored again.
   Result<std::vector<AppliedChange>> ApplyChanges(
       const std::vector<drive::Change>& changes, const std::string& next_token,
-      uint64_t mark = RemovalLog::kLatest);
+      uint64_t mark = LocalChangeLog::kLatest);
   // The change feed's saved page token (changes.list).
   Status SetChangeToken(const std::string& token);
   // nullopt until SetChangeToken.
@@ -259,9 +265,11 @@ class MetadataStore {
                       const std::string& parent_id,
                       std::vector<Entry>* stored = nullptr);
   Status BindRootInoLocked(const std::string& id);
-  // Removes the non-trashed entries filed under parent_id not in `listed`.
+  // Removes the non-trashed entries filed under parent_id not in `listed`,
+  // but those stored here after `mark`.
   Status RemoveVanishedLocked(const std::string& parent_id,
-                              const std::unordered_set<std::string>& listed);
+                              const std::unordered_set<std::string>& listed,
+                              uint64_t mark);
   Status UpsertChildrenLocked(const std::string& parent_id,
                               const std::vector<drive::DriveFile>& children,
                               uint64_t mark, std::vector<Entry>* stored);
@@ -276,7 +284,7 @@ class MetadataStore {
   std::unique_ptr<Db> db_;  // GUARDED_BY(mu_)
   std::string root_id_;     // GUARDED_BY(mu_); "" before SetRoot
   const int schema_version_;
-  RemovalLog removals_;  // GUARDED_BY(mu_)
+  LocalChangeLog local_changes_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace gdmount::meta

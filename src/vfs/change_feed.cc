@@ -107,7 +107,7 @@ Result<size_t> ChangeFeed::Poll() {
   int64_t pages = 0;
   while (true) {
     // Before the fetch: what this mount removes meanwhile stays removed.
-    const uint64_t mark = store_->RemovalMark();
+    const uint64_t mark = store_->LocalChangeMark();
     auto page =
         client_->ListChanges(token, options_.page_size, options_.drive_id);
     if (!page.ok()) {

@@ -16,7 +16,7 @@ ListingWriter::ListingWriter(meta::MetadataStore* store, std::string parent_id,
                              size_t batch_size)
     : store_(store),
       parent_id_(std::move(parent_id)),
-      removal_mark_(store->RemovalMark()),
+      change_mark_(store->LocalChangeMark()),
       batch_size_(batch_size == 0 ? 1 : batch_size) {}
 
 ListingWriter::~ListingWriter() {
@@ -57,7 +57,7 @@ Status ListingWriter::Finish(int64_t fetched_ms) {
   }
   Status s = Drain();
   if (!s.ok()) return s;
-  return store_->FinishListing(parent_id_, listed_, fetched_ms);
+  return store_->FinishListing(parent_id_, listed_, fetched_ms, change_mark_);
 }
 
 std::vector<meta::Entry> ListingWriter::TakeEntries() {
@@ -112,7 +112,7 @@ void ListingWriter::Run() {
     lock.unlock();
     std::vector<meta::Entry> stored;
     Status s =
-        store_->StoreListingPart(parent_id_, batch, &stored, removal_mark_);
+        store_->StoreListingPart(parent_id_, batch, &stored, change_mark_);
     batch.clear();
     lock.lock();
     busy_ = false;

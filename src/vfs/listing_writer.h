@@ -69,8 +69,9 @@ class ListingWriter {
 
   meta::MetadataStore* const store_;
   const std::string parent_id_;
-  // Taken when the listing begins: items removed here later stay removed.
-  const uint64_t removal_mark_;
+  // Taken when the listing begins: items removed here later stay removed,
+  // items moved in here later stay.
+  const uint64_t change_mark_;
   const size_t batch_size_;
   std::vector<std::string> listed_;        // every id Added, in order
   std::vector<drive::DriveFile> pending_;  // the batch being gathered

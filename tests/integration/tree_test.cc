@@ -145,6 +145,7 @@ TEST_CASE(
   const std::string big = id_of("big");
   const std::string renamed = id_of("000001.bin");
   const std::string moved = id_of("000002.bin");
+  const std::string incoming = fx.Upload("incoming.txt", "in")["id"];
   testing::TempDir dir;
   auto store =
       std::move(meta::MetadataStore::Open(dir.path() + "/meta.db").value());
@@ -176,18 +177,25 @@ TEST_CASE(
     if (!stored) std::this_thread::yield();
   }
   REQUIRE(stored);
-  // A rename and a move out of the folder, as Filesystem makes them: on
-  // Drive, then stored, then applied to the views.
+  // A rename, a move out of the folder and one into it, as Filesystem
+  // makes them: on Drive, then stored, then applied to the views.
   auto change = [&](const std::string& id, const nlohmann::json& patch,
-                    const std::string& query) {
-    fx.Patch(id, query, patch);
+                    const std::string& to) {
+    auto was = store->Get(id);
+    REQUIRE(was.ok());
+    REQUIRE(was->has_value());
+    fx.Patch(id,
+             to.empty()
+                 ? std::string()
+                 : "?addParents=" + to + "&removeParents=" + (*was)->parent_id,
+             patch);
     auto e = store->Get(id);
     REQUIRE(e.ok());
     REQUIRE(e->has_value());
     drive::DriveFile f = meta::FromEntry(**e);
     const std::string from = (*e)->parent_id;
     if (patch.contains("name")) f.name = patch["name"];
-    if (!query.empty()) f.parents = {root};
+    if (!to.empty()) f.parents = {to};
     f.version += 1;
     REQUIRE(store->Upsert({f}).ok());
     auto now = store->Get(id);
@@ -201,8 +209,8 @@ TEST_CASE(
     }
   };
   change(renamed, {{"name", "renamed.bin"}}, "");
-  change(moved, nlohmann::json::object(),
-         "?addParents=" + root + "&removeParents=" + big);
+  change(moved, nlohmann::json::object(), root);
+  change(incoming, nlohmann::json::object(), big);
   gated.Open();
   lister.join();
   REQUIRE(listed.ok());
@@ -212,7 +220,8 @@ TEST_CASE(
   CHECK(names.count("renamed.bin") == 1);
   CHECK(names.count("000001.bin") == 0);
   CHECK(names.count("000002.bin") == 0);
-  CHECK(listed->size() == 9999);
+  CHECK(names.count("incoming.txt") == 1);
+  CHECK(listed->size() == 10000);
   // The kept view agrees (lookups answer from it).
   auto old_name = tree.Lookup(big, "000001.bin");
   REQUIRE(old_name.ok());
@@ -227,6 +236,14 @@ TEST_CASE(
   auto in_root = tree.Lookup(root, "000002.bin");
   REQUIRE(in_root.ok());
   CHECK(in_root->has_value());
+  auto arrived = tree.Lookup(big, "incoming.txt");
+  REQUIRE(arrived.ok());
+  CHECK(arrived->has_value());
+  // The store kept it too: a later view built from it shows it.
+  auto stored_in = store->Get(incoming);
+  REQUIRE(stored_in.ok());
+  REQUIRE(stored_in->has_value());
+  CHECK((*stored_in)->parent_id == big);
 }
 
 TEST_CASE("Concurrent lookups in an unlisted folder share one listing",

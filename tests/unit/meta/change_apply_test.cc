@@ -132,9 +132,9 @@ TEST_CASE(
   MustOk(store->SetRoot(Folder("root", "", "My Drive")));
   MustOk(store->Upsert(
       {Folder("d", "root", "d"), File("a", "d", "a"), File("b", "d", "b")}));
-  const uint64_t before_removal = store->RemovalMark();
+  const uint64_t before_removal = store->LocalChangeMark();
   MustOk(store->Remove("a"));
-  const uint64_t after_removal = store->RemovalMark();
+  const uint64_t after_removal = store->LocalChangeMark();
   CHECK(after_removal > before_removal);
 
   // The page was fetched while "a" was still alive on Drive.
@@ -172,33 +172,67 @@ TEST_CASE(
   // The uploader's create landed on Drive after the removal: pages fetched
   // any time before the uploader trashed it show it alive.
   auto during = Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t1",
-                                         store->RemovalMark()));
+                                         store->LocalChangeMark()));
   CHECK(during.empty());
   CHECK(Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t1"))
             .empty());
-  const uint64_t before_settled = store->RemovalMark();
+  const uint64_t before_settled = store->LocalChangeMark();
   store->SettleRemoval("new");
   CHECK(Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t2",
                                  before_settled))
             .empty());
   auto after = Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t3",
-                                        store->RemovalMark()));
+                                        store->LocalChangeMark()));
   CHECK(after.size() == 1);
 }
 
-TEST_CASE("The removal log keeps a bounded number of stamps", "[unit][meta]") {
-  RemovalLog log;
+TEST_CASE("A listing fetched before a move into its folder keeps the file",
+          "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->ReplaceChildren("p", {File("a", "p", "a")}, 1000));
+  MustOk(store->Upsert({File("x", "q", "x")}));
+  // A listing of p begins (it will not list x), then x is moved into p
+  // here, then the listing ends.
+  const uint64_t mark = store->LocalChangeMark();
+  MustOk(store->Upsert({File("x", "p", "x")}));
+  MustOk(store->StoreListingPart("p", {File("a", "p", "a")}, nullptr, mark));
+  MustOk(store->FinishListing("p", {"a"}, 2000, mark));
+  auto x = Must(store->Get("x"));
+  REQUIRE(x.has_value());
+  CHECK(x->parent_id == "p");
+  // A listing that began after the move has Drive's word on it.
+  MustOk(store->FinishListing("p", {"a"}, 3000, store->LocalChangeMark()));
+  CHECK_FALSE(Must(store->Get("x")).has_value());
+}
+
+TEST_CASE("The local change log keeps a bounded number of stamps",
+          "[unit][meta]") {
+  LocalChangeLog log;
   const uint64_t start = log.Mark();
-  for (size_t i = 0; i < RemovalLog::kMaxStamps + 10; ++i)
+  for (size_t i = 0; i < LocalChangeLog::kMaxStamps + 10; ++i)
     log.Removed("id" + std::to_string(i), false);
-  CHECK(log.size() == RemovalLog::kMaxStamps);
+  CHECK(log.size() == LocalChangeLog::kMaxStamps);
   CHECK_FALSE(log.Hides("id0", start));  // the oldest were forgotten
-  CHECK(log.Hides("id" + std::to_string(RemovalLog::kMaxStamps + 9), start));
+  CHECK(
+      log.Hides("id" + std::to_string(LocalChangeLog::kMaxStamps + 9), start));
   log.Removed("open", true);
-  CHECK(log.Hides("open", RemovalLog::kLatest));
+  CHECK(log.Hides("open", LocalChangeLog::kLatest));
   log.Settle("open");
   CHECK_FALSE(log.Hides("open", log.Mark()));
   CHECK(log.Hides("open", log.Mark() - 1));
+
+  const uint64_t before_stores = log.Mark();
+  for (size_t i = 0; i < LocalChangeLog::kMaxStamps + 10; ++i)
+    log.Stored("s" + std::to_string(i));
+  CHECK(log.stored_size() == LocalChangeLog::kMaxStamps);
+  CHECK_FALSE(log.StoredSince("s0", before_stores));
+  CHECK(log.StoredSince("s" + std::to_string(LocalChangeLog::kMaxStamps + 9),
+                        before_stores));
+  CHECK_FALSE(log.StoredSince("s20", log.Mark()));
+  // Stored again: stamped anew.
+  const uint64_t later = log.Mark();
+  log.Stored("s20");
+  CHECK(log.StoredSince("s20", later));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// RemovalLog: the ids this mount removed, so that Drive's news fetched
-// before a removal cannot bring the item back.
+// LocalChangeLog: the ids this mount removed or moved, so that Drive's news
+// fetched before the change cannot undo it.
 //
 // Design note. The change feed and folder listings fetch from Drive without
 // holding the store. A change page or listing page fetched just before this
@@ -17,6 +17,13 @@
 // uploader then trashes it) stays open, hiding the id from every reader,
 // until Settle() stamps it once the uploader is done with it.
 //
+// The mirror case: a listing fetched before this mount moved a file into
+// the folder does not list it, and the end of that listing, which drops
+// the folder's entries it did not list, would drop the file until the next
+// change poll brought it back. Entries stored from outside a listing (a
+// move or rename made here) are stamped too, from the same counter, and a
+// listing keeps the ones stamped after its mark.
+//
 // Thread safety: none; MetadataStore guards it with its mutex.
 #pragma once
 
@@ -28,7 +35,7 @@
 
 namespace gdmount::meta {
 
-class RemovalLog {
+class LocalChangeLog {
  public:
   // A mark newer than every settled removal (open ones still hide).
   static constexpr uint64_t kLatest = UINT64_MAX - 1;
@@ -47,6 +54,13 @@ class RemovalLog {
   bool Contains(const std::string& id) const { return stamps_.count(id) != 0; }
   size_t size() const { return stamps_.size(); }
 
+  // `id`'s entry was stored from outside a listing (moved or renamed here).
+  void Stored(const std::string& id);
+  // Whether a listing with `mark` must keep `id`'s entry though it did not
+  // list it.
+  bool StoredSince(const std::string& id, uint64_t mark) const;
+  size_t stored_size() const { return stored_.size(); }
+
  private:
   static constexpr uint64_t kOpen = UINT64_MAX;
 
@@ -55,6 +69,8 @@ class RemovalLog {
   uint64_t counter_ = 0;
   std::unordered_map<std::string, uint64_t> stamps_;  // id -> stamp or kOpen
   std::map<uint64_t, std::string> order_;             // settled, by stamp
+  std::unordered_map<std::string, uint64_t> stored_;  // id -> stamp
+  std::map<uint64_t, std::string> stored_order_;      // by stamp
 };
 
 }  // namespace gdmount::meta

@@ -1,0 +1,53 @@
+#include "meta/local_change_log.h"
+
+namespace gdmount::meta {
+
+void LocalChangeLog::Removed(const std::string& id, bool open) {
+  auto it = stamps_.find(id);
+  if (it != stamps_.end() && it->second != kOpen) order_.erase(it->second);
+  if (open) {
+    stamps_[id] = kOpen;
+    return;
+  }
+  Stamp(id);
+}
+
+void LocalChangeLog::Settle(const std::string& id) {
+  auto it = stamps_.find(id);
+  if (it == stamps_.end() || it->second != kOpen) return;
+  Stamp(id);
+}
+
+void LocalChangeLog::Stamp(const std::string& id) {
+  const uint64_t stamp = ++counter_;
+  stamps_[id] = stamp;
+  order_[stamp] = id;
+  while (order_.size() > kMaxStamps) {
+    stamps_.erase(order_.begin()->second);
+    order_.erase(order_.begin());
+  }
+}
+
+void LocalChangeLog::Stored(const std::string& id) {
+  auto it = stored_.find(id);
+  if (it != stored_.end()) stored_order_.erase(it->second);
+  const uint64_t stamp = ++counter_;
+  stored_[id] = stamp;
+  stored_order_[stamp] = id;
+  while (stored_order_.size() > kMaxStamps) {
+    stored_.erase(stored_order_.begin()->second);
+    stored_order_.erase(stored_order_.begin());
+  }
+}
+
+bool LocalChangeLog::StoredSince(const std::string& id, uint64_t mark) const {
+  auto it = stored_.find(id);
+  return it != stored_.end() && it->second > mark;
+}
+
+bool LocalChangeLog::Hides(const std::string& id, uint64_t mark) const {
+  auto it = stamps_.find(id);
+  return it != stamps_.end() && it->second > mark;
+}
+
+}  // namespace gdmount::meta
