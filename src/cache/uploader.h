@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -117,6 +118,8 @@ class Uploader {
   void RemoveCreated(const meta::PendingUpload& u, bool if_there);
   Status PlaceAsJournaled(const meta::PendingUpload& u,
                           drive::DriveFile* remote);
+  std::optional<meta::PendingUpload> PickLocked(
+      std::unique_lock<std::mutex>& lock, int64_t* next_due);
   // Uploads u's staging file (that of `staged_id`, "" for u.id). Even when
   // it fails, `uploaded` holds the version Drive made, if it made one (its
   // id is empty otherwise).

@@ -65,6 +65,10 @@ Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
   }
   Status committed = txn->Commit();
   if (!committed.ok()) return committed;
+  // A listing fetched before these changes must not drop what they put in
+  // its folder (a move into it).
+  for (const AppliedChange& a : applied)
+    if (a.after) local_changes_.Stored(a.id);
   return applied;
 }
 

@@ -1,5 +1,7 @@
 #include "meta/local_change_log.h"
 
+#include <algorithm>
+
 namespace gdmount::meta {
 
 void LocalChangeLog::Removed(const std::string& id, bool open) {
@@ -23,6 +25,7 @@ void LocalChangeLog::Stamp(const std::string& id) {
   stamps_[id] = stamp;
   order_[stamp] = id;
   while (order_.size() > kMaxStamps) {
+    forgotten_ = std::max(forgotten_, order_.begin()->first);
     stamps_.erase(order_.begin()->second);
     order_.erase(order_.begin());
   }
@@ -35,6 +38,7 @@ void LocalChangeLog::Stored(const std::string& id) {
   stored_[id] = stamp;
   stored_order_[stamp] = id;
   while (stored_order_.size() > kMaxStamps) {
+    forgotten_ = std::max(forgotten_, stored_order_.begin()->first);
     stored_.erase(stored_order_.begin()->second);
     stored_order_.erase(stored_order_.begin());
   }
@@ -43,6 +47,18 @@ void LocalChangeLog::Stored(const std::string& id) {
 bool LocalChangeLog::StoredSince(const std::string& id, uint64_t mark) const {
   auto it = stored_.find(id);
   return it != stored_.end() && it->second > mark;
+}
+
+bool LocalChangeLog::ChangedSince(uint64_t mark,
+                                  std::vector<std::string>* ids) const {
+  for (auto it = order_.upper_bound(mark); it != order_.end(); ++it)
+    ids->push_back(it->second);
+  for (auto it = stored_order_.upper_bound(mark); it != stored_order_.end();
+       ++it)
+    ids->push_back(it->second);
+  for (const auto& [id, stamp] : stamps_)
+    if (stamp == kOpen) ids->push_back(id);
+  return forgotten_ <= mark;
 }
 
 bool LocalChangeLog::Hides(const std::string& id, uint64_t mark) const {

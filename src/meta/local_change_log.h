@@ -32,6 +32,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace gdmount::meta {
 
@@ -54,12 +55,17 @@ class LocalChangeLog {
   bool Contains(const std::string& id) const { return stamps_.count(id) != 0; }
   size_t size() const { return stamps_.size(); }
 
-  // `id`'s entry was stored from outside a listing (moved or renamed here).
+  // `id`'s entry was stored from outside a listing: a move, rename, new
+  // file or upload made here, or a change from the change feed.
   void Stored(const std::string& id);
   // Whether a listing with `mark` must keep `id`'s entry though it did not
   // list it.
   bool StoredSince(const std::string& id, uint64_t mark) const;
   size_t stored_size() const { return stored_.size(); }
+  // The ids removed (open removals included) or stored after `mark`, so a
+  // folder view built from a listing can take them as stored now. False
+  // if stamps after `mark` were already forgotten (the list is partial).
+  bool ChangedSince(uint64_t mark, std::vector<std::string>* ids) const;
 
  private:
   static constexpr uint64_t kOpen = UINT64_MAX;
@@ -71,6 +77,7 @@ class LocalChangeLog {
   std::map<uint64_t, std::string> order_;             // settled, by stamp
   std::unordered_map<std::string, uint64_t> stored_;  // id -> stamp
   std::map<uint64_t, std::string> stored_order_;      // by stamp
+  uint64_t forgotten_ = 0;  // the newest stamp dropped to bound memory
 };
 
 }  // namespace gdmount::meta

@@ -293,6 +293,11 @@ bool MetadataStore::RemovedHere(const std::string& id) {
   return local_changes_.Contains(id);
 }
 
+bool MetadataStore::ChangedSince(uint64_t mark, std::vector<std::string>* ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return local_changes_.ChangedSince(mark, ids);
+}
+
 uint64_t MetadataStore::LocalChangeMark() {
   std::lock_guard<std::mutex> lock(mu_);
   return local_changes_.Mark();
@@ -378,6 +383,7 @@ Result<Entry> MetadataStore::PutLocal(const drive::DriveFile& file,
   }
   Status s = txn->Commit();
   if (!s.ok()) return s;
+  local_changes_.Stored(file.id);
   return e;
 }
 
@@ -396,6 +402,7 @@ Result<bool> MetadataStore::PutLocalIfJournaled(const drive::DriveFile& file,
   Status s = upload_journal::Bump(db_.get(), file.id);
   if (s.ok()) s = txn->Commit();
   if (!s.ok()) return s;
+  local_changes_.Stored(file.id);
   return true;
 }
 
@@ -412,6 +419,7 @@ Result<int64_t> MetadataStore::CommitUpload(const PendingUpload& u,
   if (!e.ok()) return e.status();
   Status s = txn->Commit();
   if (!s.ok()) return s;
+  local_changes_.Stored(u.id);
   return generation;
 }
 
@@ -424,6 +432,29 @@ Result<std::optional<PendingUpload>> MetadataStore::GetUpload(
 Result<std::vector<PendingUpload>> MetadataStore::PendingUploads() {
   std::lock_guard<std::mutex> lock(mu_);
   return upload_journal::All(db_.get());
+}
+
+Result<int64_t> MetadataStore::PendingUploadCount() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::Count(db_.get());
+}
+
+Result<std::vector<PendingUpload>> MetadataStore::DueUploads(int64_t now_ms,
+                                                             int64_t after_seq,
+                                                             int64_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::Due(db_.get(), now_ms, after_seq, limit);
+}
+
+Result<std::optional<int64_t>> MetadataStore::NextUploadDue(int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::NextDue(db_.get(), now_ms);
+}
+
+Result<std::vector<PendingUpload>> MetadataStore::NewFilesIn(
+    const std::string& parent_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upload_journal::CreatesIn(db_.get(), parent_id);
 }
 
 Status MetadataStore::SaveUploadSession(const std::string& id,
@@ -478,6 +509,9 @@ Result<MetadataStore::UploadOutcome> MetadataStore::CompleteUpload(
   }
   if (s.ok()) s = txn->Commit();
   if (!s.ok()) return s;
+  // Out of the journal, the entry is Drive's now: a listing fetched before
+  // the upload landed (which does not list a new file) must keep it.
+  if (outcome == UploadOutcome::kDone) local_changes_.Stored(id);
   return outcome;
 }
 
@@ -524,6 +558,7 @@ Result<std::optional<Entry>> MetadataStore::MoveUpload(
   if (!e.ok()) return e.status();
   s = txn->Commit();
   if (!s.ok()) return s;
+  local_changes_.Stored(id);
   return std::optional<Entry>(std::move(*e));
 }
 

@@ -152,6 +152,9 @@ class MetadataStore {
   // Taken before fetching a listing or change page from Drive (the
   // LocalChangeLog's counter).
   uint64_t LocalChangeMark();
+  // The ids removed or stored (but by listings) after `mark`; false if the
+  // list is partial (LocalChangeLog::ChangedSince).
+  bool ChangedSince(uint64_t mark, std::vector<std::string>* ids);
   // Whether this mount removed `id` (recently: see LocalChangeLog).
   bool RemovedHere(const std::string& id);
 
@@ -185,6 +188,17 @@ class MetadataStore {
   Result<std::optional<PendingUpload>> GetUpload(const std::string& id);
   // Every row, oldest commit first.
   Result<std::vector<PendingUpload>> PendingUploads();
+  Result<int64_t> PendingUploadCount();
+  // At most `limit` rows after seq `after_seq` whose retry time has come by
+  // `now_ms`, oldest commit first: the uploader pages through these rather
+  // than reading the whole journal for each pick.
+  Result<std::vector<PendingUpload>> DueUploads(int64_t now_ms,
+                                                int64_t after_seq,
+                                                int64_t limit);
+  // The earliest retry time after `now_ms`; nullopt if no row waits.
+  Result<std::optional<int64_t>> NextUploadDue(int64_t now_ms);
+  // The journaled new files (creates) of folder `parent_id`.
+  Result<std::vector<PendingUpload>> NewFilesIn(const std::string& parent_id);
   Status SaveUploadSession(const std::string& id, int64_t generation,
                            const std::string& session_uri, int64_t confirmed);
   // Before an upload attempt sends bytes with `md5` (see

@@ -21,9 +21,24 @@ constexpr const char* kInsert =
     // An upload of the replaced generation may be in flight or have
     // reached Drive: what it sent is still this mount's own.
     "coalesce((SELECT sent_md5 FROM uploads WHERE id = ?1), ''))";
+// The uploader's pick: due rows in commit order, a page at a time, so that
+// a journal of 10,000 rows is not read whole for every upload.
+constexpr const char* kSelectDue =
+    "SELECT " GDMOUNT_UPLOAD_COLUMNS
+    " FROM uploads "
+    "WHERE seq > ?1 AND not_before_ms <= ?2 ORDER BY seq LIMIT ?3";
+constexpr const char* kSelectNextDue =
+    "SELECT coalesce(min(not_before_ms), -1) FROM uploads "
+    "WHERE not_before_ms > ?1";
+// New files of one folder (a listing shows them before Drive has them).
+constexpr const char* kSelectCreatesIn =
+    "SELECT " GDMOUNT_UPLOAD_COLUMNS
+    " FROM uploads "
+    "WHERE parent_id = ?1 AND create_file = 1 ORDER BY seq";
 #undef GDMOUNT_UPLOAD_COLUMNS
 
 constexpr const char* kHas = "SELECT 1 FROM uploads WHERE id = ?";
+constexpr const char* kCount = "SELECT count(*) FROM uploads";
 // Generations come from one counter kept in `settings`, so they never
 // repeat, not even for an id whose row was deleted and journaled again: an
 // upload in flight from before can never be mistaken for the newer row.
@@ -129,16 +144,51 @@ Result<std::optional<PendingUpload>> Get(Db* db, const std::string& id) {
   return std::optional<PendingUpload>(Read(*stmt));
 }
 
+namespace {
+
+Result<std::vector<PendingUpload>> Rows(Stmt& stmt) {
+  std::vector<PendingUpload> out;
+  while (true) {
+    Result<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(Read(stmt));
+  }
+}
+
+}  // namespace
+
 Result<std::vector<PendingUpload>> All(Db* db) {
   auto stmt = db->Prepare(kSelectAll);
   if (!stmt.ok()) return stmt.status();
-  std::vector<PendingUpload> out;
-  while (true) {
-    Result<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    out.push_back(Read(*stmt));
-  }
+  return Rows(*stmt);
+}
+
+Result<int64_t> Count(Db* db) { return SelectInt(db, kCount, nullptr); }
+
+Result<std::vector<PendingUpload>> Due(Db* db, int64_t now_ms,
+                                       int64_t after_seq, int64_t limit) {
+  auto stmt = db->Prepare(kSelectDue);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, after_seq).Bind(2, now_ms).Bind(3, limit);
+  return Rows(*stmt);
+}
+
+Result<std::optional<int64_t>> NextDue(Db* db, int64_t now_ms) {
+  auto stmt = db->Prepare(kSelectNextDue);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Bind(1, now_ms).Step();
+  if (!row.ok()) return row.status();
+  if (!*row || stmt->Int(0) < 0) return std::optional<int64_t>();
+  return std::optional<int64_t>(stmt->Int(0));
+}
+
+Result<std::vector<PendingUpload>> CreatesIn(Db* db,
+                                             const std::string& parent_id) {
+  auto stmt = db->Prepare(kSelectCreatesIn);
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, parent_id);
+  return Rows(*stmt);
 }
 
 Result<bool> Has(Db* db, const std::string& id) {

@@ -64,6 +64,16 @@ Result<int64_t> Commit(Db* db, const PendingUpload& u);
 Result<std::optional<PendingUpload>> Get(Db* db, const std::string& id);
 // Every row, oldest commit first.
 Result<std::vector<PendingUpload>> All(Db* db);
+Result<int64_t> Count(Db* db);
+// At most `limit` rows with seq > after_seq due by `now_ms`, oldest commit
+// first.
+Result<std::vector<PendingUpload>> Due(Db* db, int64_t now_ms,
+                                       int64_t after_seq, int64_t limit);
+// The earliest retry time after `now_ms`; nullopt if no row waits.
+Result<std::optional<int64_t>> NextDue(Db* db, int64_t now_ms);
+// The rows of new files (create) in folder `parent_id`, oldest first.
+Result<std::vector<PendingUpload>> CreatesIn(Db* db,
+                                             const std::string& parent_id);
 Result<bool> Has(Db* db, const std::string& id);
 Status Delete(Db* db, const std::string& id);
 // Updates only if the row still has `generation`.

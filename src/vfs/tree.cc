@@ -146,11 +146,10 @@ Result<Tree::ViewPtr> Tree::StoredView(const meta::Entry& folder) {
 
 Status Tree::AddLocalOnly(const std::string& folder_id,
                           std::vector<meta::Entry>* entries) {
-  auto pending = store_->PendingUploads();
+  auto pending = store_->NewFilesIn(folder_id);
   if (!pending.ok()) return pending.status();
   std::set<std::string> have;
   for (const auto& u : *pending) {
-    if (u.parent_id != folder_id || !u.create) continue;
     if (have.empty())
       for (const auto& e : *entries) have.insert(e.id);
     if (have.count(u.id)) continue;
@@ -237,29 +236,34 @@ Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
   listing_[folder_id] = Loading();
   lock.unlock();
 
+  // A change stored while the listing runs finds no view to update, and
+  // the listing may hold the item as it was before (a page stored before
+  // a rename or a move out: the old name shows beside the new one, or an
+  // emptied folder is not empty), or miss it (moved in, or a new file's
+  // upload landed after the listing was fetched). The store stamps every
+  // change it takes from elsewhere than a listing; those items are then
+  // taken as stored now, until a round finds nothing more for this folder.
+  uint64_t since = store_->LocalChangeMark();
   Result<ViewPtr> view = LoadView(folder_id);
-
-  lock.lock();
-  // A change stored while the listing ran finds no view to update, and the
-  // listing may hold the item as it was before (a page stored before a
-  // rename or a move out: the old name shows beside the new one, or an
-  // emptied folder is not empty). Those items are taken as stored now.
   bool settled = false;
   for (int round = 0; view.ok() && round < 4; ++round) {
-    std::set<std::string> touched;
-    touched.swap(listing_[folder_id].touched);
-    if (touched.empty()) {
+    const uint64_t next = store_->LocalChangeMark();
+    std::vector<std::string> ids;
+    if (!store_->ChangedSince(since, &ids)) break;  // too many to know
+    bool changed = false;
+    view = WithStored(*view, folder_id, ids, &changed);
+    if (!changed) {
       settled = true;
       break;
     }
-    lock.unlock();
-    view = WithStored(*view, folder_id, touched);
-    lock.lock();
+    since = next;
   }
+
+  lock.lock();
   const bool invalidated = listing_[folder_id].invalidated;
   listing_.erase(folder_id);
   // Still changing (or invalidated) while it was built: shown once, not
-  // kept; the next use builds it again.
+  // kept; the next use builds it again (from the store, once listed).
   if (view.ok() && settled && !invalidated) views_[folder_id] = *view;
   listed_.notify_all();
   lock.unlock();
@@ -274,22 +278,39 @@ Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
 
 Result<Tree::ViewPtr> Tree::WithStored(const ViewPtr& view,
                                        const std::string& folder_id,
-                                       const std::set<std::string>& ids) {
-  std::vector<std::string> drop(ids.begin(), ids.end());
-  auto stored = store_->GetMany(drop);
+                                       const std::vector<std::string>& ids,
+                                       bool* changed) {
+  *changed = false;
+  if (IsVirtual(folder_id) || ids.empty()) return view;
+  // A folder in the trash shows its trashed children, fetched once per
+  // mount and read-only: nothing here moves them.
+  auto folder = store_->Get(folder_id);
+  if (!folder.ok()) return folder.status();
+  if (!folder->has_value() || (*folder)->trashed) return view;
+  auto stored = store_->GetMany(ids);
   if (!stored.ok()) return stored.status();
+  std::unordered_map<std::string, const meta::Entry*> now;
+  for (const meta::Entry& e : *stored) now[e.id] = &e;
+  std::vector<std::string> drop;
   std::vector<meta::Entry> add;
-  for (meta::Entry& e : *stored)
-    if (!e.trashed && e.parent_id == folder_id) add.push_back(std::move(e));
+  for (const std::string& id : ids) {
+    auto shown = view->id_index.find(id);
+    auto it = now.find(id);
+    const meta::Entry* e = it == now.end() ? nullptr : it->second;
+    const bool belongs = e && !e->trashed && e->parent_id == folder_id;
+    if (shown == view->id_index.end()) {
+      if (belongs) add.push_back(*e);
+      continue;
+    }
+    if (!belongs) {
+      drop.push_back(id);
+    } else if (!(view->children[shown->second].entry == *e)) {
+      add.push_back(*e);
+    }
+  }
+  if (drop.empty() && add.empty()) return view;
+  *changed = true;
   return Rebuilt(*view, drop, add);
-}
-
-void Tree::TouchLoadingLocked(const std::string& folder_id,
-                              const std::vector<std::string>& ids) {
-  auto it = listing_.find(folder_id);
-  if (it == listing_.end() || IsVirtual(folder_id)) return;
-  for (const std::string& id : ids)
-    if (!id.empty()) it->second.touched.insert(id);
 }
 
 Result<std::vector<Child>> Tree::List(const std::string& folder_id) {
@@ -331,10 +352,7 @@ void Tree::ApplyLocal(const std::string& folder_id,
                       const std::string& removed_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = views_.find(folder_id);
-  if (it == views_.end()) {
-    TouchLoadingLocked(folder_id, {added ? added->id : "", removed_id});
-    return;
-  }
+  if (it == views_.end()) return;
   if (added && removed_id.empty() && !added->trashed &&
       added->parent_id == folder_id) {
     // Attributes only (every close() of a written file): what the name
@@ -425,13 +443,7 @@ KernelNotices Tree::ApplyRemote(
     for (int attempt = 0;; ++attempt) {
       std::unique_lock<std::mutex> lock(mu_);
       auto it = views_.find(folder_id);
-      if (it == views_.end()) {
-        TouchLoadingLocked(folder_id, work.drop);
-        std::vector<std::string> added;
-        for (const meta::Entry& e : work.add) added.push_back(e.id);
-        TouchLoadingLocked(folder_id, added);
-        break;
-      }
+      if (it == views_.end()) break;
       if (old == it->second && rebuilt) {
         it->second = rebuilt;
         break;

@@ -30,7 +30,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -170,21 +169,15 @@ class Tree {
   std::string root_id_;
   bool my_drive_root_ = false;
 
-  // A folder view being loaded, and what happened to the folder meanwhile.
+  // A folder view being loaded.
   struct Loading {
-    // Ids changed in the folder (here or by the change feed) while it was
-    // listed: the listing may hold an older state of them.
-    std::set<std::string> touched;
     bool invalidated = false;  // Invalidate() asked for a new listing
   };
   // `view` with each of `ids` as the store has it now (in `folder_id` or
-  // not).
+  // not); *changed tells whether any of them made a difference.
   Result<ViewPtr> WithStored(const ViewPtr& view, const std::string& folder_id,
-                             const std::set<std::string>& ids);
-  // Records `ids` as changed in `folder_id` if it is being loaded.
-  // REQUIRES mu_.
-  void TouchLoadingLocked(const std::string& folder_id,
-                          const std::vector<std::string>& ids);
+                             const std::vector<std::string>& ids,
+                             bool* changed);
 
   mutable std::mutex mu_;
   std::condition_variable listed_;

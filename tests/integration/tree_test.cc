@@ -163,6 +163,25 @@ TEST_CASE(
   const std::string root = tree.root_id();
   REQUIRE(tree.List(root).ok());
 
+  // A new file of this mount, journaled: Drive has it only once its upload
+  // lands, which happens while the listing runs (so the listing does not
+  // name it, and the journal no longer does either).
+  drive::DriveFile fresh;
+  fresh.id = "fresh-id";
+  fresh.name = "fresh.txt";
+  fresh.parents = {big};
+  fresh.mime_type = "text/plain";
+  fresh.size = 0;
+  REQUIRE(store->PutLocal(fresh, big).ok());
+  meta::PendingUpload row;
+  row.id = fresh.id;
+  row.create = true;
+  row.parent_id = big;
+  row.name = fresh.name;
+  row.staging_path = dir.path() + "/staged";
+  auto generation = store->CommitUpload(row, fresh);
+  REQUIRE(generation.ok());
+
   gated.Hold(10);  // the listing's last page (1,000 a page)
   Result<std::vector<Child>> listed = Status(StatusCode::kInternal, "");
   std::thread lister([&] { listed = tree.List(big); });
@@ -211,6 +230,11 @@ TEST_CASE(
   change(renamed, {{"name", "renamed.bin"}}, "");
   change(moved, nlohmann::json::object(), root);
   change(incoming, nlohmann::json::object(), big);
+  drive::DriveFile landed = fresh;
+  landed.version = 1;
+  auto done = store->CompleteUpload(fresh.id, *generation, landed);
+  REQUIRE(done.ok());
+  REQUIRE(*done == meta::MetadataStore::UploadOutcome::kDone);
   gated.Open();
   lister.join();
   REQUIRE(listed.ok());
@@ -221,7 +245,8 @@ TEST_CASE(
   CHECK(names.count("000001.bin") == 0);
   CHECK(names.count("000002.bin") == 0);
   CHECK(names.count("incoming.txt") == 1);
-  CHECK(listed->size() == 10000);
+  CHECK(names.count("fresh.txt") == 1);
+  CHECK(listed->size() == 10001);
   // The kept view agrees (lookups answer from it).
   auto old_name = tree.Lookup(big, "000001.bin");
   REQUIRE(old_name.ok());
@@ -244,6 +269,9 @@ TEST_CASE(
   REQUIRE(stored_in.ok());
   REQUIRE(stored_in->has_value());
   CHECK((*stored_in)->parent_id == big);
+  auto stored_fresh = store->Get(fresh.id);
+  REQUIRE(stored_fresh.ok());
+  CHECK(stored_fresh->has_value());
 }
 
 TEST_CASE("Concurrent lookups in an unlisted folder share one listing",

@@ -1,5 +1,6 @@
 // MetadataStore::ApplyChanges: which changes are applied, what is reported,
 // and the token saved with them.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -233,6 +234,18 @@ TEST_CASE("The local change log keeps a bounded number of stamps",
   const uint64_t later = log.Mark();
   log.Stored("s20");
   CHECK(log.StoredSince("s20", later));
+  // What changed since a mark: removals (open ones always) and stores; a
+  // mark older than the forgotten stamps gets a partial answer.
+  const uint64_t recent = log.Mark();
+  log.Removed("gone", false);
+  log.Stored("moved");
+  log.Removed("sending", true);
+  std::vector<std::string> ids;
+  CHECK(log.ChangedSince(recent, &ids));
+  std::sort(ids.begin(), ids.end());
+  CHECK(ids == std::vector<std::string>{"gone", "moved", "sending"});
+  ids.clear();
+  CHECK_FALSE(log.ChangedSince(start, &ids));
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The upload journal through MetadataStore: generations, ordering, the
 // local entry winning over Drive-sourced writes, completion outcomes.
 #include <catch2/catch.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "meta/metadata_store.h"
 #include "tests/support/temp_dir.h"
@@ -53,6 +55,43 @@ TEST_CASE("Journal rows get generations and keep commit order",
   CHECK(rows[1].generation == b2);
   // The local entry was stored with the commit.
   CHECK(Must(store->Get("b"))->size == 3);
+}
+
+TEST_CASE("The uploader's page of due rows, next retry time and new files",
+          "[unit][meta]") {
+  auto store = OpenStore();
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = "f" + std::to_string(i);
+    PendingUpload u = Row(id, i < 5 ? "p" : "q", i);
+    u.create = (i % 2) == 0;
+    Must(store->CommitUpload(u, Local(id, u.parent_id, i)));
+  }
+  auto rows = Must(store->PendingUploads());
+  REQUIRE(rows.size() == 10);
+  // f3 and f6 wait for a retry.
+  MustOk(store->RecordUploadFailure("f3", rows[3].generation, "e", 5000));
+  MustOk(store->RecordUploadFailure("f6", rows[6].generation, "e", 3000));
+  CHECK(Must(store->PendingUploadCount()) == 10);
+
+  auto page = Must(store->DueUploads(/*now_ms=*/1000, 0, 4));
+  std::vector<std::string> ids;
+  for (const auto& u : page) ids.push_back(u.id);
+  CHECK(ids == std::vector<std::string>{"f0", "f1", "f2", "f4"});
+  page = Must(store->DueUploads(1000, page.back().seq, 4));
+  ids.clear();
+  for (const auto& u : page) ids.push_back(u.id);
+  CHECK(ids == std::vector<std::string>{"f5", "f7", "f8", "f9"});
+  CHECK(Must(store->DueUploads(1000, page.back().seq, 4)).empty());
+  // Once their time has come, they are due too.
+  CHECK(Must(store->DueUploads(4000, 0, 100)).size() == 9);
+  CHECK(Must(store->NextUploadDue(1000)) == std::optional<int64_t>(3000));
+  CHECK(Must(store->NextUploadDue(3000)) == std::optional<int64_t>(5000));
+  CHECK(Must(store->NextUploadDue(5000)) == std::nullopt);
+
+  ids.clear();
+  for (const auto& u : Must(store->NewFilesIn("p"))) ids.push_back(u.id);
+  CHECK(ids == std::vector<std::string>{"f0", "f2", "f4"});
+  CHECK(Must(store->NewFilesIn("nowhere")).empty());
 }
 
 TEST_CASE("A session is saved only for the generation it belongs to",
