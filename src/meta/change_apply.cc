@@ -45,16 +45,13 @@ Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
       if (!folder.ok()) return folder.status();
       if (!folder->has_value() || !(*folder)->is_folder()) continue;
     }
-    // Drive's version only grows. An older one is a page fetched before
-    // this mount stored newer state (its own upload or rename finished
-    // meanwhile): applying it would roll the entry back.
-    if (before->has_value() && f.version > 0 && (*before)->version > f.version)
-      continue;
+    // UpsertLocked keeps a newer stored version (a page fetched before this
+    // mount's own upload or rename finished): the entry then comes back
+    // unchanged, as do this mount's own uploads and moves.
     std::vector<Entry> stored;
     Status s = UpsertLocked(f, parent, &stored);
     if (!s.ok()) return s;
     if (stored.empty()) continue;
-    // This mount's own uploads and moves come back unchanged.
     if (before->has_value() && **before == stored.back()) continue;
     applied.push_back(
         {c.file_id, std::move(*before), std::move(stored.back())});
