@@ -425,6 +425,20 @@ Result<int64_t> WriteBack::Commit(StagedFile& f, const meta::Entry& e,
 Result<meta::MetadataStore::UploadOutcome> WriteBack::FinishUpload(
     const std::string& id, int64_t generation,
     const drive::DriveFile& uploaded) {
+  auto outcome = RecordUpload(id, generation, uploaded);
+  // The cached bytes of the versions this upload replaced will never be
+  // read again: dropped now (no lock of ours held), not when the cache runs
+  // out of room; a file rewritten every epoch would otherwise fill it with
+  // its old versions.
+  if (cache_ && outcome.ok() &&
+      *outcome != meta::MetadataStore::UploadOutcome::kDropped)
+    (void)cache_->Invalidate(id);
+  return outcome;
+}
+
+Result<meta::MetadataStore::UploadOutcome> WriteBack::RecordUpload(
+    const std::string& id, int64_t generation,
+    const drive::DriveFile& uploaded) {
   using Outcome = meta::MetadataStore::UploadOutcome;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(id);

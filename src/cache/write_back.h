@@ -148,7 +148,8 @@ class WriteBack {
   // `uploaded`. Records it in the store (MetadataStore::CompleteUpload)
   // under the file's lock, so a Commit racing with it journals content that
   // builds on `uploaded`; when it was the last generation, the staging file
-  // goes once no handle has it.
+  // goes once no handle has it. The content cache's versions of `id` go
+  // too (ContentCache::Invalidate): they are older than `uploaded`.
   Result<meta::MetadataStore::UploadOutcome> FinishUpload(
       const std::string& id, int64_t generation,
       const drive::DriveFile& uploaded);
@@ -180,6 +181,10 @@ class WriteBack {
 
  private:
   std::string PathOf(const std::string& id) const;
+  // FinishUpload's record in the store and the attached staging file.
+  Result<meta::MetadataStore::UploadOutcome> RecordUpload(
+      const std::string& id, int64_t generation,
+      const drive::DriveFile& uploaded);
   // Registers (or finds) the StagedFile for `id` backed by `path`, opening
   // the file; `fresh` truncates it. Takes a reference. REQUIRES mu_.
   Result<std::shared_ptr<StagedFile>> AttachLocked(const std::string& id,

@@ -33,12 +33,33 @@ void LocalChangeLog::Stamp(const std::string& id) {
 
 void LocalChangeLog::Stored(const std::string& id) {
   auto it = stored_.find(id);
-  if (it != stored_.end()) stored_order_.erase(it->second);
+  if (it != stored_.end()) {
+    stored_order_.erase(it->second);
+    stored_.erase(it);
+  }
+  // No reader under way: any later one takes a mark after this.
+  if (readers_.empty()) return;
   const uint64_t stamp = ++counter_;
   stored_[id] = stamp;
   stored_order_[stamp] = id;
   while (stored_order_.size() > kMaxStamps) {
     forgotten_ = std::max(forgotten_, stored_order_.begin()->first);
+    stored_.erase(stored_order_.begin()->second);
+    stored_order_.erase(stored_order_.begin());
+  }
+}
+
+uint64_t LocalChangeLog::BeginRead() {
+  readers_.insert(counter_);
+  return counter_;
+}
+
+void LocalChangeLog::EndRead(uint64_t mark) {
+  auto it = readers_.find(mark);
+  if (it != readers_.end()) readers_.erase(it);
+  // Stamps no remaining reader's mark precedes are of no use to anyone.
+  const uint64_t floor = readers_.empty() ? counter_ : *readers_.begin();
+  while (!stored_order_.empty() && stored_order_.begin()->first <= floor) {
     stored_.erase(stored_order_.begin()->second);
     stored_order_.erase(stored_order_.begin());
   }

@@ -22,7 +22,11 @@
 // the folder's entries it did not list, would drop the file until the next
 // change poll brought it back. Entries stored from outside a listing (a
 // move or rename made here) are stamped too, from the same counter, and a
-// listing keeps the ones stamped after its mark.
+// listing keeps the ones stamped after its mark. Those stamps matter only
+// to readers under way, which say so (BeginRead/EndRead): with none, a
+// store is not recorded, and each EndRead drops the stamps no remaining
+// reader can ask about, so the log stays as small as the changes made
+// during the listings in progress.
 //
 // Thread safety: none; MetadataStore guards it with its mutex.
 #pragma once
@@ -30,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +63,10 @@ class LocalChangeLog {
   // `id`'s entry was stored from outside a listing: a move, rename, new
   // file or upload made here, or a change from the change feed.
   void Stored(const std::string& id);
+  // A reader that will ask StoredSince/ChangedSince takes its mark here,
+  // and gives it back when done.
+  uint64_t BeginRead();
+  void EndRead(uint64_t mark);
   // Whether a listing with `mark` must keep `id`'s entry though it did not
   // list it.
   bool StoredSince(const std::string& id, uint64_t mark) const;
@@ -77,7 +86,8 @@ class LocalChangeLog {
   std::map<uint64_t, std::string> order_;             // settled, by stamp
   std::unordered_map<std::string, uint64_t> stored_;  // id -> stamp
   std::map<uint64_t, std::string> stored_order_;      // by stamp
-  uint64_t forgotten_ = 0;  // the newest stamp dropped to bound memory
+  uint64_t forgotten_ = 0;           // the newest stamp dropped to bound memory
+  std::multiset<uint64_t> readers_;  // marks of readers under way
 };
 
 }  // namespace gdmount::meta

@@ -293,6 +293,16 @@ bool MetadataStore::RemovedHere(const std::string& id) {
   return local_changes_.Contains(id);
 }
 
+uint64_t MetadataStore::BeginChangeRead() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return local_changes_.BeginRead();
+}
+
+void MetadataStore::EndChangeRead(uint64_t mark) {
+  std::lock_guard<std::mutex> lock(mu_);
+  local_changes_.EndRead(mark);
+}
+
 bool MetadataStore::ChangedSince(uint64_t mark, std::vector<std::string>* ids) {
   std::lock_guard<std::mutex> lock(mu_);
   return local_changes_.ChangedSince(mark, ids);

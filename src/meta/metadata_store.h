@@ -152,8 +152,14 @@ class MetadataStore {
   // Taken before fetching a listing or change page from Drive (the
   // LocalChangeLog's counter).
   uint64_t LocalChangeMark();
-  // The ids removed or stored (but by listings) after `mark`; false if the
-  // list is partial (LocalChangeLog::ChangedSince).
+  // A reader that will ask ChangedSince, or store a listing (which keeps
+  // entries stored after its mark), takes its mark here and gives it back
+  // when done (LocalChangeLog::BeginRead/EndRead).
+  uint64_t BeginChangeRead();
+  void EndChangeRead(uint64_t mark);
+  // The ids removed or stored (but by listings) after `mark`, a mark of
+  // BeginChangeRead still under way; false if the list is partial
+  // (LocalChangeLog::ChangedSince).
   bool ChangedSince(uint64_t mark, std::vector<std::string>* ids);
   // Whether this mount removed `id` (recently: see LocalChangeLog).
   bool RemovedHere(const std::string& id);

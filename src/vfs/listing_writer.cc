@@ -16,7 +16,7 @@ ListingWriter::ListingWriter(meta::MetadataStore* store, std::string parent_id,
                              size_t batch_size)
     : store_(store),
       parent_id_(std::move(parent_id)),
-      change_mark_(store->LocalChangeMark()),
+      change_mark_(store->BeginChangeRead()),
       batch_size_(batch_size == 0 ? 1 : batch_size) {}
 
 ListingWriter::~ListingWriter() {
@@ -27,6 +27,7 @@ ListingWriter::~ListingWriter() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  store_->EndChangeRead(change_mark_);
 }
 
 Status ListingWriter::Add(std::vector<drive::DriveFile> files,

@@ -243,7 +243,12 @@ Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
   // upload landed after the listing was fetched). The store stamps every
   // change it takes from elsewhere than a listing; those items are then
   // taken as stored now, until a round finds nothing more for this folder.
-  uint64_t since = store_->LocalChangeMark();
+  struct ChangeRead {  // the store keeps what changes while it lasts
+    meta::MetadataStore* store;
+    const uint64_t mark = store->BeginChangeRead();
+    ~ChangeRead() { store->EndChangeRead(mark); }
+  } read{store_};
+  uint64_t since = read.mark;
   Result<ViewPtr> view = LoadView(folder_id);
   bool settled = false;
   for (int round = 0; view.ok() && round < 4; ++round) {

@@ -116,5 +116,29 @@ TEST_CASE("When the copy fails, readers and writers waiting on it get EIO",
   CHECK(r.wb->staged_bytes() == 0);  // the partial copy is gone
 }
 
+TEST_CASE(
+    "A finished upload drops the cached bytes of the versions it replaced",
+    "[unit][cache][write]") {
+  CopyRig r;
+  const std::string bytes = MakeBytes(2 * kChunk);
+  meta::Entry e = r.Add("a", bytes);
+  CHECK(r.rig.Read(r.key, 0, bytes.size()) == bytes);
+  CHECK(r.rig.cache->stats().files == 1);
+  // Rewritten here and uploaded: the cached version is an old one now.
+  auto f = r.wb->OpenWrite(e, r.key, /*truncate=*/true);
+  REQUIRE(f.ok());
+  REQUIRE(r.wb->Write(**f, 0, "new", 3).ok());
+  auto generation = r.wb->Commit(**f, e, 1000);
+  REQUIRE(generation.ok());
+  r.wb->Close(*f, /*writer=*/true);
+  drive::DriveFile uploaded = meta::FromEntry(*r.store->Get("a").value());
+  uploaded.version = 8;
+  auto outcome = r.wb->FinishUpload("a", *generation, uploaded);
+  REQUIRE(outcome.ok());
+  CHECK(*outcome == meta::MetadataStore::UploadOutcome::kDone);
+  CHECK(r.rig.cache->stats().files == 0);
+  CHECK(r.rig.cache->stats().bytes_cached == 0);
+}
+
 }  // namespace
 }  // namespace gdmount::cache::testing

@@ -194,7 +194,7 @@ TEST_CASE("A listing fetched before a move into its folder keeps the file",
   MustOk(store->Upsert({File("x", "q", "x")}));
   // A listing of p begins (it will not list x), then x is moved into p
   // here, then the listing ends.
-  const uint64_t mark = store->LocalChangeMark();
+  const uint64_t mark = store->BeginChangeRead();
   MustOk(store->Upsert({File("x", "p", "x")}));
   MustOk(store->StoreListingPart("p", {File("a", "p", "a")}, nullptr, mark));
   MustOk(store->FinishListing("p", {"a"}, 2000, mark));
@@ -202,8 +202,11 @@ TEST_CASE("A listing fetched before a move into its folder keeps the file",
   REQUIRE(x.has_value());
   CHECK(x->parent_id == "p");
   // A listing that began after the move has Drive's word on it.
-  MustOk(store->FinishListing("p", {"a"}, 3000, store->LocalChangeMark()));
+  const uint64_t later = store->BeginChangeRead();
+  MustOk(store->FinishListing("p", {"a"}, 3000, later));
   CHECK_FALSE(Must(store->Get("x")).has_value());
+  store->EndChangeRead(later);
+  store->EndChangeRead(mark);
 }
 
 TEST_CASE("The local change log keeps a bounded number of stamps",
@@ -222,7 +225,10 @@ TEST_CASE("The local change log keeps a bounded number of stamps",
   CHECK_FALSE(log.Hides("open", log.Mark()));
   CHECK(log.Hides("open", log.Mark() - 1));
 
-  const uint64_t before_stores = log.Mark();
+  // Stores are stamped only while a reader is under way.
+  log.Stored("unread");
+  CHECK(log.stored_size() == 0);
+  const uint64_t before_stores = log.BeginRead();
   for (size_t i = 0; i < LocalChangeLog::kMaxStamps + 10; ++i)
     log.Stored("s" + std::to_string(i));
   CHECK(log.stored_size() == LocalChangeLog::kMaxStamps);
@@ -246,6 +252,14 @@ TEST_CASE("The local change log keeps a bounded number of stamps",
   CHECK(ids == std::vector<std::string>{"gone", "moved", "sending"});
   ids.clear();
   CHECK_FALSE(log.ChangedSince(start, &ids));
+  // The last reader done: no stamp is of use any more.
+  const uint64_t second = log.BeginRead();
+  log.Stored("during-second");
+  log.EndRead(before_stores);
+  CHECK(log.stored_size() == 1);  // the second reader may still ask
+  CHECK(log.StoredSince("during-second", second));
+  log.EndRead(second);
+  CHECK(log.stored_size() == 0);
 }
 
 }  // namespace
