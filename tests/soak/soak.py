@@ -47,6 +47,10 @@ TOKEN = "soak-static-token"
 DEFAULT_FAULTS = ("503:rate=0.02,500:rate=0.01,403:rate=0.01,429:rate=0.01,"
                   "reset:rate=0.02,truncate:rate=0.02,401:rate=0.01")
 SIZES = [0, 1, 100, 4096, 65536, 300000, 1500000]
+# Files an owner keeps at most: past it, a create becomes an unlink, so the
+# tree stops growing and a long run's RSS measures leaks, not a bigger tree
+# (the daemon's folder views and inodes grow with the files it has seen).
+MAX_FILES_PER_OWNER = 400
 MiB = 1 << 20
 
 
@@ -316,6 +320,8 @@ class Owner:
                        "rename", "move", "unlink", "mkdir", "rmdir", "read",
                        "read", "list"])
         f = self.pick_file()
+        if op == "create" and len(self.files) >= MAX_FILES_PER_OWNER:
+            op = "unlink"
         if op == "create" or (f is None and op not in ("mkdir", "list")):
             where = r.choice([""] + sorted(self.dirs))
             rel = os.path.join(where, "f%04d.bin" % r.randrange(10000))
