@@ -4,49 +4,48 @@
 
 namespace gdmount::meta {
 
+void LocalChangeLog::Stamps::Erase(const std::string& id) {
+  auto it = by_id.find(id);
+  if (it == by_id.end()) return;
+  if (it->second != kOpen) order.erase(it->second);
+  by_id.erase(it);
+}
+
+void LocalChangeLog::Stamps::DropOldest() {
+  by_id.erase(order.begin()->second);
+  order.erase(order.begin());
+}
+
+void LocalChangeLog::Stamp(Stamps& set, const std::string& id) {
+  set.Erase(id);
+  const uint64_t stamp = ++counter_;
+  set.by_id[id] = stamp;
+  set.order[stamp] = id;
+  while (set.order.size() > kMaxStamps) {
+    forgotten_ = std::max(forgotten_, set.order.begin()->first);
+    set.DropOldest();
+  }
+}
+
 void LocalChangeLog::Removed(const std::string& id, bool open) {
-  auto it = stamps_.find(id);
-  if (it != stamps_.end() && it->second != kOpen) order_.erase(it->second);
   if (open) {
-    stamps_[id] = kOpen;
+    removed_.Erase(id);
+    removed_.by_id[id] = kOpen;
     return;
   }
-  Stamp(id);
+  Stamp(removed_, id);
 }
 
 void LocalChangeLog::Settle(const std::string& id) {
-  auto it = stamps_.find(id);
-  if (it == stamps_.end() || it->second != kOpen) return;
-  Stamp(id);
-}
-
-void LocalChangeLog::Stamp(const std::string& id) {
-  const uint64_t stamp = ++counter_;
-  stamps_[id] = stamp;
-  order_[stamp] = id;
-  while (order_.size() > kMaxStamps) {
-    forgotten_ = std::max(forgotten_, order_.begin()->first);
-    stamps_.erase(order_.begin()->second);
-    order_.erase(order_.begin());
-  }
+  auto it = removed_.by_id.find(id);
+  if (it == removed_.by_id.end() || it->second != kOpen) return;
+  Stamp(removed_, id);
 }
 
 void LocalChangeLog::Stored(const std::string& id) {
-  auto it = stored_.find(id);
-  if (it != stored_.end()) {
-    stored_order_.erase(it->second);
-    stored_.erase(it);
-  }
+  stored_.Erase(id);
   // No reader under way: any later one takes a mark after this.
-  if (readers_.empty()) return;
-  const uint64_t stamp = ++counter_;
-  stored_[id] = stamp;
-  stored_order_[stamp] = id;
-  while (stored_order_.size() > kMaxStamps) {
-    forgotten_ = std::max(forgotten_, stored_order_.begin()->first);
-    stored_.erase(stored_order_.begin()->second);
-    stored_order_.erase(stored_order_.begin());
-  }
+  if (!readers_.empty()) Stamp(stored_, id);
 }
 
 uint64_t LocalChangeLog::BeginRead() {
@@ -59,32 +58,28 @@ void LocalChangeLog::EndRead(uint64_t mark) {
   if (it != readers_.end()) readers_.erase(it);
   // Stamps no remaining reader's mark precedes are of no use to anyone.
   const uint64_t floor = readers_.empty() ? counter_ : *readers_.begin();
-  while (!stored_order_.empty() && stored_order_.begin()->first <= floor) {
-    stored_.erase(stored_order_.begin()->second);
-    stored_order_.erase(stored_order_.begin());
-  }
+  while (!stored_.order.empty() && stored_.order.begin()->first <= floor)
+    stored_.DropOldest();
 }
 
 bool LocalChangeLog::StoredSince(const std::string& id, uint64_t mark) const {
-  auto it = stored_.find(id);
-  return it != stored_.end() && it->second > mark;
+  auto it = stored_.by_id.find(id);
+  return it != stored_.by_id.end() && it->second > mark;
 }
 
 bool LocalChangeLog::ChangedSince(uint64_t mark,
                                   std::vector<std::string>* ids) const {
-  for (auto it = order_.upper_bound(mark); it != order_.end(); ++it)
-    ids->push_back(it->second);
-  for (auto it = stored_order_.upper_bound(mark); it != stored_order_.end();
-       ++it)
-    ids->push_back(it->second);
-  for (const auto& [id, stamp] : stamps_)
+  for (const Stamps* set : {&removed_, &stored_})
+    for (auto it = set->order.upper_bound(mark); it != set->order.end(); ++it)
+      ids->push_back(it->second);
+  for (const auto& [id, stamp] : removed_.by_id)
     if (stamp == kOpen) ids->push_back(id);
   return forgotten_ <= mark;
 }
 
 bool LocalChangeLog::Hides(const std::string& id, uint64_t mark) const {
-  auto it = stamps_.find(id);
-  return it != stamps_.end() && it->second > mark;
+  auto it = removed_.by_id.find(id);
+  return it != removed_.by_id.end() && it->second > mark;
 }
 
 }  // namespace gdmount::meta

@@ -57,8 +57,10 @@ class LocalChangeLog {
   // Whether a reader with `mark` must not store `id`.
   bool Hides(const std::string& id, uint64_t mark) const;
   // Whether `id` was removed here (and not yet forgotten).
-  bool Contains(const std::string& id) const { return stamps_.count(id) != 0; }
-  size_t size() const { return stamps_.size(); }
+  bool Contains(const std::string& id) const {
+    return removed_.by_id.count(id) != 0;
+  }
+  size_t size() const { return removed_.by_id.size(); }
 
   // `id`'s entry was stored from outside a listing: a move, rename, new
   // file or upload made here, or a change from the change feed.
@@ -70,7 +72,7 @@ class LocalChangeLog {
   // Whether a listing with `mark` must keep `id`'s entry though it did not
   // list it.
   bool StoredSince(const std::string& id, uint64_t mark) const;
-  size_t stored_size() const { return stored_.size(); }
+  size_t stored_size() const { return stored_.by_id.size(); }
   // The ids removed (open removals included) or stored after `mark`, so a
   // folder view built from a listing can take them as stored now. False
   // if stamps after `mark` were already forgotten (the list is partial).
@@ -79,13 +81,20 @@ class LocalChangeLog {
  private:
   static constexpr uint64_t kOpen = UINT64_MAX;
 
-  void Stamp(const std::string& id);
+  // Ids with the stamp each got last, and the stamps in order.
+  struct Stamps {
+    std::unordered_map<std::string, uint64_t> by_id;  // or kOpen (removals)
+    std::map<uint64_t, std::string> order;            // stamped ones only
+    void Erase(const std::string& id);
+    void DropOldest();
+  };
+  // Stamps `id` in `set` with the next counter value, forgetting the
+  // oldest past kMaxStamps.
+  void Stamp(Stamps& set, const std::string& id);
 
   uint64_t counter_ = 0;
-  std::unordered_map<std::string, uint64_t> stamps_;  // id -> stamp or kOpen
-  std::map<uint64_t, std::string> order_;             // settled, by stamp
-  std::unordered_map<std::string, uint64_t> stored_;  // id -> stamp
-  std::map<uint64_t, std::string> stored_order_;      // by stamp
+  Stamps removed_;
+  Stamps stored_;
   uint64_t forgotten_ = 0;           // the newest stamp dropped to bound memory
   std::multiset<uint64_t> readers_;  // marks of readers under way
 };
