@@ -149,15 +149,13 @@ TEST_CASE(
   testing::TempDir dir;
   auto store =
       std::move(meta::MetadataStore::Open(dir.path() + "/meta.db").value());
-  auto curl = http::CurlTransport::Create({}).value();
-  GatedTransport gated(curl.get());
-  StaticTokenSource tokens(EmulatorFixture::kToken);
-  auto random = MakeSeededRandom(3);
-  drive::DriveClientOptions o;
-  o.endpoints.api_root = fx.url();
-  o.endpoints.upload_root = fx.url();
-  o.pacer.rate_per_s = 0;
-  drive::DriveClientImpl client(o, &gated, &tokens, RealClock(), random.get());
+  std::unique_ptr<GatedTransport> gate;  // outlives the rig
+  testing::DriveRig rig(fx, 3, [&gate](HttpTransport* inner) {
+    gate = std::make_unique<GatedTransport>(inner);
+    return gate.get();
+  });
+  GatedTransport& gated = *gate;
+  drive::DriveClientImpl& client = *rig.client;
   Tree tree(store.get(), &client, RealClock());
   REQUIRE(tree.Init().ok());
   const std::string root = tree.root_id();

@@ -3,6 +3,7 @@
 // integration tests of the layers above drive/.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "drive/drive_client_impl.h"
@@ -12,7 +13,11 @@
 namespace gdmount::testing {
 
 struct DriveRig {
-  explicit DriveRig(const EmulatorFixture& fx, uint64_t seed = 1)
+  // `through`, if given, is the transport the client sends on: a test's
+  // wrapper around `inner` (the real one), which it must outlive the rig.
+  explicit DriveRig(const EmulatorFixture& fx, uint64_t seed = 1,
+                    const std::function<HttpTransport*(HttpTransport* inner)>&
+                        through = nullptr)
       : tokens(EmulatorFixture::kToken),
         transport(http::CurlTransport::Create({}).value()),
         random(MakeSeededRandom(seed)) {
@@ -20,8 +25,9 @@ struct DriveRig {
     o.endpoints.api_root = fx.url();
     o.endpoints.upload_root = fx.url();
     o.pacer.rate_per_s = 0;
+    HttpTransport* send = through ? through(transport.get()) : transport.get();
     client = std::make_unique<drive::DriveClientImpl>(
-        o, transport.get(), &tokens, RealClock(), random.get());
+        o, send, &tokens, RealClock(), random.get());
   }
   StaticTokenSource tokens;
   std::unique_ptr<http::CurlTransport> transport;
