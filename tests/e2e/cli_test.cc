@@ -214,7 +214,7 @@ TEST_CASE("No token or code reaches the logs of a whole session",
   CHECK(logs.find("1//0") == std::string::npos);
 }
 
-TEST_CASE("gdmount accounts lists who is signed in; help config every setting",
+TEST_CASE("gdmount accounts lists who is signed in, help config every setting",
           "[cli]") {
   EmulatorFixture fx;
   Home nobody(fx, /*sign_in=*/false);

@@ -233,7 +233,7 @@ TEST_CASE("kill -9 mid-upload: the next mount uploads every closed file once",
   CHECK(on_drive == LocalMd5s(home.path() + "/src"));
 }
 
-TEST_CASE("kill -9 mid-chunk resumes the upload; an unclosed file stays empty",
+TEST_CASE("kill -9 mid-chunk resumes the upload, an unclosed file stays empty",
           "[e2e][write]") {
   if (!HaveFuse()) return;
   emulator::EmulatorOptions slow;
@@ -287,7 +287,7 @@ TEST_CASE("kill -9 mid-chunk resumes the upload; an unclosed file stays empty",
   CHECK(chunks_before + chunks_after <= kChunks + 2);
 }
 
-TEST_CASE("A second Ctrl-C stops the unmount's wait; the next mount uploads",
+TEST_CASE("A second Ctrl-C stops the unmount's wait, the next mount uploads",
           "[e2e][write]") {
   if (!HaveFuse()) return;
   emulator::EmulatorOptions slow;

@@ -93,7 +93,7 @@ TEST_CASE("Error bodies go to the response, not the sink",
   CHECK(resp->Header("content-type").find("application/json") == 0);
 }
 
-TEST_CASE("A stalled transfer is cut; the caller learns why",
+TEST_CASE("A stalled transfer is cut, the caller learns why",
           "[integration][http]") {
   emulator::EmulatorOptions opts;
   opts.shaping.bandwidth_bytes_per_s = 256;  // far below the limit below
@@ -277,7 +277,7 @@ TEST_CASE("Media redirects are followed, never to plain http elsewhere",
 namespace gdmount::http {
 namespace {
 
-TEST_CASE("JSON arrives gzip-encoded and is decoded; media is never encoded",
+TEST_CASE("JSON arrives gzip-encoded and is decoded, media is never encoded",
           "[integration][http]") {
   EmulatorFixture fx;
   auto dir = fx.Mkdir("gz");

@@ -7,7 +7,7 @@
 
 using gdmount::testing::EmulatorFixture;
 
-TEST_CASE("stats count API calls by method; reset zeroes them",
+TEST_CASE("stats count API calls by method, reset zeroes them",
           "[integration]") {
   EmulatorFixture fx;
   fx.Raw("POST", "/__emulator/reset-stats");

@@ -367,7 +367,7 @@ TEST_CASE("trash: implicit for descendants, parents kept, untrash restores",
             .json()["trashed"] == false);
 }
 
-TEST_CASE("delete is recursive and permanent; emptyTrash", "[integration]") {
+TEST_CASE("delete is recursive and permanent, emptyTrash", "[integration]") {
   EmulatorFixture fx;
   auto d = fx.Mkdir("del");
   auto f = fx.Upload("x", "x", d["id"]);
@@ -417,7 +417,7 @@ TEST_CASE("content update bumps version, md5, headRevisionId",
   CHECK(after["version"] != before["version"]);
 }
 
-TEST_CASE("files.copy shares content; folders cannot be copied",
+TEST_CASE("files.copy shares content, folders cannot be copied",
           "[integration]") {
   EmulatorFixture fx;
   auto f = fx.Upload("orig", "payload");

@@ -129,7 +129,7 @@ TEST_CASE("multipart upload: LF line endings and binary media",
   CHECK(back.body == media);
 }
 
-TEST_CASE("uploadType=media creates Untitled in root; uploadType is required",
+TEST_CASE("uploadType=media creates Untitled in root, uploadType is required",
           "[integration]") {
   EmulatorFixture fx;
   auto r = fx.Call(

@@ -323,7 +323,7 @@ TEST_CASE(
 
 using Path = std::vector<std::string>;
 
-TEST_CASE("PathOf gives display-name paths, through .shared; trash is apart",
+TEST_CASE("PathOf gives display-name paths, through .shared, trash is apart",
           "[integration][vfs]") {
   EmulatorFixture fx({}, [](emulator::Emulator& emu) {
     REQUIRE(emulator::GenerateFromSpec("a/b/=1x10,theirs/=1x10", &emu.store())

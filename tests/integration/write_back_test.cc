@@ -822,7 +822,7 @@ TEST_CASE("Edit access lost: fsync says EACCES and the bytes stay journaled",
   CHECK(files[0]["md5Checksum"] == Md5Hex("fresh"));
 }
 
-TEST_CASE("Writing a Google Doc is refused; hard links are not a thing",
+TEST_CASE("Writing a Google Doc is refused, hard links are not a thing",
           "[integration][write]") {
   EmulatorFixture fx;
   auto doc = fx.Call(

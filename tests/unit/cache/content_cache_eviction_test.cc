@@ -110,7 +110,7 @@ TEST_CASE("eviction works chunk by chunk and frees disk blocks",
   CHECK(rig.drive.downloads() == 9);
 }
 
-TEST_CASE("pinned files are never evicted; Unpin makes them newest",
+TEST_CASE("pinned files are never evicted, Unpin makes them newest",
           "[unit][cache]") {
   Rig rig(kChunk, 2 * kChunk);
   FileKey p = rig.Add("p", MakeBytes(kChunk, 45));
@@ -133,7 +133,7 @@ TEST_CASE("pinned files are never evicted; Unpin makes them newest",
   CHECK(rig.cache->stats().bytes_cached <= 2 * kChunk);
 }
 
-TEST_CASE("pins may exceed the budget; Unpin brings it back", "[unit][cache]") {
+TEST_CASE("pins may exceed the budget, Unpin brings it back", "[unit][cache]") {
   Rig rig(kChunk, kChunk);
   std::string bytes = MakeBytes(3 * kChunk, 61);
   FileKey big = rig.Add("big", bytes);

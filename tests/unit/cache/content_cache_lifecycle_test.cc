@@ -64,7 +64,7 @@ TEST_CASE("a pinned old version is kept until its last Unpin",
   CHECK(rig.cache->stats().files == 1);
 }
 
-TEST_CASE("Retire refuses only the retired version; an open brings it back",
+TEST_CASE("Retire refuses only the retired version, an open brings it back",
           "[unit][cache]") {
   Rig rig;
   const std::string v1 = MakeBytes(3 * kChunk, 1), v2 = MakeBytes(kChunk, 2);

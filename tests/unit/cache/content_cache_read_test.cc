@@ -10,7 +10,7 @@
 namespace gdmount::cache::testing {
 namespace {
 
-TEST_CASE("small file reads back; second read downloads nothing",
+TEST_CASE("small file reads back, second read downloads nothing",
           "[unit][cache]") {
   Rig rig;
   std::string bytes = MakeBytes(100);
@@ -49,7 +49,7 @@ TEST_CASE("multi-chunk file: whole, unaligned and cross-chunk reads",
   CHECK(rig.cache->stats().bytes_cached == static_cast<int64_t>(bytes.size()));
 }
 
-TEST_CASE("reads at or after EOF return 0; reads across it are clamped",
+TEST_CASE("reads at or after EOF return 0, reads across it are clamped",
           "[unit][cache]") {
   Rig rig;
   std::string bytes = MakeBytes(kChunk + 10, 3);
@@ -133,7 +133,7 @@ TEST_CASE("misses of different chunks download in parallel", "[unit][cache]") {
   CHECK(b == bytes.substr(kChunk, 10));
 }
 
-TEST_CASE("Prefetch fills a range; IsCached reports it", "[unit][cache]") {
+TEST_CASE("Prefetch fills a range, IsCached reports it", "[unit][cache]") {
   Rig rig;
   std::string bytes = MakeBytes(4 * kChunk, 6);
   FileKey key = rig.Add("pre", bytes);
@@ -149,7 +149,7 @@ TEST_CASE("Prefetch fills a range; IsCached reports it", "[unit][cache]") {
   CHECK(rig.cache->IsCached(key, 0, key.size + 100));
 }
 
-TEST_CASE("a download error is returned; the next read retries",
+TEST_CASE("a download error is returned, the next read retries",
           "[unit][cache]") {
   Rig rig;
   std::string bytes = MakeBytes(kChunk, 7);
@@ -176,7 +176,7 @@ TEST_CASE("a short download is Corruption, never short data", "[unit][cache]") {
   CHECK(rig.cache->stats().corruptions == 1);
 }
 
-TEST_CASE("md5 mismatch is Corruption; the next read refetches",
+TEST_CASE("md5 mismatch is Corruption, the next read refetches",
           "[unit][cache]") {
   Rig rig;
   std::string bytes = MakeBytes(1000, 9);

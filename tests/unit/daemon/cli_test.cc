@@ -9,7 +9,7 @@ namespace {
 
 const std::map<std::string, OptionSpec> kCommands = {{"auth", AuthOptions()}};
 
-TEST_CASE("Settings flags go anywhere; command options after the command",
+TEST_CASE("Settings flags go anywhere, command options after the command",
           "[unit][cli]") {
   auto cl = ParseCommandLine({"--endpoint", "http://127.0.0.1:5", "auth",
                               "--headless", "--account=work"},

@@ -32,7 +32,7 @@ drive::Change Removed(const std::string& id) {
   return c;
 }
 
-TEST_CASE("Changes apply where the mount shows them; the token goes with them",
+TEST_CASE("Changes apply where the mount shows them, the token goes with them",
           "[unit][meta]") {
   auto store = OpenStore();
   MustOk(store->SetRoot(Folder("root", "", "My Drive")));

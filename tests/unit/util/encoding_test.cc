@@ -108,7 +108,7 @@ TEST_CASE("Md5Hasher equals one-shot Md5 regardless of chunking", "[unit]") {
   }
 }
 
-TEST_CASE("Md5Hasher of nothing is the empty digest; spent afterwards",
+TEST_CASE("Md5Hasher of nothing is the empty digest, spent afterwards",
           "[unit]") {
   Md5Hasher h;
   h.Update("", 0);

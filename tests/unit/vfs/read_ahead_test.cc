@@ -42,7 +42,7 @@ TEST_CASE("The window never runs past the end of the file", "[unit][vfs]") {
   }
 }
 
-TEST_CASE("Slightly out-of-order reads stay sequential; a seek resets",
+TEST_CASE("Slightly out-of-order reads stay sequential, a seek resets",
           "[unit][vfs]") {
   ReadAhead ra;
   for (int64_t off = 0; off < 16 * MiB; off += 128 * KiB)
