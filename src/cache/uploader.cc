@@ -333,6 +333,33 @@ Status Uploader::PlaceAsJournaled(const meta::PendingUpload& u,
   return Status::Ok();
 }
 
+// Trashed only with its Drive folder (not by itself), a folder this mount
+// has moved it out of: the move is journaled, not yet on Drive. An rmdir
+// here cannot close that window (its check saw the folder empty, then an
+// upload in flight landed in it), and another client trashing the folder
+// did not mean a file this mount's user had already taken out of it.
+bool Uploader::TrashedWithFolderLeft(const meta::PendingUpload& u,
+                                     const drive::DriveFile& remote) const {
+  return remote.trashed && !remote.explicitly_trashed && !u.parent_id.empty() &&
+         std::find(remote.parents.begin(), remote.parents.end(), u.parent_id) ==
+             remote.parents.end();
+}
+
+// Moves it where the journal has it, then out of the trash: Drive's bytes
+// are untouched, so the upload goes on as if nothing had happened.
+Status Uploader::RestoreMovedOut(const meta::PendingUpload& u,
+                                 drive::DriveFile* remote) {
+  GDMOUNT_LOG(kInfo) << u.name << " (" << u.id
+                     << ") was trashed on Drive with a folder it had been "
+                     << "moved out of here; restoring it where it was moved";
+  Status placed = PlaceAsJournaled(u, remote);
+  if (!placed.ok()) return placed;
+  auto untrashed = client_->Untrash(u.id);
+  if (!untrashed.ok()) return untrashed.status();
+  *remote = std::move(*untrashed);
+  return Status::Ok();
+}
+
 void Uploader::UploadOne(const meta::PendingUpload& u) {
   drive::DriveFile uploaded;
   bool sent = false;
@@ -341,6 +368,10 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
     auto remote = client_->GetFile(u.id);
     if (!remote.ok() && remote.status().code() != StatusCode::kNotFound)
       return Failed(u, remote.status());
+    if (remote.ok() && TrashedWithFolderLeft(u, *remote)) {
+      Status restored = RestoreMovedOut(u, &*remote);
+      if (!restored.ok()) return Failed(u, restored);
+    }
     const bool gone = !remote.ok() || remote->trashed;
     // Drive's bytes are the ones the edits started from, or the ones an
     // earlier attempt of this mount sent (its answer lost in a crash), or
@@ -403,8 +434,11 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
   }
   // A resumed session, or a create that reached Drive in an earlier
   // attempt, carries the name and folder of when it began: a rename or
-  // move journaled since is applied now.
-  if (s.ok() && !sent) s = PlaceAsJournaled(u, &uploaded);
+  // move journaled since is applied now (out of the trash, if its first
+  // folder was trashed meanwhile).
+  if (s.ok() && !sent)
+    s = TrashedWithFolderLeft(u, uploaded) ? RestoreMovedOut(u, &uploaded)
+                                           : PlaceAsJournaled(u, &uploaded);
   if (!s.ok()) {
     if (!uploaded.id.empty()) {
       // The send failed after Drive made a version of it: bytes that

@@ -118,6 +118,12 @@ class Uploader {
   void RemoveCreated(const meta::PendingUpload& u, bool if_there);
   Status PlaceAsJournaled(const meta::PendingUpload& u,
                           drive::DriveFile* remote);
+  // `remote` was trashed along with a Drive folder the journal has moved it
+  // out of; RestoreMovedOut puts it where the journal says, untrashed.
+  bool TrashedWithFolderLeft(const meta::PendingUpload& u,
+                             const drive::DriveFile& remote) const;
+  Status RestoreMovedOut(const meta::PendingUpload& u,
+                         drive::DriveFile* remote);
   std::optional<meta::PendingUpload> PickLocked(
       std::unique_lock<std::mutex>& lock, int64_t* next_due);
   // Uploads u's staging file (that of `staged_id`, "" for u.id). Even when

@@ -683,6 +683,80 @@ TEST_CASE("rmdir never trashes what Drive still has in the folder",
   CHECK(FilesNamed(fx, "old")[0]["trashed"] == true);
 }
 
+TEST_CASE(
+    "A file moved out of a folder that Drive then trashes comes back where "
+    "it was moved, not as a conflict",
+    "[integration][write]") {
+  // The window rmdir cannot close: its check saw the folder empty on Drive,
+  // then an upload in flight landed there (a create begun before the
+  // move), then the trash took it along. Or another client trashed the
+  // folder. Either way the file is implicitly trashed, its journaled folder
+  // is elsewhere: the move is the user's latest word on it.
+  EmulatorFixture fx;
+  auto old_dir = fx.Mkdir("old");
+  auto kept = fx.Upload("kept.txt", "v1", old_dir["id"]);
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);  // uploads wait
+  const uint64_t old_ino = s.Ino(kRootIno, "old");
+  auto opened = s.fs->Open(s.Ino(old_ino, "kept.txt"), O_RDWR);
+  REQUIRE(opened.ok());
+  REQUIRE(s.fs->Write(opened->fh, 0, "v2", 2).ok());
+  REQUIRE(s.fs->Flush(opened->fh).ok());
+  s.fs->Release(opened->fh);
+  REQUIRE(s.fs->Rename(old_ino, "kept.txt", kRootIno, "moved.txt", false).ok());
+  fx.Patch(old_dir["id"], "", {{"trashed", true}});
+  REQUIRE(FilesNamed(fx, "kept.txt")[0]["trashed"] == true);
+  s.uploader->Start();
+  s.Drain();
+  auto files = FilesNamed(fx, "moved.txt");
+  REQUIRE(files.size() == 1);
+  CHECK(files[0]["id"] == kept["id"]);
+  CHECK(files[0]["trashed"] == false);
+  CHECK(files[0]["parents"][0] == fx.emu().store().root_id());
+  CHECK(Content(fx, kept["id"]) == "v2");
+  CHECK(s.uploader->stats().conflicts == 0);
+  auto root = fx.Call("GET", "/drive/v3/files?fields=files(name)&q=" +
+                                 Q("'root' in parents and trashed = false"));
+  REQUIRE(root.status == 200);
+  const nlohmann::json listing = root.json();
+  std::set<std::string> names;
+  for (const auto& f : listing["files"]) names.insert(f["name"]);
+  CHECK(names == std::set<std::string>{"moved.txt"});
+}
+
+TEST_CASE(
+    "A file explicitly trashed on Drive while edited here is kept as a "
+    "conflict copy",
+    "[integration][write]") {
+  EmulatorFixture fx;
+  auto f = fx.Upload("notes.txt", "v1");
+  auto elsewhere = fx.Mkdir("elsewhere");
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);
+  auto opened = s.fs->Open(s.Ino(kRootIno, "notes.txt"), O_RDWR);
+  REQUIRE(opened.ok());
+  REQUIRE(s.fs->Write(opened->fh, 0, "v2", 2).ok());
+  REQUIRE(s.fs->Flush(opened->fh).ok());
+  s.fs->Release(opened->fh);
+  REQUIRE(s.fs->Rename(kRootIno, "notes.txt", s.Ino(kRootIno, "elsewhere"),
+                       "notes.txt", false)
+              .ok());
+  // Trashed by itself, not with its folder: someone meant this file.
+  fx.Patch(f["id"], "", {{"trashed", true}});
+  s.uploader->Start();
+  s.Drain();
+  CHECK(FilesNamed(fx, "notes.txt")[0]["trashed"] == true);
+  CHECK(s.uploader->stats().conflicts == 1);
+  auto in = fx.Call("GET", "/drive/v3/files?fields=files(id,name)&q=" +
+                               Q("'" + std::string(elsewhere["id"]) +
+                                 "' in parents and trashed = false"));
+  REQUIRE(in.status == 200);
+  REQUIRE(in.json()["files"].size() == 1);
+  CHECK(in.json()["files"][0]["name"].get<std::string>().rfind(
+            "notes (conflict ", 0) == 0);
+  CHECK(Content(fx, in.json()["files"][0]["id"]) == "v2");
+}
+
 TEST_CASE("chmod, chown and symlinks outside the mount survive a remount",
           "[integration][write]") {
   EmulatorFixture fx;
