@@ -331,6 +331,7 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   vfs::TreeOptions to;
   to.show_trash = s.show_trash;
   to.show_shared = s.show_shared;
+  to.max_view_entries = static_cast<size_t>(s.view_cache_entries);
   vfs::Tree tree(store->get(), client, RealClock(), to);
   Status init = tree.Init(*root);
   if (!init.ok()) return fail(init);

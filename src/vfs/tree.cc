@@ -35,7 +35,8 @@ Tree::Tree(meta::MetadataStore* store, drive::DriveClient* client, Clock* clock,
     : store_(store),
       client_(client),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      views_(options_.max_view_entries) {}
 
 Status Tree::Init() {
   auto root = client_->GetFile("root");
@@ -64,6 +65,11 @@ Status Tree::Init(const drive::DriveFile& root) {
 uint64_t Tree::listings() const {
   std::lock_guard<std::mutex> lock(mu_);
   return listings_;
+}
+
+Tree::ViewStats Tree::view_stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {views_.size(), views_.entries(), views_.evictions()};
 }
 
 Tree::ViewPtr Tree::MakeView(std::vector<meta::Entry> entries) const {
@@ -228,8 +234,7 @@ Result<Tree::ViewPtr> Tree::LoadView(const std::string& folder_id) {
 Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    auto it = views_.find(folder_id);
-    if (it != views_.end()) return it->second;
+    if (ViewPtr kept = views_.Get(folder_id)) return kept;
     if (!listing_.count(folder_id)) break;
     listed_.wait(lock);  // another thread is listing this folder
   }
@@ -269,7 +274,7 @@ Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
   listing_.erase(folder_id);
   // Still changing (or invalidated) while it was built: shown once, not
   // kept; the next use builds it again (from the store, once listed).
-  if (view.ok() && settled && !invalidated) views_[folder_id] = *view;
+  if (view.ok() && settled && !invalidated) views_.Put(folder_id, *view);
   listed_.notify_all();
   lock.unlock();
   // Invalidate() asked for a new listing while this one ran, whose end
@@ -344,7 +349,7 @@ Result<std::optional<Child>> Tree::Lookup(const std::string& folder_id,
 Status Tree::Invalidate(const std::string& folder_id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    views_.erase(folder_id);
+    views_.Erase(folder_id);
     auto loading = listing_.find(folder_id);
     if (loading != listing_.end()) loading->second.invalidated = true;
   }
@@ -356,22 +361,22 @@ void Tree::ApplyLocal(const std::string& folder_id,
                       const std::optional<meta::Entry>& added,
                       const std::string& removed_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = views_.find(folder_id);
-  if (it == views_.end()) return;
+  const ViewPtr kept = views_.Peek(folder_id);
+  if (!kept) return;
   if (added && removed_id.empty() && !added->trashed &&
       added->parent_id == folder_id) {
     // Attributes only (every close() of a written file): what the name
     // rules read (name, type, creation time) is unchanged, so the display
     // names stand; swap the entry, skip naming and sorting the folder.
-    auto at = it->second->id_index.find(added->id);
-    const meta::Entry* was = at == it->second->id_index.end()
+    auto at = kept->id_index.find(added->id);
+    const meta::Entry* was = at == kept->id_index.end()
                                  ? nullptr
-                                 : &it->second->children[at->second].entry;
+                                 : &kept->children[at->second].entry;
     if (was && was->name == added->name && was->mime_type == added->mime_type &&
         was->created_ms == added->created_ms) {
-      auto view = std::make_shared<FolderView>(*it->second);
+      auto view = std::make_shared<FolderView>(*kept);
       view->children[at->second].entry = *added;
-      it->second = std::move(view);
+      views_.Replace(folder_id, std::move(view));
       return;
     }
   }
@@ -384,7 +389,7 @@ void Tree::ApplyLocal(const std::string& folder_id,
   }
   // Views are immutable and shared (open directories keep theirs): a new
   // one replaces it.
-  it->second = Rebuilt(*it->second, drop, add);
+  views_.Replace(folder_id, Rebuilt(*kept, drop, add));
 }
 
 Tree::ViewPtr Tree::Rebuilt(const FolderView& view,
@@ -447,16 +452,16 @@ KernelNotices Tree::ApplyRemote(
     ViewPtr old, rebuilt;
     for (int attempt = 0;; ++attempt) {
       std::unique_lock<std::mutex> lock(mu_);
-      auto it = views_.find(folder_id);
-      if (it == views_.end()) break;
-      if (old == it->second && rebuilt) {
-        it->second = rebuilt;
+      const ViewPtr kept = views_.Peek(folder_id);
+      if (!kept) break;
+      if (old == kept && rebuilt) {
+        views_.Replace(folder_id, rebuilt);
         break;
       }
-      old = it->second;
+      old = kept;
       if (attempt >= 3) {  // busy folder: build it under the lock
         rebuilt = Rebuilt(*old, work.drop, work.add);
-        it->second = rebuilt;
+        views_.Replace(folder_id, rebuilt);
         break;
       }
       lock.unlock();
@@ -496,11 +501,11 @@ KernelNotices Tree::ApplyRemote(
     out.inodes.push_back(folder_ino);  // its size, mtime and listing
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (trash_changed) views_.erase(kTrashId);  // listed again when next opened
+  if (trash_changed) views_.Erase(kTrashId);  // listed again when next opened
   for (const meta::AppliedChange& c : changes) {
     // A folder gone for good takes its view along (its listing went with
     // its entry).
-    if (c.before && c.before->is_folder() && !c.after) views_.erase(c.id);
+    if (c.before && c.before->is_folder() && !c.after) views_.Erase(c.id);
   }
   return out;
 }
@@ -508,7 +513,7 @@ KernelNotices Tree::ApplyRemote(
 Status Tree::InvalidateAll() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    views_.clear();
+    views_.Clear();
     for (auto& [id, loading] : listing_) loading.invalidated = true;
   }
   return store_->InvalidateAllListings();

@@ -7,7 +7,10 @@
 // requests for the same unlisted folder share one listing (single flight).
 // The display names of a listed folder (vfs/name_rules.h) are computed once
 // per listing and kept in memory as a FolderView, so a lookup is a map
-// find, not a walk of the folder.
+// find, not a walk of the folder. Views are kept up to a total number of
+// entries (TreeOptions::max_view_entries, vfs/view_cache.h); a folder's
+// view dropped for room is rebuilt from the store (no listing), a virtual
+// folder's (below) is listed again.
 //
 // Besides Drive folders there are views that Drive has no folder for, all
 // read-only and listed once per mount (their entries are stored for inode
@@ -39,6 +42,7 @@
 #include "gdmount/drive_client.h"
 #include "meta/metadata_store.h"
 #include "vfs/name_rules.h"
+#include "vfs/view_cache.h"
 
 namespace gdmount::vfs {
 
@@ -67,6 +71,9 @@ struct TreeOptions {
   // ".Trash" and ".shared" at the root; only when the root is My Drive's.
   bool show_trash = true;
   bool show_shared = true;
+  // Children of all folder views kept in memory together (about 1 KiB
+  // each); past it the least recently used views go (vfs/view_cache.h).
+  size_t max_view_entries = 200000;
 };
 
 class Tree {
@@ -121,6 +128,12 @@ class Tree {
   Result<std::vector<std::string>> PathOf(const std::string& id);
 
   uint64_t listings() const;  // files.list listings run (for tests, stats)
+  struct ViewStats {
+    size_t views = 0;    // folder views kept in memory
+    size_t entries = 0;  // their children, all together
+    uint64_t evictions = 0;
+  };
+  ViewStats view_stats() const;
 
  private:
   struct FolderView {
@@ -181,7 +194,7 @@ class Tree {
 
   mutable std::mutex mu_;
   std::condition_variable listed_;
-  std::map<std::string, ViewPtr> views_;    // GUARDED_BY(mu_)
+  ViewCache<FolderView> views_;             // GUARDED_BY(mu_)
   std::map<std::string, Loading> listing_;  // GUARDED_BY(mu_): in flight
   uint64_t listings_ = 0;                   // GUARDED_BY(mu_)
 };

@@ -323,6 +323,64 @@ TEST_CASE(
 
 using Path = std::vector<std::string>;
 
+TEST_CASE(
+    "Folder views past the memory cap are dropped and rebuilt from the "
+    "store, with no listing",
+    "[integration][vfs]") {
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("a/=600x0,b/=600x0", &emu.store()).ok());
+  });
+  testing::TempDir dir;
+  TreeOptions options;
+  options.max_view_entries = 1000;
+  Stack s(fx, dir.path() + "/meta.db", options);
+  const std::string a = IdOf(*s.tree, s.tree->root_id(), "a");
+  const std::string b = IdOf(*s.tree, s.tree->root_id(), "b");
+  auto a_first = s.tree->List(a);
+  REQUIRE(a_first.ok());
+  REQUIRE(a_first->size() == 600);
+  REQUIRE(s.tree->List(b).ok());
+  // a and the root (older) went; b, the one in use, stays.
+  Tree::ViewStats kept = s.tree->view_stats();
+  CHECK(kept.views == 1);
+  CHECK(kept.entries == 600);
+  CHECK(kept.evictions == 2);
+  const int64_t lists = ListCalls(fx);
+  const uint64_t listings = s.tree->listings();
+
+  // A change made here while a's view is out of memory: the store has it.
+  const std::string id = (*a_first)[17].entry.id;
+  auto e = s.store->Get(id);
+  REQUIRE(e.ok());
+  REQUIRE(e->has_value());
+  drive::DriveFile f = meta::FromEntry(**e);
+  f.name = "renamed.bin";
+  f.version += 1;
+  REQUIRE(s.store->Upsert({f}).ok());
+  auto now = s.store->Get(id);
+  REQUIRE(now.ok());
+  s.tree->ApplyLocal(a, **now, "");  // no view: left alone
+
+  auto hit = s.tree->Lookup(a, "renamed.bin");
+  REQUIRE(hit.ok());
+  REQUIRE(hit->has_value());
+  CHECK((*hit)->entry.id == id);
+  auto a_again = s.tree->List(a);
+  REQUIRE(a_again.ok());
+  REQUIRE(a_again->size() == 600);
+  std::set<std::string> before, after;
+  for (const Child& c : *a_first)
+    if (c.entry.id != id) before.insert(c.name);
+  for (const Child& c : *a_again)
+    if (c.entry.id != id) after.insert(c.name);
+  CHECK(before == after);
+  CHECK(ListCalls(fx) == lists);  // rebuilt from the store: no API call
+  CHECK(s.tree->listings() == listings);
+  kept = s.tree->view_stats();
+  CHECK(kept.entries <= 1000);
+  CHECK(kept.views == 1);
+}
+
 TEST_CASE("PathOf gives display-name paths, through .shared, trash is apart",
           "[integration][vfs]") {
   EmulatorFixture fx({}, [](emulator::Emulator& emu) {
