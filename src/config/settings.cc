@@ -185,8 +185,8 @@ const std::vector<Row>& Rows() {
        Int64(&Settings::cache_max_files, 16, int64_t{1} << 24)},
       {{"view_cache_entries", "--view-cache-entries", "", "N",
         "Folder entries kept in memory for lookups and listings (about "
-        "1 KiB each), least recently used folders out first",
-        "200000"},
+        "1.4 KiB each), least recently used folders out first",
+        "100000"},
        Int64(&Settings::view_cache_entries, 1000, int64_t{1} << 30)},
       {{"read_ahead_initial", "--read-ahead-initial", "", "BYTES",
         "First read-ahead window of a sequential reader", "1048576"},

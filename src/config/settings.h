@@ -55,7 +55,7 @@ struct Settings {
   int64_t cache_chunk_size = 8 << 20;
   int64_t cache_budget = int64_t{10} << 30;
   int64_t cache_max_files = 32768;
-  int64_t view_cache_entries = 200000;
+  int64_t view_cache_entries = 100000;
   int64_t read_ahead_initial = 1 << 20;
   int64_t read_ahead_max = 64 << 20;
   int download_threads = 8;

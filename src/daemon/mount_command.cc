@@ -22,6 +22,7 @@
 #include "daemon/control_socket.h"
 #include "daemon/daemonize.h"
 #include "daemon/interrupts.h"
+#include "daemon/memory_returner.h"
 #include "daemon/mount_checks.h"
 #include "daemon/sd_notify.h"
 #include "daemon/status_report.h"
@@ -394,6 +395,8 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
   sources.uploader = uploader.get();
   sources.client = drive->client.get();
   sources.feed = &feed;
+  sources.tree = &tree;
+  sources.max_view_entries = s.view_cache_entries;
   sources.errors = &recent;
   RecordWarnings record(&recent);
   // The control socket, before mounting: a second daemon for this mount
@@ -424,6 +427,10 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
                      << (read_only ? " (read-only)" : "");
   feed.SetNotifier(&frontend);
   feed.Start();
+  // Views evicted leave freed memory in malloc's arenas: given back.
+  MemoryReturner returner([&tree] { return tree.view_stats().evictions; },
+                          TrimMalloc, std::chrono::seconds(5));
+  returner.Start();
   poll_signal.Start([&feed, &sources] {
     GDMOUNT_LOG(kInfo) << "status (SIGUSR1):\n"
                        << FormatStatus(CollectStatus(sources));

@@ -59,6 +59,13 @@ nlohmann::json CollectStatus(const StatusSources& s) {
                   {"evictions", c.evictions},
                   {"corruptions", c.corruptions}};
   }
+  if (s.tree) {
+    vfs::Tree::ViewStats v = s.tree->view_stats();
+    j["views"] = {{"folders", v.views},
+                  {"entries", v.entries},
+                  {"max_entries", s.max_view_entries},
+                  {"evictions", v.evictions}};
+  }
   nlohmann::json uploads = {{"pending", nlohmann::json::array()}};
   if (s.store) {
     auto rows = s.store->PendingUploads();
@@ -124,6 +131,12 @@ std::string FormatStatus(const nlohmann::json& j) {
         << " of " << c.value("max_files", 0) << " file(s); "
         << c.value("hits", 0) << " hits, " << c.value("misses", 0)
         << " misses\n";
+  }
+  if (j.contains("views")) {
+    const auto& v = j["views"];
+    out << "  folders in memory: " << v.value("folders", 0) << " holding "
+        << v.value("entries", 0) << " of " << v.value("max_entries", 0)
+        << " entries; " << v.value("evictions", 0) << " dropped for room\n";
   }
   const auto& u = j["uploads"];
   out << "  uploads: " << u["pending"].size() << " pending, "

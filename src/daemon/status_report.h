@@ -13,6 +13,7 @@
 #include "drive/drive_client_impl.h"
 #include "meta/metadata_store.h"
 #include "vfs/change_feed.h"
+#include "vfs/tree.h"
 
 namespace gdmount::daemon {
 
@@ -42,6 +43,8 @@ struct StatusSources {
   cache::Uploader* uploader = nullptr;  // null on a read-only mount
   drive::DriveClientImpl* client = nullptr;
   vfs::ChangeFeed* feed = nullptr;
+  vfs::Tree* tree = nullptr;
+  int64_t max_view_entries = 0;
   const RecentErrors* errors = nullptr;
 };
 

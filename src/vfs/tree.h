@@ -71,9 +71,9 @@ struct TreeOptions {
   // ".Trash" and ".shared" at the root; only when the root is My Drive's.
   bool show_trash = true;
   bool show_shared = true;
-  // Children of all folder views kept in memory together (about 1 KiB
+  // Children of all folder views kept in memory together (about 1.4 KiB
   // each); past it the least recently used views go (vfs/view_cache.h).
-  size_t max_view_entries = 200000;
+  size_t max_view_entries = 100000;
 };
 
 class Tree {

@@ -1,7 +1,7 @@
 // ViewCache: the folder views a Tree keeps in memory, bounded by the
 // entries they hold together; the least recently used go first.
 //
-// Design note. A view costs about 1 KiB per child (the stored entry, its
+// Design note. A view costs about 1.4 KiB per child (the stored entry, its
 // display name, the id index), so a mount that walks a large tree would
 // otherwise grow with every folder it has ever shown (DESIGN.md section 4:
 // memory bounded by configuration). An evicted view of a Drive folder is

@@ -49,6 +49,8 @@ TEST_CASE("gdmount status shows the mount, its uploads and its API calls",
   CHECK_THAT(text.out,
              Catch::Contains(m.dir() + ": My Drive of account default"));
   CHECK_THAT(text.out, Catch::Contains("cache: "));
+  // The root was listed: its view is in memory, under the default cap.
+  CHECK_THAT(text.out, Catch::Contains("of 100000 entries"));
   CHECK_THAT(text.out, Catch::Contains("big.bin"));  // pending, with progress
   CHECK_THAT(text.out, Catch::Contains("files.list: "));
   auto json = m.Cli({"status", m.dir(), "--json"});
@@ -58,6 +60,9 @@ TEST_CASE("gdmount status shows the mount, its uploads and its API calls",
   CHECK(j["pid"].get<int64_t>() > 0);
   CHECK(j["api"]["by_kind"]["files.list"]["calls"].get<int64_t>() >= 1);
   CHECK(j["cache"]["budget"].get<int64_t>() > 0);
+  CHECK(j["views"]["folders"].get<int64_t>() >= 1);
+  CHECK(j["views"]["entries"].get<int64_t>() >= 1);
+  CHECK(j["views"]["max_entries"] == 100000);
   REQUIRE(j["uploads"]["pending"].size() == 1);
   CHECK(j["uploads"]["pending"][0]["name"] == "big.bin");
   CHECK(j["uploads"]["pending"][0]["size"] == 3000000);
