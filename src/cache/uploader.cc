@@ -301,18 +301,23 @@ Status Uploader::UploadConflictCopy(
   return Status::Ok();
 }
 
-// Drive's file `remote` gets the name, parent and appProperties the journal
-// row and the local entry hold (a rename, move, chmod or chown made while
-// the content was journaled, or while a create was in flight); `remote`
-// becomes Drive's answer.
+// Drive's file `remote` gets the name, parent, modification time and
+// appProperties the journal row and the local entry hold (a rename, move,
+// touch, chmod or chown made while the content was journaled, or while a
+// create was in flight); `remote` becomes Drive's answer.
 Status Uploader::PlaceAsJournaled(const meta::PendingUpload& u,
                                   drive::DriveFile* remote) {
   const std::string remote_parent =
       remote->parents.empty() ? "" : remote->parents[0];
   const bool move = !u.parent_id.empty() && remote_parent != u.parent_id;
-  if (remote->name != u.name || move) {
+  // A time set after the bytes were sent (touch -m while uploading), or
+  // on a row whose bytes Drive already had.
+  const bool touched =
+      u.modified_ms > 0 && remote->modified_ms != u.modified_ms;
+  if (remote->name != u.name || move || touched) {
     drive::FileMetadata patch;
     patch.name = u.name;
+    if (touched) patch.modified_ms = u.modified_ms;
     auto moved = client_->Update(u.id, patch, move ? u.parent_id : "",
                                  move ? remote_parent : "");
     if (!moved.ok()) return moved.status();

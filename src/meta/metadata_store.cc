@@ -388,7 +388,7 @@ Result<Entry> MetadataStore::PutLocal(const drive::DriveFile& file,
       WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
   if (!e.ok()) return e.status();
   if (schema_version_ >= 2) {
-    Status s = upload_journal::Bump(db_.get(), file.id);
+    Status s = upload_journal::Bump(db_.get(), file.id, file.modified_ms);
     if (!s.ok()) return s;
   }
   Status s = txn->Commit();
@@ -409,7 +409,7 @@ Result<bool> MetadataStore::PutLocalIfJournaled(const drive::DriveFile& file,
   Result<Entry> e =
       WriteEntry(db_.get(), file, file.id == root_id_ ? "" : parent_id);
   if (!e.ok()) return e.status();
-  Status s = upload_journal::Bump(db_.get(), file.id);
+  Status s = upload_journal::Bump(db_.get(), file.id, file.modified_ms);
   if (s.ok()) s = txn->Commit();
   if (!s.ok()) return s;
   local_changes_.Stored(file.id);

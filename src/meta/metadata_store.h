@@ -178,7 +178,8 @@ class MetadataStore {
 
   // Writes `file` as a local change (filed under `parent_id`), even if the
   // id has a journal row, which then gets a new generation (`file`'s
-  // metadata is for the next upload to apply). Returns the entry as stored.
+  // metadata, its modification time included, is for the next upload to
+  // apply). Returns the entry as stored.
   Result<Entry> PutLocal(const drive::DriveFile& file,
                          const std::string& parent_id);
   // The same, but only while `file.id` has a journal row (the upload then

@@ -65,7 +65,8 @@ constexpr const char* kSetBase =
 // A new generation: an upload in flight under the old name is then not the
 // last word, and the next one applies the new name and parent.
 constexpr const char* kBump =
-    "UPDATE uploads SET generation = ?2 WHERE id = ?1";
+    "UPDATE uploads SET generation = ?2, modified_ms = "
+    "CASE WHEN ?3 > 0 THEN ?3 ELSE modified_ms END WHERE id = ?1";
 constexpr const char* kMove =
     "UPDATE uploads SET parent_id = ?2, name = ?3, generation = ?4 "
     "WHERE id = ?1";
@@ -245,14 +246,14 @@ Status SetBase(Db* db, const std::string& id, int64_t base_version,
   return stmt->Bind(1, id).Bind(2, base_version).Bind(3, base_md5).Run();
 }
 
-Status Bump(Db* db, const std::string& id) {
+Status Bump(Db* db, const std::string& id, int64_t modified_ms) {
   auto has = Has(db, id);
   if (!has.ok() || !*has) return has.status();
   Result<int64_t> next = NextGeneration(db);
   if (!next.ok()) return next.status();
   auto stmt = db->Prepare(kBump);
   if (!stmt.ok()) return stmt.status();
-  return stmt->Bind(1, id).Bind(2, *next).Run();
+  return stmt->Bind(1, id).Bind(2, *next).Bind(3, modified_ms).Run();
 }
 
 Status Move(Db* db, const std::string& id, const std::string& parent_id,

@@ -94,7 +94,8 @@ Status SetBase(Db* db, const std::string& id, int64_t base_version,
                const std::string& base_md5);
 // A new generation without new content: the metadata the next upload
 // applies changed (an upload in flight is then not the last word).
-Status Bump(Db* db, const std::string& id);
+// `modified_ms` > 0 is the modification time it carries now (touch -m).
+Status Bump(Db* db, const std::string& id, int64_t modified_ms);
 // A new name or parent, as a new generation (see kMove).
 Status Move(Db* db, const std::string& id, const std::string& parent_id,
             const std::string& name);

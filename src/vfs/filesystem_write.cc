@@ -598,9 +598,15 @@ Result<Attr> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& req,
     }
   }
   if (req.mtime_ms) {
-    auto pending = store_->GetUpload(e->id);
-    if (!pending.ok()) return pending.status();
-    if (!pending->has_value()) {
+    // Journaled content: the upload carries the time (rsync -t, tar and
+    // cp -p set it after writing). Once uploaded, Drive is told.
+    auto now = EntryOf(ino);
+    if (!now.ok()) return now.status();
+    drive::DriveFile local = meta::FromEntry(*now);
+    local.modified_ms = *req.mtime_ms;
+    auto journaled = store_->PutLocalIfJournaled(local, now->parent_id);
+    if (!journaled.ok()) return journaled.status();
+    if (!*journaled) {
       drive::FileMetadata patch;
       patch.modified_ms = *req.mtime_ms;
       auto updated = client_->Update(e->id, patch);
@@ -608,8 +614,6 @@ Result<Attr> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& req,
       Status s = store_->Upsert({*updated});
       if (!s.ok()) return s;
     }
-    // Journaled content carries its own modification time; the next
-    // commit stamps it.
   }
   if (req.mode || req.uid || req.gid) {
     Status s = SetOwnerAndMode(*e, req);

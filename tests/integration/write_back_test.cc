@@ -757,6 +757,53 @@ TEST_CASE(
   CHECK(Content(fx, in.json()["files"][0]["id"]) == "v2");
 }
 
+TEST_CASE("A modification time set after writing reaches Drive",
+          "[integration][write]") {
+  // rsync -t, tar and cp -p set it once the bytes are written: journaled
+  // files carry it to Drive with their upload.
+  EmulatorFixture fx;
+  auto same = fx.Upload("same.txt", "abc");
+  fx.Upload("plain.txt", "xyz");
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);
+  const int64_t t2020 = 1577836800000;  // 2020-01-01T00:00:00Z
+  const int64_t t2021 = 1609459200123;  // 2021-01-01T00:00:00.123Z
+  auto touch = [&](const std::string& name, int64_t ms) {
+    SetAttrRequest req;
+    req.mtime_ms = ms;
+    auto a = s.fs->SetAttr(s.Ino(kRootIno, name), req, 0);
+    REQUIRE(a.ok());
+    CHECK(a->mtime_ms == ms);
+  };
+  auto drive_time = [&](const std::string& name) {
+    auto r = fx.Call("GET", "/drive/v3/files?fields=files(modifiedTime)&q=" +
+                                Q("name = '" + name + "'"));
+    REQUIRE(r.status == 200);
+    return r.json()["files"][0]["modifiedTime"].get<std::string>();
+  };
+  s.WriteNew(kRootIno, "new.bin", Pattern(300 * 1000));
+  touch("new.bin", t2020);
+  // Journaled with the very bytes Drive has: the upload sends nothing,
+  // and must still set the time.
+  auto opened = s.fs->Open(s.Ino(kRootIno, "same.txt"), O_RDWR);
+  REQUIRE(opened.ok());
+  REQUIRE(s.fs->Write(opened->fh, 0, "abc", 3).ok());
+  REQUIRE(s.fs->Flush(opened->fh).ok());
+  s.fs->Release(opened->fh);
+  touch("same.txt", t2021);
+  // Not journaled: Drive is told at once.
+  touch("plain.txt", t2020);
+  CHECK(drive_time("plain.txt") == "2020-01-01T00:00:00.000Z");
+  s.uploader->Start();
+  s.Drain();
+  CHECK(drive_time("new.bin") == "2020-01-01T00:00:00.000Z");
+  CHECK(drive_time("same.txt") == "2021-01-01T00:00:00.123Z");
+  CHECK(Content(fx, same["id"]) == "abc");
+  auto a = s.fs->GetAttr(s.Ino(kRootIno, "new.bin"));
+  REQUIRE(a.ok());
+  CHECK(a->mtime_ms == t2020);
+}
+
 TEST_CASE("chmod, chown and symlinks outside the mount survive a remount",
           "[integration][write]") {
   EmulatorFixture fx;
