@@ -16,17 +16,25 @@ namespace {
 
 // The journaled bytes of one upload: exactly `size` bytes of the staging
 // file; a shorter file (truncated since the commit) is an error, and a stop
-// request cancels the read so the upload ends quickly.
+// request (the uploader's, or this attempt's) cancels the read so the
+// upload ends quickly.
 class StagingSource : public drive::ContentSource {
  public:
   // `unchanged` is asked after each read: false means the staging file
-  // may have changed while it was read.
+  // may have changed while it was read. `stop_attempt` may be null.
   StagingSource(int fd, int64_t size, const std::atomic<bool>* stop,
+                std::shared_ptr<const std::atomic<bool>> stop_attempt,
                 std::function<bool()> unchanged)
-      : fd_(fd), size_(size), stop_(stop), unchanged_(std::move(unchanged)) {}
+      : fd_(fd),
+        size_(size),
+        stop_(stop),
+        stop_attempt_(std::move(stop_attempt)),
+        unchanged_(std::move(unchanged)) {}
   int64_t size() const override { return size_; }
   Status ReadAt(int64_t offset, char* buf, size_t n) const override {
     if (stop_->load()) return Status(StatusCode::kCancelled, "unmounting");
+    if (stop_attempt_ && stop_attempt_->load())
+      return Status(StatusCode::kCancelled, "being removed here");
     size_t done = 0;
     while (done < n) {
       ssize_t r =
@@ -51,6 +59,7 @@ class StagingSource : public drive::ContentSource {
   int fd_;
   int64_t size_;
   const std::atomic<bool>* stop_;
+  std::shared_ptr<const std::atomic<bool>> stop_attempt_;
   std::function<bool()> unchanged_;
 };
 
@@ -183,6 +192,7 @@ void Uploader::Run() {
     }
     const std::string id = pick->id;
     in_flight_.insert(id);
+    stop_attempt_[id] = std::make_shared<std::atomic<bool>>(false);
     lock.unlock();
     // The pick was read without the lock: another thread may have finished
     // this row since. Now that the id is ours, read it again.
@@ -190,6 +200,7 @@ void Uploader::Run() {
     if (fresh.ok() && fresh->has_value()) UploadOne(**fresh);
     lock.lock();
     in_flight_.erase(id);
+    stop_attempt_.erase(id);
     // Removed here while its create was being sent: the uploader has done
     // all it will (trashed what reached Drive).
     store_->SettleRemoval(id);
@@ -207,9 +218,16 @@ Status Uploader::Send(const meta::PendingUpload& u, drive::DriveFile* uploaded,
                    std::strerror(errno));
   // Before the first read: any write from now on is noticed.
   const uint64_t stamp = write_back_->ChangeStamp(staged);
-  StagingSource content(fd, u.size, &cancel_, [this, &staged, stamp] {
-    return write_back_->ChangeStamp(staged) == stamp;
-  });
+  std::shared_ptr<const std::atomic<bool>> stop_attempt;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = stop_attempt_.find(staged);
+    if (it != stop_attempt_.end()) stop_attempt = it->second;
+  }
+  StagingSource content(fd, u.size, &cancel_, std::move(stop_attempt),
+                        [this, &staged, stamp] {
+                          return write_back_->ChangeStamp(staged) == stamp;
+                        });
   *uploaded = drive::DriveFile();
   auto save = [&](const drive::UploadProgress& p) {
     if (p.done) {
@@ -611,11 +629,20 @@ void Uploader::SettleRemovalWhenIdle(const std::string& id) {
   if (!in_flight_.count(id)) store_->SettleRemoval(id);
 }
 
-bool Uploader::TryHold(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (in_flight_.count(id)) return false;
-  ++held_[id];
-  return true;
+bool Uploader::Hold(const std::string& id, std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> lock(mu_);
+  ++held_[id];  // first: no thread picks it again once this attempt ends
+  if (!in_flight_.count(id)) return true;
+  auto it = stop_attempt_.find(id);
+  if (it != stop_attempt_.end()) it->second->store(true);
+  if (options_.on_stop_requested) options_.on_stop_requested(id);
+  if (cv_.wait_for(lock, wait, [&] { return !in_flight_.count(id); }))
+    return true;
+  auto held = held_.find(id);
+  if (--held->second == 0) held_.erase(held);
+  ++events_;
+  cv_.notify_all();
+  return false;
 }
 
 void Uploader::Release(const std::string& id) {

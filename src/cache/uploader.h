@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -54,6 +55,9 @@ struct UploaderOptions {
   // conflict copy appeared, a file went back to Drive's version), so views
   // can be refreshed.
   std::function<void(const std::string& folder_id)> on_folder_changed;
+  // Called (with the uploader's lock held: only for tests to observe the
+  // order of events) when Hold asks an attempt in flight to stop.
+  std::function<void(const std::string& id)> on_stop_requested;
 };
 
 struct UploadStats {
@@ -102,11 +106,13 @@ class Uploader {
   // else when that attempt ends. (Lock order: the uploader's lock, then
   // the store's.)
   void SettleRemovalWhenIdle(const std::string& id);
-  // Keeps attempts off `id` until Release(id), if none is sending it now
-  // (else false, and nothing is held): a removal can then ask Drive first
-  // and drop the journal row only once Drive agreed, so a refusal leaves
-  // the journaled bytes as they were. Holds nest.
-  bool TryHold(const std::string& id);
+  // Keeps attempts off `id` until Release(id): a removal can then ask
+  // Drive first and drop the journal row only once Drive agreed, so a
+  // refusal leaves the journaled bytes as they were. An attempt sending it
+  // now is asked to stop (at its next read of the staging file; its
+  // session stays) and waited for, up to `wait`; false, and nothing held,
+  // if it has not ended by then. Holds nest.
+  bool Hold(const std::string& id, std::chrono::milliseconds wait);
   void Release(const std::string& id);
 
  private:
@@ -142,12 +148,15 @@ class Uploader {
   Clock* const clock_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;                  // work, completion, stop
-  bool stop_ = false;                           // GUARDED_BY(mu_)
-  bool started_ = false;                        // GUARDED_BY(mu_)
-  std::set<std::string> in_flight_;             // GUARDED_BY(mu_)
+  std::condition_variable cv_;       // work, completion, stop
+  bool stop_ = false;                // GUARDED_BY(mu_)
+  bool started_ = false;             // GUARDED_BY(mu_)
+  std::set<std::string> in_flight_;  // GUARDED_BY(mu_)
+  // Per id in flight: set by Hold to stop that attempt.
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>>
+      stop_attempt_;                            // GUARDED_BY(mu_)
   std::set<std::string> urgent_;                // GUARDED_BY(mu_)
-  std::map<std::string, int> held_;             // GUARDED_BY(mu_): TryHold
+  std::map<std::string, int> held_;             // GUARDED_BY(mu_): Hold
   std::map<std::string, Status> last_failure_;  // GUARDED_BY(mu_)
   uint64_t events_ = 0;                         // GUARDED_BY(mu_)
   std::vector<std::string> finished_lines_;     // GUARDED_BY(mu_)

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 
@@ -23,14 +24,20 @@ class EmptyContent : public drive::ContentSource {
   }
 };
 
-// RemoveChild's hold on a file's uploads (Uploader::TryHold), released
+// How long a removal waits for an upload of the same file to stop: one
+// reading its staging file stops at once, one in a metadata call (retried
+// under faults) may take longer; past this the removal goes on without
+// the hold.
+constexpr std::chrono::seconds kUploadStopWait{5};
+
+// RemoveChild's hold on a file's uploads (Uploader::Hold), released
 // however the removal ends. Without an uploader nothing uploads: held.
 class UploadHold {
  public:
   UploadHold(cache::Uploader* uploader, std::string id)
       : uploader_(uploader),
         id_(std::move(id)),
-        held_(!uploader_ || uploader_->TryHold(id_)) {}
+        held_(!uploader_ || uploader_->Hold(id_, kUploadStopWait)) {}
   ~UploadHold() {
     if (uploader_ && held_) uploader_->Release(id_);
   }
@@ -315,7 +322,8 @@ Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
     Status s = write_back_->Discard(e.id, &dropped);
     if (!s.ok()) return s;
   } else {
-    // An attempt is sending it. The journal first: once the row is gone,
+    // An attempt sending it did not stop in time (it was in a metadata
+    // call retried under faults). The journal first: once the row is gone,
     // that upload knows the file was deleted here (and is not resurrected),
     // rather than taking the trashing below for someone else's change. The
     // row as dropped says whether Drive has the file: read before, an

@@ -13,6 +13,7 @@
 #include "tests/emulator/seed.h"
 #include "tests/support/drive_rig.h"
 #include "tests/support/emulator_fixture.h"
+#include "tests/support/gated_transport.h"
 #include "tests/support/temp_dir.h"
 
 namespace gdmount::vfs {
@@ -87,45 +88,6 @@ TEST_CASE("A folder is listed once, then lookups are local",
   CHECK(names.count(".shared") == 1);
 }
 
-// The real transport, except that one files.list request, the n-th from
-// Hold(n), waits before it is sent until Open().
-class GatedTransport : public HttpTransport {
- public:
-  explicit GatedTransport(HttpTransport* inner) : inner_(inner) {}
-  void Hold(int nth) {
-    std::lock_guard<std::mutex> lock(mu_);
-    countdown_ = nth;
-  }
-  void WaitHeld() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return held_; });
-  }
-  void Open() {
-    std::lock_guard<std::mutex> lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  Result<HttpResponse> Send(const HttpRequest& request) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (request.log_name == "files.list" && countdown_ > 0 &&
-        --countdown_ == 0) {
-      held_ = true;
-      cv_.notify_all();
-      cv_.wait(lock, [this] { return open_; });
-    }
-    lock.unlock();
-    return inner_->Send(request);
-  }
-
- private:
-  HttpTransport* inner_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int countdown_ = 0;  // GUARDED_BY(mu_)
-  bool held_ = false;  // GUARDED_BY(mu_)
-  bool open_ = false;  // GUARDED_BY(mu_)
-};
-
 TEST_CASE(
     "Changes made while a folder is listed show in its view, not the "
     "listing's older state",
@@ -149,12 +111,12 @@ TEST_CASE(
   testing::TempDir dir;
   auto store =
       std::move(meta::MetadataStore::Open(dir.path() + "/meta.db").value());
-  std::unique_ptr<GatedTransport> gate;  // outlives the rig
+  std::unique_ptr<testing::GatedTransport> gate;  // outlives the rig
   testing::DriveRig rig(fx, 3, [&gate](HttpTransport* inner) {
-    gate = std::make_unique<GatedTransport>(inner);
+    gate = std::make_unique<testing::GatedTransport>(inner, "files.list");
     return gate.get();
   });
-  GatedTransport& gated = *gate;
+  testing::GatedTransport& gated = *gate;
   drive::DriveClientImpl& client = *rig.client;
   Tree tree(store.get(), &client, RealClock());
   REQUIRE(tree.Init().ok());

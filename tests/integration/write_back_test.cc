@@ -17,6 +17,7 @@
 #include "tests/support/drive_rig.h"
 #include "tests/support/emulator_fixture.h"
 #include "tests/support/fs_read.h"
+#include "tests/support/gated_transport.h"
 #include "tests/support/temp_dir.h"
 #include "vfs/filesystem.h"
 
@@ -52,11 +53,19 @@ std::string Content(EmulatorFixture& fx, const std::string& id) {
   return r.body;
 }
 
+// What a test changes in a Stack: the transport the client sends on (a
+// wrapper around the real one, see DriveRig) and the uploader's options.
+struct StackTweaks {
+  std::function<HttpTransport*(HttpTransport* inner)> through;
+  std::function<void(cache::UploaderOptions*)> uploader;
+};
+
 // A writable Filesystem over a state directory that can be reopened (a
 // restart) with the same journal and staging files.
 struct Stack {
-  Stack(EmulatorFixture& fx, const std::string& dir, bool start = true)
-      : drive(fx, 11) {
+  Stack(EmulatorFixture& fx, const std::string& dir, bool start = true,
+        const StackTweaks& tweaks = {})
+      : drive(fx, 11, tweaks.through) {
     drive::DriveClient* client = drive.client.get();
     store = std::move(meta::MetadataStore::Open(dir + "/meta.db").value());
     tree = std::make_unique<Tree>(store.get(), client, RealClock());
@@ -77,6 +86,7 @@ struct Stack {
     uo.on_folder_changed = [this](const std::string& folder) {
       (void)tree->Invalidate(folder);
     };
+    if (tweaks.uploader) tweaks.uploader(&uo);
     uploader = std::make_unique<cache::Uploader>(store.get(), client,
                                                  write_back.get(), uo);
     if (start) uploader->Start();
@@ -581,6 +591,56 @@ TEST_CASE("An unlink Drive refuses leaves the file and its journaled bytes",
   REQUIRE(files.size() == 1);
   CHECK(files[0]["trashed"] == true);
   CHECK(files[0]["md5Checksum"] == Md5Hex("mine!!"));
+}
+
+TEST_CASE(
+    "An unlink Drive refuses while that file uploads stops the upload and "
+    "keeps the bytes",
+    "[integration][write]") {
+  EmulatorFixture fx;
+  auto kept = fx.Upload("kept.bin", "theirs");
+  const std::string id = kept["id"];
+  const std::string mine = Pattern(10 * 1024 * 1024);  // 8 MiB chunks: 2
+  std::unique_ptr<testing::GatedTransport> gate;       // outlives the stack
+  StackTweaks tweaks;
+  tweaks.through = [&gate](HttpTransport* inner) {
+    gate = std::make_unique<testing::GatedTransport>(inner, "upload.chunk");
+    gate->Hold(1);
+    return gate.get();
+  };
+  // The unlink asked the upload to stop: only now may its first chunk go
+  // (the attempt then reads the second, and stops there).
+  tweaks.uploader = [&gate](cache::UploaderOptions* o) {
+    o->on_stop_requested = [&gate](const std::string&) { gate->Open(); };
+  };
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/true, tweaks);
+  auto opened = s.fs->Open(s.Ino(kRootIno, "kept.bin"), O_WRONLY | O_TRUNC);
+  REQUIRE(opened.ok());
+  for (size_t off = 0; off < mine.size(); off += 1 << 20)
+    REQUIRE(s.fs->Write(opened->fh, static_cast<int64_t>(off),
+                        mine.data() + off, 1 << 20)
+                .ok());
+  REQUIRE(s.fs->Flush(opened->fh).ok());  // accepted by close()
+  s.fs->Release(opened->fh);
+  gate->WaitHeld();  // the upload is in flight, its first chunk held
+  auto set_read_only = [&fx, &id](bool ro) {
+    REQUIRE(fx.emu().store().SeedPatch(
+        id, [ro](emulator::FileRecord& f) { f.read_only = ro; }));
+  };
+  set_read_only(true);
+  Status removed = s.fs->Unlink(kRootIno, "kept.bin");
+  INFO(removed.ToString());
+  CHECK(removed.code() == StatusCode::kPermissionDenied);  // EACCES
+  // Nothing lost: the row and the bytes are still here.
+  auto row = s.store->GetUpload(id).value();
+  REQUIRE(row.has_value());
+  CHECK(row->md5 == Md5Hex(mine));
+  CHECK(s.ReadAll(s.Ino(kRootIno, "kept.bin")) == mine);
+  set_read_only(false);
+  s.uploader->Kick();
+  s.Drain();
+  CHECK(Content(fx, id) == mine);
 }
 
 TEST_CASE("An unmount's drain reports only what it uploaded itself",
