@@ -372,6 +372,10 @@ bool Uploader::TrashedWithFolderLeft(const meta::PendingUpload& u,
 // are untouched, so the upload goes on as if nothing had happened.
 Status Uploader::RestoreMovedOut(const meta::PendingUpload& u,
                                  drive::DriveFile* remote) {
+  // Deleted here since this attempt began: it stays in the trash.
+  auto row = store_->GetUpload(u.id);
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return Status::Ok();
   GDMOUNT_LOG(kInfo) << u.name << " (" << u.id
                      << ") was trashed on Drive with a folder it had been "
                      << "moved out of here; restoring it where it was moved";
