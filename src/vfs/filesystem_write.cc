@@ -351,6 +351,7 @@ Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
   }
   (void)cache_->Invalidate(e.id);
   tree_->ApplyLocal(folder.id, std::nullopt, e.id);
+  if (e.is_folder()) tree_->Forget(e.id);
   return Status::Ok();
 }
 

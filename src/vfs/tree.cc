@@ -357,6 +357,11 @@ Status Tree::Invalidate(const std::string& folder_id) {
   return store_->InvalidateListing(folder_id);
 }
 
+void Tree::Forget(const std::string& folder_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  views_.Erase(folder_id);
+}
+
 void Tree::ApplyLocal(const std::string& folder_id,
                       const std::optional<meta::Entry>& added,
                       const std::string& removed_id) {

@@ -102,6 +102,9 @@ class Tree {
                                       const std::string& name);
   // Forgets the listing: the next List/Lookup lists again.
   Status Invalidate(const std::string& folder_id);
+  // A folder this mount removed: its view goes (the store dropped its
+  // listing with its entry).
+  void Forget(const std::string& folder_id);
   // A change this mount made and already stored, applied to the folder's
   // view in memory (no listing): `added` appears or replaces the entry with
   // its id, `removed_id` ("" for none) disappears. A folder whose view is

@@ -68,7 +68,7 @@ class ViewCache {
   void Erase(const std::string& id) {
     auto it = views_.find(id);
     if (it == views_.end()) return;
-    entries_ -= it->second.view->children.size();
+    entries_ -= Weight(*it->second.view);
     lru_.erase(it->second.lru);
     views_.erase(it);
   }
@@ -78,7 +78,9 @@ class ViewCache {
     entries_ = 0;
   }
 
-  size_t entries() const { return entries_; }  // children of all views kept
+  // Children of all views kept, plus one per view (an empty folder's view
+  // costs memory too, and must not stay forever).
+  size_t entries() const { return entries_; }
   size_t size() const { return views_.size(); }
   uint64_t evictions() const { return evictions_; }
 
@@ -88,9 +90,10 @@ class ViewCache {
     std::list<std::string>::iterator lru;
   };
 
+  static size_t Weight(const View& view) { return view.children.size() + 1; }
   void Swap(Kept* kept, Ptr view) {
-    if (kept->view) entries_ -= kept->view->children.size();
-    entries_ += view->children.size();
+    if (kept->view) entries_ -= Weight(*kept->view);
+    entries_ += Weight(*view);
     kept->view = std::move(view);
   }
   // Least recently used first; the most recent stays, however large.

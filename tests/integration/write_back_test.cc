@@ -864,6 +864,22 @@ TEST_CASE("A modification time set after writing reaches Drive",
   CHECK(a->mtime_ms == t2020);
 }
 
+TEST_CASE("Folders made and removed leave no view behind",
+          "[integration][write]") {
+  EmulatorFixture fx;
+  testing::TempDir dir;
+  Stack s(fx, dir.path());
+  REQUIRE(s.fs->ReadDir(kRootIno).ok());
+  const size_t before = s.tree->view_stats().views;
+  for (int i = 0; i < 20; ++i) {
+    auto made = s.fs->Mkdir(kRootIno, "d" + std::to_string(i));
+    REQUIRE(made.ok());
+    REQUIRE(s.fs->ReadDir(made->ino).ok());  // its view is built
+    REQUIRE(s.fs->Rmdir(kRootIno, "d" + std::to_string(i)).ok());
+  }
+  CHECK(s.tree->view_stats().views == before);
+}
+
 TEST_CASE("chmod, chown and symlinks outside the mount survive a remount",
           "[integration][write]") {
   EmulatorFixture fx;
