@@ -10,8 +10,12 @@ namespace gdmount::daemon {
 
 MemoryReturner::MemoryReturner(std::function<uint64_t()> churn,
                                std::function<void()> trim,
-                               std::chrono::milliseconds interval)
-    : churn_(std::move(churn)), trim_(std::move(trim)), interval_(interval) {}
+                               std::chrono::milliseconds interval,
+                               int quiet_ticks)
+    : churn_(std::move(churn)),
+      trim_(std::move(trim)),
+      interval_(interval),
+      quiet_ticks_(quiet_ticks) {}
 
 void MemoryReturner::Start() {
   thread_ = std::thread([this] {
@@ -35,8 +39,9 @@ void MemoryReturner::Stop() {
 
 bool MemoryReturner::Tick() {
   const uint64_t now = churn_();
-  if (now == trimmed_at_) return false;
+  if (now == trimmed_at_ && ++quiet_ < quiet_ticks_) return false;
   trimmed_at_ = now;
+  quiet_ = 0;
   trim_();
   return true;
 }

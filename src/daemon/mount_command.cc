@@ -427,7 +427,8 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
                      << (read_only ? " (read-only)" : "");
   feed.SetNotifier(&frontend);
   feed.Start();
-  // Views evicted leave freed memory in malloc's arenas: given back.
+  // Freed memory left in malloc's arenas (views evicted, ordinary churn)
+  // is given back (daemon/memory_returner.h).
   MemoryReturner returner([&tree] { return tree.view_stats().evictions; },
                           TrimMalloc, std::chrono::seconds(5));
   returner.Start();

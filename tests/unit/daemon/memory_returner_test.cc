@@ -12,7 +12,7 @@ TEST_CASE("MemoryReturner trims once per change of the churn counter",
   uint64_t evictions = 0;
   int trims = 0;
   MemoryReturner r([&] { return evictions; }, [&] { ++trims; },
-                   std::chrono::hours(1));
+                   std::chrono::hours(1), /*quiet_ticks=*/3);
   CHECK_FALSE(r.Tick());  // nothing evicted yet
   evictions = 3;
   CHECK(r.Tick());
@@ -21,6 +21,12 @@ TEST_CASE("MemoryReturner trims once per change of the churn counter",
   evictions = 4;
   CHECK(r.Tick());
   CHECK(trims == 2);
+  // Quiet: every third tick trims anyway (ordinary churn fragments too).
+  CHECK_FALSE(r.Tick());
+  CHECK_FALSE(r.Tick());
+  CHECK(r.Tick());
+  CHECK(trims == 3);
+  CHECK_FALSE(r.Tick());
 }
 
 TEST_CASE("MemoryReturner stops without waiting out its interval",
