@@ -204,8 +204,11 @@ TEST_CASE("Everyday tools write through the mount", "[e2e][write]") {
     // still journaled), so a second rsync finds every file up to date.
     const std::string src = home.path() + "/sync/";
     Bash(m.dir(), "test $(stat -c %Y synced/numbers.txt) = $(stat -c %Y '" +
-                      src + "numbers.txt') && test -z \"$(rsync -a "
-                      "--itemize-changes '" + src + "' synced/ | grep -v "
+                      src +
+                      "numbers.txt') && test -z \"$(rsync -a "
+                      "--itemize-changes '" +
+                      src +
+                      "' synced/ | grep -v "
                       "'^\\.d')\"");
   }
 }

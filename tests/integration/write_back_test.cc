@@ -119,6 +119,16 @@ struct Stack {
     REQUIRE(fs->Flush(opened.fh).ok());
     fs->Release(opened.fh);
   }
+  // open(O_RDWR) + write `bytes` at offset 0 + close (accepted).
+  void Overwrite(uint64_t ino, const std::string& bytes) {
+    auto opened = fs->Open(ino, O_RDWR);
+    REQUIRE(opened.ok());
+    auto w = fs->Write(opened->fh, 0, bytes.data(), bytes.size());
+    REQUIRE(w.ok());
+    REQUIRE(*w == bytes.size());
+    REQUIRE(fs->Flush(opened->fh).ok());
+    fs->Release(opened->fh);
+  }
   std::string ReadAll(uint64_t ino) {
     return testing::ReadAllThrough(*fs, ino);
   }
@@ -561,11 +571,7 @@ TEST_CASE("An unlink Drive refuses leaves the file and its journaled bytes",
   const std::string id = kept["id"];
   testing::TempDir dir;
   Stack s(fx, dir.path(), /*start=*/false);  // the edit stays journaled
-  auto opened = s.fs->Open(s.Ino(kRootIno, "kept.txt"), O_RDWR);
-  REQUIRE(opened.ok());
-  REQUIRE(s.fs->Write(opened->fh, 0, "mine!!", 6).ok());
-  REQUIRE(s.fs->Flush(opened->fh).ok());  // accepted by close()
-  s.fs->Release(opened->fh);
+  s.Overwrite(s.Ino(kRootIno, "kept.txt"), "mine!!");  // accepted by close()
   // The owner takes edit access away: Drive refuses the trash.
   auto set_read_only = [&fx, &id](bool ro) {
     REQUIRE(fx.emu().store().SeedPatch(
@@ -720,11 +726,7 @@ TEST_CASE("rmdir never trashes what Drive still has in the folder",
   Stack s(fx, dir.path(), /*start=*/false);  // uploads wait
   const uint64_t old_ino = s.Ino(kRootIno, "old");
   // Edited (journaled), then moved out: Drive still has it in old/.
-  auto opened = s.fs->Open(s.Ino(old_ino, "kept.txt"), O_RDWR);
-  REQUIRE(opened.ok());
-  REQUIRE(s.fs->Write(opened->fh, 0, "v2", 2).ok());
-  REQUIRE(s.fs->Flush(opened->fh).ok());
-  s.fs->Release(opened->fh);
+  s.Overwrite(s.Ino(old_ino, "kept.txt"), "v2");
   REQUIRE(s.fs->Rename(old_ino, "kept.txt", kRootIno, "moved.txt", false).ok());
   // Meanwhile another client puts a file into other/, unseen here.
   fx.Upload("theirs.txt", "x", other["id"]);
@@ -758,11 +760,7 @@ TEST_CASE(
   testing::TempDir dir;
   Stack s(fx, dir.path(), /*start=*/false);  // uploads wait
   const uint64_t old_ino = s.Ino(kRootIno, "old");
-  auto opened = s.fs->Open(s.Ino(old_ino, "kept.txt"), O_RDWR);
-  REQUIRE(opened.ok());
-  REQUIRE(s.fs->Write(opened->fh, 0, "v2", 2).ok());
-  REQUIRE(s.fs->Flush(opened->fh).ok());
-  s.fs->Release(opened->fh);
+  s.Overwrite(s.Ino(old_ino, "kept.txt"), "v2");
   REQUIRE(s.fs->Rename(old_ino, "kept.txt", kRootIno, "moved.txt", false).ok());
   fx.Patch(old_dir["id"], "", {{"trashed", true}});
   REQUIRE(FilesNamed(fx, "kept.txt")[0]["trashed"] == true);
@@ -793,11 +791,7 @@ TEST_CASE(
   auto elsewhere = fx.Mkdir("elsewhere");
   testing::TempDir dir;
   Stack s(fx, dir.path(), /*start=*/false);
-  auto opened = s.fs->Open(s.Ino(kRootIno, "notes.txt"), O_RDWR);
-  REQUIRE(opened.ok());
-  REQUIRE(s.fs->Write(opened->fh, 0, "v2", 2).ok());
-  REQUIRE(s.fs->Flush(opened->fh).ok());
-  s.fs->Release(opened->fh);
+  s.Overwrite(s.Ino(kRootIno, "notes.txt"), "v2");
   REQUIRE(s.fs->Rename(kRootIno, "notes.txt", s.Ino(kRootIno, "elsewhere"),
                        "notes.txt", false)
               .ok());
@@ -845,11 +839,7 @@ TEST_CASE("A modification time set after writing reaches Drive",
   touch("new.bin", t2020);
   // Journaled with the very bytes Drive has: the upload sends nothing,
   // and must still set the time.
-  auto opened = s.fs->Open(s.Ino(kRootIno, "same.txt"), O_RDWR);
-  REQUIRE(opened.ok());
-  REQUIRE(s.fs->Write(opened->fh, 0, "abc", 3).ok());
-  REQUIRE(s.fs->Flush(opened->fh).ok());
-  s.fs->Release(opened->fh);
+  s.Overwrite(s.Ino(kRootIno, "same.txt"), "abc");
   touch("same.txt", t2021);
   // Not journaled: Drive is told at once.
   touch("plain.txt", t2020);
