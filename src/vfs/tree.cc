@@ -367,6 +367,13 @@ void Tree::ApplyLocal(const std::string& folder_id,
                       const std::string& removed_id) {
   std::lock_guard<std::mutex> lock(mu_);
   const ViewPtr kept = views_.Peek(folder_id);
+  // What a wrong listing would have to be traced back through.
+  GDMOUNT_LOG(kDebug) << "view of " << folder_id
+                      << (kept ? "" : " (not in memory)") << ":"
+                      << (added ? " + " + added->id + " " + added->name +
+                                      " in " + added->parent_id
+                                : std::string())
+                      << (removed_id.empty() ? "" : " - " + removed_id);
   if (!kept) return;
   if (added && removed_id.empty() && !added->trashed &&
       added->parent_id == folder_id) {
