@@ -324,14 +324,15 @@ Status Uploader::UploadConflictCopy(
 // touch, chmod or chown made while the content was journaled, or while a
 // create was in flight); `remote` becomes Drive's answer.
 Status Uploader::PlaceAsJournaled(const meta::PendingUpload& u,
-                                  drive::DriveFile* remote) {
+                                  drive::DriveFile* remote, bool with_time) {
   const std::string remote_parent =
       remote->parents.empty() ? "" : remote->parents[0];
   const bool move = !u.parent_id.empty() && remote_parent != u.parent_id;
   // A time set after the bytes were sent (touch -m while uploading), or
-  // on a row whose bytes Drive already had.
+  // on a row whose bytes Drive already had. Before a content upload it
+  // would cost a request of its own for nothing: the upload sets it.
   const bool touched =
-      u.modified_ms > 0 && remote->modified_ms != u.modified_ms;
+      with_time && u.modified_ms > 0 && remote->modified_ms != u.modified_ms;
   if (remote->name != u.name || move || touched) {
     drive::FileMetadata patch;
     patch.name = u.name;
@@ -379,7 +380,7 @@ Status Uploader::RestoreMovedOut(const meta::PendingUpload& u,
   GDMOUNT_LOG(kInfo) << u.name << " (" << u.id
                      << ") was trashed on Drive with a folder it had been "
                      << "moved out of here; restoring it where it was moved";
-  Status placed = PlaceAsJournaled(u, remote);
+  Status placed = PlaceAsJournaled(u, remote, /*with_time=*/false);
   if (!placed.ok()) return placed;
   auto untrashed = client_->Untrash(u.id);
   if (!untrashed.ok()) return untrashed.status();
@@ -436,9 +437,10 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
       if (!s.ok()) Failed(u, s);
       return;
     }
-    Status placed = PlaceAsJournaled(u, &*remote);
+    const bool there = remote->md5 == u.md5 && remote->size == u.size;
+    Status placed = PlaceAsJournaled(u, &*remote, /*with_time=*/there);
     if (!placed.ok()) return Failed(u, placed);
-    if (remote->md5 == u.md5 && remote->size == u.size) {
+    if (there) {
       uploaded = std::move(*remote);  // the bytes are there already
       sent = true;
     }
@@ -464,8 +466,9 @@ void Uploader::UploadOne(const meta::PendingUpload& u) {
   // move journaled since is applied now (out of the trash, if its first
   // folder was trashed meanwhile).
   if (s.ok() && !sent)
-    s = TrashedWithFolderLeft(u, uploaded) ? RestoreMovedOut(u, &uploaded)
-                                           : PlaceAsJournaled(u, &uploaded);
+    s = TrashedWithFolderLeft(u, uploaded)
+            ? RestoreMovedOut(u, &uploaded)
+            : PlaceAsJournaled(u, &uploaded, true);
   if (!s.ok()) {
     if (!uploaded.id.empty()) {
       // The send failed after Drive made a version of it: bytes that

@@ -122,8 +122,10 @@ class Uploader {
   // Deleted here while its create was being sent: the file that create
   // made on Drive goes too (`if_there`: only if Drive has it, untrashed).
   void RemoveCreated(const meta::PendingUpload& u, bool if_there);
+  // `with_time`: the modification time too (when no content upload,
+  // which carries it, follows).
   Status PlaceAsJournaled(const meta::PendingUpload& u,
-                          drive::DriveFile* remote);
+                          drive::DriveFile* remote, bool with_time);
   // `remote` was trashed along with a Drive folder the journal has moved it
   // out of; RestoreMovedOut puts it where the journal says, untrashed.
   bool TrashedWithFolderLeft(const meta::PendingUpload& u,

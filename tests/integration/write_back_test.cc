@@ -870,6 +870,24 @@ TEST_CASE("Folders made and removed leave no view behind",
   CHECK(s.tree->view_stats().views == before);
 }
 
+TEST_CASE("An edit of an existing file costs one files.update",
+          "[integration][write]") {
+  // The content upload carries name and time; nothing is patched apart.
+  EmulatorFixture fx;
+  auto f = fx.Upload("notes.txt", "v1");
+  testing::TempDir dir;
+  Stack s(fx, dir.path(), /*start=*/false);
+  s.Overwrite(s.Ino(kRootIno, "notes.txt"), "v2");
+  auto updates = [&fx] {
+    return fx.Stats()["methods"].value("files.update", int64_t{0});
+  };
+  const int64_t before = updates();
+  s.uploader->Start();
+  s.Drain();
+  CHECK(Content(fx, f["id"]) == "v2");
+  CHECK(updates() - before == 1);
+}
+
 TEST_CASE("chmod, chown and symlinks outside the mount survive a remount",
           "[integration][write]") {
   EmulatorFixture fx;
