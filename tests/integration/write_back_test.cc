@@ -53,6 +53,13 @@ std::string Content(EmulatorFixture& fx, const std::string& id) {
   return r.body;
 }
 
+// The owner takes edit access away from `id` (or gives it back): Drive
+// then refuses its trash and its uploads.
+void SetReadOnly(EmulatorFixture& fx, const std::string& id, bool ro) {
+  REQUIRE(fx.emu().store().SeedPatch(
+      id, [ro](emulator::FileRecord& f) { f.read_only = ro; }));
+}
+
 // What a test changes in a Stack: the transport the client sends on (a
 // wrapper around the real one, see DriveRig) and the uploader's options.
 struct StackTweaks {
@@ -573,10 +580,7 @@ TEST_CASE("An unlink Drive refuses leaves the file and its journaled bytes",
   Stack s(fx, dir.path(), /*start=*/false);  // the edit stays journaled
   s.Overwrite(s.Ino(kRootIno, "kept.txt"), "mine!!");  // accepted by close()
   // The owner takes edit access away: Drive refuses the trash.
-  auto set_read_only = [&fx, &id](bool ro) {
-    REQUIRE(fx.emu().store().SeedPatch(
-        id, [ro](emulator::FileRecord& f) { f.read_only = ro; }));
-  };
+  auto set_read_only = [&fx, &id](bool ro) { SetReadOnly(fx, id, ro); };
   set_read_only(true);
   Status removed = s.fs->Unlink(kRootIno, "kept.txt");
   INFO(removed.ToString());
@@ -630,10 +634,7 @@ TEST_CASE(
   REQUIRE(s.fs->Flush(opened->fh).ok());  // accepted by close()
   s.fs->Release(opened->fh);
   gate->WaitHeld();  // the upload is in flight, its first chunk held
-  auto set_read_only = [&fx, &id](bool ro) {
-    REQUIRE(fx.emu().store().SeedPatch(
-        id, [ro](emulator::FileRecord& f) { f.read_only = ro; }));
-  };
+  auto set_read_only = [&fx, &id](bool ro) { SetReadOnly(fx, id, ro); };
   set_read_only(true);
   Status removed = s.fs->Unlink(kRootIno, "kept.bin");
   INFO(removed.ToString());
@@ -983,8 +984,7 @@ TEST_CASE("Edit access lost: fsync says EACCES and the bytes stay journaled",
   auto folder = fx.Mkdir("team");
   testing::TempDir dir;
   auto set_read_only = [&fx](const std::string& id, bool ro) {
-    REQUIRE(fx.emu().store().SeedPatch(
-        id, [ro](emulator::FileRecord& f) { f.read_only = ro; }));
+    SetReadOnly(fx, id, ro);
   };
   {
     Stack s(fx, dir.path());
