@@ -27,26 +27,28 @@ void LocalChangeLog::Stamp(Stamps& set, const std::string& id) {
   }
 }
 
+void LocalChangeLog::StampIfRead(Stamps& set, const std::string& id) {
+  set.Erase(id);
+  // No reader under way: any later one takes a mark after this.
+  if (!readers_.empty()) Stamp(set, id);
+}
+
 void LocalChangeLog::Removed(const std::string& id, bool open) {
   if (open) {
     removed_.Erase(id);
     removed_.by_id[id] = kOpen;
     return;
   }
-  Stamp(removed_, id);
+  StampIfRead(removed_, id);
 }
 
 void LocalChangeLog::Settle(const std::string& id) {
   auto it = removed_.by_id.find(id);
   if (it == removed_.by_id.end() || it->second != kOpen) return;
-  Stamp(removed_, id);
+  StampIfRead(removed_, id);
 }
 
-void LocalChangeLog::Stored(const std::string& id) {
-  stored_.Erase(id);
-  // No reader under way: any later one takes a mark after this.
-  if (!readers_.empty()) Stamp(stored_, id);
-}
+void LocalChangeLog::Stored(const std::string& id) { StampIfRead(stored_, id); }
 
 uint64_t LocalChangeLog::BeginRead() {
   readers_.insert(counter_);
@@ -58,8 +60,9 @@ void LocalChangeLog::EndRead(uint64_t mark) {
   if (it != readers_.end()) readers_.erase(it);
   // Stamps no remaining reader's mark precedes are of no use to anyone.
   const uint64_t floor = readers_.empty() ? counter_ : *readers_.begin();
-  while (!stored_.order.empty() && stored_.order.begin()->first <= floor)
-    stored_.DropOldest();
+  for (Stamps* set : {&removed_, &stored_})
+    while (!set->order.empty() && set->order.begin()->first <= floor)
+      set->DropOldest();
 }
 
 bool LocalChangeLog::StoredSince(const std::string& id, uint64_t mark) const {

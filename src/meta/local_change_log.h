@@ -9,8 +9,10 @@
 // soak saw exactly that). Every local removal is therefore stamped with the
 // next value of a counter; a reader takes the counter's value (a mark)
 // before it fetches, and what it stores skips the ids removed after its
-// mark. A reader that starts later sees Drive's word on the removal, so an
-// old stamp hides nothing from it; stamps are kept only to bound memory.
+// mark. A reader that starts later sees Drive's word on the removal, so a
+// stamp older than every reader under way hides nothing from anyone: a
+// removal is stamped only while some reader is under way, and dropped when
+// the last reader that could ask about it is done.
 //
 // A removal whose file Drive may still gain (a journaled create the
 // uploader is sending: its answer may land after the removal, and the
@@ -22,11 +24,10 @@
 // the folder's entries it did not list, would drop the file until the next
 // change poll brought it back. Entries stored from outside a listing (a
 // move or rename made here) are stamped too, from the same counter, and a
-// listing keeps the ones stamped after its mark. Those stamps matter only
-// to readers under way, which say so (BeginRead/EndRead): with none, a
-// store is not recorded, and each EndRead drops the stamps no remaining
-// reader can ask about, so the log stays as small as the changes made
-// during the listings in progress.
+// listing keeps the ones stamped after its mark. Like removals, they are
+// recorded only while a reader is under way (BeginRead/EndRead), and each
+// EndRead drops the stamps no remaining reader can ask about, so the log
+// stays as small as the changes made during the reads in progress.
 //
 // Thread safety: none; MetadataStore guards it with its mutex.
 #pragma once
@@ -48,7 +49,9 @@ class LocalChangeLog {
   // Settled stamps kept at most (the oldest are forgotten first).
   static constexpr size_t kMaxStamps = size_t{1} << 16;
 
-  // What a reader takes before it fetches from Drive.
+  // The counter now. A reader takes its first mark with BeginRead (stamps
+  // are kept only for readers under way); under way, it may take later
+  // ones here.
   uint64_t Mark() const { return counter_; }
   // `id` was removed here; `open` while Drive may still gain it.
   void Removed(const std::string& id, bool open);
@@ -56,7 +59,8 @@ class LocalChangeLog {
   void Settle(const std::string& id);
   // Whether a reader with `mark` must not store `id`.
   bool Hides(const std::string& id, uint64_t mark) const;
-  // Whether `id` was removed here (and not yet forgotten).
+  // Whether `id` was removed here and a reader under way may ask about it,
+  // or Drive may still gain it (an open removal).
   bool Contains(const std::string& id) const {
     return removed_.by_id.count(id) != 0;
   }
@@ -65,8 +69,8 @@ class LocalChangeLog {
   // `id`'s entry was stored from outside a listing: a move, rename, new
   // file or upload made here, or a change from the change feed.
   void Stored(const std::string& id);
-  // A reader that will ask StoredSince/ChangedSince takes its mark here,
-  // and gives it back when done.
+  // A reader that will ask Hides/StoredSince/ChangedSince takes its mark
+  // here, and gives it back when done.
   uint64_t BeginRead();
   void EndRead(uint64_t mark);
   // Whether a listing with `mark` must keep `id`'s entry though it did not
@@ -91,6 +95,8 @@ class LocalChangeLog {
   // Stamps `id` in `set` with the next counter value, forgetting the
   // oldest past kMaxStamps.
   void Stamp(Stamps& set, const std::string& id);
+  // Stamp() while a reader is under way; else only forgets `id`'s stamp.
+  void StampIfRead(Stamps& set, const std::string& id);
 
   uint64_t counter_ = 0;
   Stamps removed_;

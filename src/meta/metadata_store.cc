@@ -303,14 +303,11 @@ void MetadataStore::EndChangeRead(uint64_t mark) {
   local_changes_.EndRead(mark);
 }
 
-bool MetadataStore::ChangedSince(uint64_t mark, std::vector<std::string>* ids) {
+bool MetadataStore::ChangedSince(uint64_t mark, std::vector<std::string>* ids,
+                                 uint64_t* now) {
   std::lock_guard<std::mutex> lock(mu_);
+  *now = local_changes_.Mark();
   return local_changes_.ChangedSince(mark, ids);
-}
-
-uint64_t MetadataStore::LocalChangeMark() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return local_changes_.Mark();
 }
 
 // --- listings --------------------------------------------------------------

@@ -111,7 +111,7 @@ class MetadataStore {
   // Errors: InvalidArgument if parent_id or a child's id is empty.
   // `stored`, if given, receives the entries as stored (inode numbers
   // included), so a caller can show the listing without reading it back;
-  // on error it may hold part of them. `mark` is LocalChangeMark() taken before
+  // on error it may hold part of them. `mark` is BeginChangeRead() taken before
   // the listing began: items removed here since are not stored again.
   Status StoreListingPart(const std::string& parent_id,
                           const std::vector<drive::DriveFile>& children,
@@ -149,18 +149,18 @@ class MetadataStore {
   // may still reach Drive) none do until SettleRemoval(id).
   Status Remove(const std::string& id, bool drive_may_gain = false);
   void SettleRemoval(const std::string& id);
-  // Taken before fetching a listing or change page from Drive (the
-  // LocalChangeLog's counter).
-  uint64_t LocalChangeMark();
-  // A reader that will ask ChangedSince, or store a listing (which keeps
-  // entries stored after its mark), takes its mark here and gives it back
-  // when done (LocalChangeLog::BeginRead/EndRead).
+  // A reader that stores a listing or change page fetched from Drive, or
+  // asks ChangedSince, takes its mark here before it fetches and gives it
+  // back when done (LocalChangeLog::BeginRead/EndRead): local changes are
+  // recorded only while some reader may ask about them.
   uint64_t BeginChangeRead();
   void EndChangeRead(uint64_t mark);
   // The ids removed or stored (but by listings) after `mark`, a mark of
-  // BeginChangeRead still under way; false if the list is partial
-  // (LocalChangeLog::ChangedSince).
-  bool ChangedSince(uint64_t mark, std::vector<std::string>* ids);
+  // BeginChangeRead still under way (or a later `*now`); false if the list
+  // is partial (LocalChangeLog::ChangedSince). `*now` is the mark the list
+  // runs to.
+  bool ChangedSince(uint64_t mark, std::vector<std::string>* ids,
+                    uint64_t* now);
   // Whether this mount removed `id` (recently: see LocalChangeLog).
   bool RemovedHere(const std::string& id);
 
@@ -260,7 +260,7 @@ class MetadataStore {
   // version) is skipped. Ids with a journal row are left alone: the local
   // version wins until its upload, whose conflict check keeps both.
   // Returns the changes that changed a stored entry.
-  // Items removed here after `mark` (LocalChangeMark() taken before the page
+  // Items removed here after `mark` (BeginChangeRead() taken before the page
   // was fetched) are not stored again.
   Result<std::vector<AppliedChange>> ApplyChanges(
       const std::vector<drive::Change>& changes, const std::string& next_token,
@@ -306,6 +306,22 @@ class MetadataStore {
   std::string root_id_;     // GUARDED_BY(mu_); "" before SetRoot
   const int schema_version_;
   LocalChangeLog local_changes_;  // GUARDED_BY(mu_)
+};
+
+// A BeginChangeRead mark held for the lifetime of the object.
+class ChangeRead {
+ public:
+  explicit ChangeRead(MetadataStore* store)
+      : store_(store), mark_(store->BeginChangeRead()) {}
+  ~ChangeRead() { store_->EndChangeRead(mark_); }
+  ChangeRead(const ChangeRead&) = delete;
+  ChangeRead& operator=(const ChangeRead&) = delete;
+
+  uint64_t mark() const { return mark_; }
+
+ private:
+  MetadataStore* const store_;
+  const uint64_t mark_;
 };
 
 }  // namespace gdmount::meta

@@ -107,7 +107,7 @@ Result<size_t> ChangeFeed::Poll() {
   int64_t pages = 0;
   while (true) {
     // Before the fetch: what this mount removes meanwhile stays removed.
-    const uint64_t mark = store_->LocalChangeMark();
+    const meta::ChangeRead read(store_);
     auto page =
         client_->ListChanges(token, options_.page_size, options_.drive_id);
     if (!page.ok()) {
@@ -134,7 +134,7 @@ Result<size_t> ChangeFeed::Poll() {
     if (next.empty())
       return failed(Status(StatusCode::kCorruption,
                            "changes.list page without a next token"));
-    auto applied = store_->ApplyChanges(page->changes, next, mark);
+    auto applied = store_->ApplyChanges(page->changes, next, read.mark());
     if (!applied.ok()) return failed(applied.status());
     for (const meta::AppliedChange& c : *applied) {
       if (c.before && ContentVersion(c.before) != ContentVersion(c.after))

@@ -16,7 +16,7 @@ ListingWriter::ListingWriter(meta::MetadataStore* store, std::string parent_id,
                              size_t batch_size)
     : store_(store),
       parent_id_(std::move(parent_id)),
-      change_mark_(store->BeginChangeRead()),
+      change_read_(store),
       batch_size_(batch_size == 0 ? 1 : batch_size) {}
 
 ListingWriter::~ListingWriter() {
@@ -27,7 +27,6 @@ ListingWriter::~ListingWriter() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  store_->EndChangeRead(change_mark_);
 }
 
 Status ListingWriter::Add(std::vector<drive::DriveFile> files,
@@ -58,7 +57,8 @@ Status ListingWriter::Finish(int64_t fetched_ms) {
   }
   Status s = Drain();
   if (!s.ok()) return s;
-  return store_->FinishListing(parent_id_, listed_, fetched_ms, change_mark_);
+  return store_->FinishListing(parent_id_, listed_, fetched_ms,
+                               change_read_.mark());
 }
 
 std::vector<meta::Entry> ListingWriter::TakeEntries() {
@@ -112,8 +112,8 @@ void ListingWriter::Run() {
     cv_.notify_all();  // room in the queue
     lock.unlock();
     std::vector<meta::Entry> stored;
-    Status s =
-        store_->StoreListingPart(parent_id_, batch, &stored, change_mark_);
+    Status s = store_->StoreListingPart(parent_id_, batch, &stored,
+                                        change_read_.mark());
     batch.clear();
     lock.lock();
     busy_ = false;

@@ -71,7 +71,7 @@ class ListingWriter {
   const std::string parent_id_;
   // Taken when the listing begins: items removed here later stay removed,
   // items moved in here later stay.
-  const uint64_t change_mark_;
+  const meta::ChangeRead change_read_;
   const size_t batch_size_;
   std::vector<std::string> listed_;        // every id Added, in order
   std::vector<drive::DriveFile> pending_;  // the batch being gathered

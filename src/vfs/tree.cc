@@ -248,18 +248,14 @@ Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
   // upload landed after the listing was fetched). The store stamps every
   // change it takes from elsewhere than a listing; those items are then
   // taken as stored now, until a round finds nothing more for this folder.
-  struct ChangeRead {  // the store keeps what changes while it lasts
-    meta::MetadataStore* store;
-    const uint64_t mark = store->BeginChangeRead();
-    ~ChangeRead() { store->EndChangeRead(mark); }
-  } read{store_};
-  uint64_t since = read.mark;
+  const meta::ChangeRead read(store_);  // the store keeps what changes
+  uint64_t since = read.mark();
   Result<ViewPtr> view = LoadView(folder_id);
   bool settled = false;
   for (int round = 0; view.ok() && round < 4; ++round) {
-    const uint64_t next = store_->LocalChangeMark();
+    uint64_t next = 0;
     std::vector<std::string> ids;
-    if (!store_->ChangedSince(since, &ids)) break;  // too many to know
+    if (!store_->ChangedSince(since, &ids, &next)) break;  // too many to know
     bool changed = false;
     view = WithStored(*view, folder_id, ids, &changed);
     if (!changed) {

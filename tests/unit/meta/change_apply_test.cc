@@ -133,9 +133,11 @@ TEST_CASE(
   MustOk(store->SetRoot(Folder("root", "", "My Drive")));
   MustOk(store->Upsert(
       {Folder("d", "root", "d"), File("a", "d", "a"), File("b", "d", "b")}));
-  const uint64_t before_removal = store->LocalChangeMark();
+  const ChangeRead before(store.get());  // readers under way
+  const uint64_t before_removal = before.mark();
   MustOk(store->Remove("a"));
-  const uint64_t after_removal = store->LocalChangeMark();
+  const ChangeRead after(store.get());
+  const uint64_t after_removal = after.mark();
   CHECK(after_removal > before_removal);
 
   // The page was fetched while "a" was still alive on Drive.
@@ -172,18 +174,23 @@ TEST_CASE(
   MustOk(store->Remove("new", /*drive_may_gain=*/true));
   // The uploader's create landed on Drive after the removal: pages fetched
   // any time before the uploader trashed it show it alive.
-  auto during = Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t1",
-                                         store->LocalChangeMark()));
-  CHECK(during.empty());
+  {
+    const ChangeRead during(store.get());
+    CHECK(Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t1",
+                                   during.mark()))
+              .empty());
+  }
   CHECK(Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t1"))
             .empty());
-  const uint64_t before_settled = store->LocalChangeMark();
+  CHECK(store->RemovedHere("new"));  // open: no reader needed
+  const ChangeRead before_settled(store.get());
   store->SettleRemoval("new");
   CHECK(Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t2",
-                                 before_settled))
+                                 before_settled.mark()))
             .empty());
+  const ChangeRead after_settled(store.get());
   auto after = Must(store->ApplyChanges({Changed(File("new", "d", "n"))}, "t3",
-                                        store->LocalChangeMark()));
+                                        after_settled.mark()));
   CHECK(after.size() == 1);
 }
 
@@ -212,7 +219,7 @@ TEST_CASE("A listing fetched before a move into its folder keeps the file",
 TEST_CASE("The local change log keeps a bounded number of stamps",
           "[unit][meta]") {
   LocalChangeLog log;
-  const uint64_t start = log.Mark();
+  const uint64_t start = log.BeginRead();
   for (size_t i = 0; i < LocalChangeLog::kMaxStamps + 10; ++i)
     log.Removed("id" + std::to_string(i), false);
   CHECK(log.size() == LocalChangeLog::kMaxStamps);
@@ -224,6 +231,18 @@ TEST_CASE("The local change log keeps a bounded number of stamps",
   log.Settle("open");
   CHECK_FALSE(log.Hides("open", log.Mark()));
   CHECK(log.Hides("open", log.Mark() - 1));
+  // No reader left: the settled stamps hide nothing from anyone.
+  log.EndRead(start);
+  CHECK(log.size() == 0);
+  // With no reader under way a removal is not stamped, but one Drive may
+  // still gain is kept until settled.
+  log.Removed("unread-removal", false);
+  CHECK_FALSE(log.Contains("unread-removal"));
+  log.Removed("unread-open", true);
+  CHECK(log.Contains("unread-open"));
+  CHECK(log.Hides("unread-open", log.Mark()));
+  log.Settle("unread-open");
+  CHECK_FALSE(log.Contains("unread-open"));
 
   // Stores are stamped only while a reader is under way.
   log.Stored("unread");
@@ -251,7 +270,7 @@ TEST_CASE("The local change log keeps a bounded number of stamps",
   std::sort(ids.begin(), ids.end());
   CHECK(ids == std::vector<std::string>{"gone", "moved", "sending"});
   ids.clear();
-  CHECK_FALSE(log.ChangedSince(start, &ids));
+  CHECK_FALSE(log.ChangedSince(before_stores, &ids));
   // The last reader done: no stamp is of use any more.
   const uint64_t second = log.BeginRead();
   log.Stored("during-second");
@@ -260,6 +279,8 @@ TEST_CASE("The local change log keeps a bounded number of stamps",
   CHECK(log.StoredSince("during-second", second));
   log.EndRead(second);
   CHECK(log.stored_size() == 0);
+  CHECK(log.size() == 1);  // "sending": open until settled
+  CHECK(log.Contains("sending"));
 }
 
 }  // namespace
