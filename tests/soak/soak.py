@@ -272,6 +272,16 @@ class Gate:
             self.want_pause = False
             self.cv.notify_all()
 
+    def stop_all(self, threads, timeout):
+        """Ends every worker after its current operation; waits for them."""
+        with self.cv:
+            self.stop = True
+            self.want_pause = False
+            self.cv.notify_all()
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+
 
 class Stats:
     def __init__(self):
@@ -442,7 +452,8 @@ def main():
         print("soak: no /dev/fuse or fusermount3: skipped")
         return 77
     work = tempfile.mkdtemp(prefix="gdmount-soak-")
-    emu = daemon = None
+    emu = daemon = gate = None
+    threads = []
     stats = Stats()
     result = {"seed": args.seed, "duration_s": args.duration,
               "crashes_planned": args.crashes}
@@ -501,8 +512,10 @@ def main():
                (small_reader, "small reader"), (lister, "lister")]
         fns += [(o.step, "owner " + o.rel) for o in owners]
         gate = Gate(len(fns))
+        # Daemon threads: one stuck in a call to a dead mount cannot keep
+        # the process alive after the cleanup below.
         threads = [threading.Thread(target=run_worker,
-                                    args=(gate, stats, fn, name))
+                                    args=(gate, stats, fn, name), daemon=True)
                    for fn, name in fns]
         start = time.monotonic()
         for t in threads:
@@ -530,10 +543,7 @@ def main():
                 daemon.start()
                 rss = []  # a new process: its own trend
                 gate.resume_all()
-        gate.stop = True
-        gate.resume_all()
-        for t in threads:
-            t.join(timeout=300)
+        gate.stop_all(threads, timeout=300)
         alive = daemon.proc.poll() is None
         result["daemon_alive_at_end"] = alive
         result["crashes"] = crashes
@@ -592,6 +602,10 @@ def main():
     except Failure as e:
         stats.fail(str(e))
     finally:
+        # Stopped early (a signal, an error): the workers' open files would
+        # keep the mount busy.
+        if gate:
+            gate.stop_all(threads, timeout=60)
         if daemon:
             daemon.unmount(timeout=60)
         if emu:
