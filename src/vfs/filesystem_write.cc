@@ -113,7 +113,7 @@ Status Filesystem::CommitStaged(cache::StagedFile& staged,
     // The local entry changed (size, md5): show it.
     auto stored = store_->Get(id);
     if (stored.ok() && stored->has_value())
-      tree_->ApplyLocal((**stored).parent_id, **stored, "");
+      tree_->ShowStored((**stored).parent_id, {id});
     if (uploader_) uploader_->Kick();
   }
   return Status::Ok();
@@ -135,7 +135,7 @@ Result<Attr> Filesystem::Adopt(const std::string& folder_id,
   auto entry = store_->Get(created.id);
   if (!entry.ok()) return entry.status();
   if (!entry->has_value()) return InternalError("new item not stored");
-  tree_->ApplyLocal(folder_id, **entry, "");
+  tree_->ShowStored(folder_id, {created.id});
   inodes_.Ref((*entry)->ino, created.id);  // the kernel's, from the reply
   return AttrOf(**entry);
 }
@@ -221,7 +221,7 @@ Result<Attr> Filesystem::Create(uint64_t parent, const std::string& name,
     (void)store_->Remove(*id);
     return committed;
   }
-  tree_->ApplyLocal(folder->id, *entry, "");
+  tree_->ShowStored(folder->id, {*id});
   auto h = std::make_shared<Handle>(options_.read_ahead);
   h->ino = entry->ino;
   h->id = *id;
@@ -350,7 +350,7 @@ Status Filesystem::RemoveChild(const meta::Entry& folder, const Child& child) {
       store_->SettleRemoval(e.id);
   }
   (void)cache_->Invalidate(e.id);
-  tree_->ApplyLocal(folder.id, std::nullopt, e.id);
+  tree_->ShowStored(folder.id, {e.id});
   if (e.is_folder()) tree_->Forget(e.id);
   return Status::Ok();
 }
@@ -427,23 +427,16 @@ Status Filesystem::Rename(uint64_t parent, const std::string& name,
   // new generation makes an upload in flight be followed by the move.
   auto journaled = store_->MoveUpload(src.id, to->id, new_name);
   if (!journaled.ok()) return journaled.status();
-  meta::Entry now;
-  if (journaled->has_value()) {
-    now = std::move(**journaled);
-  } else {
+  if (!journaled->has_value()) {
     // Not journaled (or its upload finished just now): Drive has it where
     // the store says.
     auto updated = MoveOnDrive(src.id, from->id, to->id, new_name);
     if (!updated.ok()) return updated.status();
     Status s = store_->Upsert({*updated});
     if (!s.ok()) return s;
-    auto stored = store_->Get(src.id);
-    if (!stored.ok()) return stored.status();
-    if (!stored->has_value()) return NotFoundError(name);
-    now = std::move(**stored);
   }
-  tree_->ApplyLocal(from->id, std::nullopt, src.id);
-  tree_->ApplyLocal(to->id, now, "");
+  tree_->ShowStored(from->id, {src.id});
+  if (to->id != from->id) tree_->ShowStored(to->id, {src.id});
   if (uploader_) uploader_->Kick();
   return Status::Ok();
 }
@@ -630,7 +623,7 @@ Result<Attr> Filesystem::SetAttr(uint64_t ino, const SetAttrRequest& req,
   }
   auto now = EntryOf(ino);
   if (!now.ok()) return now.status();
-  tree_->ApplyLocal(now->parent_id, *now, "");
+  tree_->ShowStored(now->parent_id, {now->id});
   Attr a = AttrOf(*now);
   if (fh != 0) {
     auto found = HandleOf(fh);

@@ -282,6 +282,29 @@ Result<Tree::ViewPtr> Tree::View(const std::string& folder_id) {
   return view;
 }
 
+namespace {
+
+std::string Joined(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) out += (out.empty() ? "" : " ") + id;
+  return out;
+}
+
+}  // namespace
+
+bool Tree::SameNaming(const FolderView& view,
+                      const std::vector<meta::Entry>& entries) {
+  for (const meta::Entry& e : entries) {
+    auto at = view.id_index.find(e.id);
+    if (at == view.id_index.end()) return false;
+    const meta::Entry& was = view.children[at->second].entry;
+    if (was.name != e.name || was.mime_type != e.mime_type ||
+        was.created_ms != e.created_ms)
+      return false;
+  }
+  return true;
+}
+
 Result<Tree::ViewPtr> Tree::WithStored(const ViewPtr& view,
                                        const std::string& folder_id,
                                        const std::vector<std::string>& ids,
@@ -316,6 +339,12 @@ Result<Tree::ViewPtr> Tree::WithStored(const ViewPtr& view,
   }
   if (drop.empty() && add.empty()) return view;
   *changed = true;
+  if (drop.empty() && SameNaming(*view, add)) {
+    auto swapped = std::make_shared<FolderView>(*view);
+    for (meta::Entry& e : add)
+      swapped->children[view->id_index.at(e.id)].entry = std::move(e);
+    return ViewPtr(std::move(swapped));
+  }
   return Rebuilt(*view, drop, add);
 }
 
@@ -358,46 +387,25 @@ void Tree::Forget(const std::string& folder_id) {
   views_.Erase(folder_id);
 }
 
-void Tree::ApplyLocal(const std::string& folder_id,
-                      const std::optional<meta::Entry>& added,
-                      const std::string& removed_id) {
+void Tree::ShowStored(const std::string& folder_id,
+                      const std::vector<std::string>& ids) {
   std::lock_guard<std::mutex> lock(mu_);
   const ViewPtr kept = views_.Peek(folder_id);
   // What a wrong listing would have to be traced back through.
   GDMOUNT_LOG(kDebug) << "view of " << folder_id
-                      << (kept ? "" : " (not in memory)") << ":"
-                      << (added ? " + " + added->id + " " + added->name +
-                                      " in " + added->parent_id
-                                : std::string())
-                      << (removed_id.empty() ? "" : " - " + removed_id);
+                      << (kept ? "" : " (not in memory)") << ": stored "
+                      << Joined(ids);
   if (!kept) return;
-  if (added && removed_id.empty() && !added->trashed &&
-      added->parent_id == folder_id) {
-    // Attributes only (every close() of a written file): what the name
-    // rules read (name, type, creation time) is unchanged, so the display
-    // names stand; swap the entry, skip naming and sorting the folder.
-    auto at = kept->id_index.find(added->id);
-    const meta::Entry* was = at == kept->id_index.end()
-                                 ? nullptr
-                                 : &kept->children[at->second].entry;
-    if (was && was->name == added->name && was->mime_type == added->mime_type &&
-        was->created_ms == added->created_ms) {
-      auto view = std::make_shared<FolderView>(*kept);
-      view->children[at->second].entry = *added;
-      views_.Replace(folder_id, std::move(view));
-      return;
-    }
+  // Read under the lock: a view update that read the store earlier either
+  // replaced the view before this one, or finds it replaced and reads again.
+  bool changed = false;
+  Result<ViewPtr> view = WithStored(kept, folder_id, ids, &changed);
+  if (!view.ok()) {
+    // Cannot tell what it shows: built again from the store when next used.
+    views_.Erase(folder_id);
+    return;
   }
-  std::vector<std::string> drop;
-  if (!removed_id.empty()) drop.push_back(removed_id);
-  std::vector<meta::Entry> add;
-  if (added) {
-    drop.push_back(added->id);
-    if (!added->trashed && added->parent_id == folder_id) add.push_back(*added);
-  }
-  // Views are immutable and shared (open directories keep theirs): a new
-  // one replaces it.
-  views_.Replace(folder_id, Rebuilt(*kept, drop, add));
+  if (changed) views_.Replace(folder_id, std::move(*view));
 }
 
 Tree::ViewPtr Tree::Rebuilt(const FolderView& view,
@@ -435,45 +443,52 @@ bool AttributesChanged(const meta::Entry& a, const meta::Entry& b) {
 KernelNotices Tree::ApplyRemote(
     const std::vector<meta::AppliedChange>& changes) {
   KernelNotices out;
-  // Per folder: the ids leaving it and the entries now in it.
-  struct Work {
-    std::vector<std::string> drop;
-    std::vector<meta::Entry> add;
-  };
-  std::map<std::string, Work> folders;
+  // Per folder: the ids leaving or entering it.
+  std::map<std::string, std::vector<std::string>> folders;
   bool trash_changed = false;
   for (const meta::AppliedChange& c : changes) {
     const std::string from = ShownIn(c.before), to = ShownIn(c.after);
-    if (!from.empty()) folders[from].drop.push_back(c.id);
-    if (!to.empty()) folders[to].add.push_back(*c.after);
+    if (!from.empty()) folders[from].push_back(c.id);
+    if (!to.empty() && to != from) folders[to].push_back(c.id);
     if (c.before && (!c.after || AttributesChanged(*c.before, *c.after)))
       out.inodes.push_back(c.before->ino);
     trash_changed = trash_changed || (c.before && c.before->trashed) ||
                     (c.after && c.after->trashed);
   }
-  for (auto& [folder_id, work] : folders) {
+  for (auto& [folder_id, ids] : folders) {
     auto folder = store_->Get(folder_id);
     const uint64_t folder_ino =
         folder.ok() && folder->has_value() ? (*folder)->ino : 0;
-    // The new view is built outside the lock (naming a large folder takes
-    // a while) and swapped in if no one replaced the old one meanwhile.
+    // The ids as the store has them now, not as the change left them: a
+    // local change stored since (a removal, a rename) stands. The new view
+    // is built outside the lock (naming a large folder takes a while) and
+    // swapped in if no one replaced the old one meanwhile; one who did read
+    // the store later.
     ViewPtr old, rebuilt;
     for (int attempt = 0;; ++attempt) {
       std::unique_lock<std::mutex> lock(mu_);
       const ViewPtr kept = views_.Peek(folder_id);
       if (!kept) break;
       if (old == kept && rebuilt) {
-        views_.Replace(folder_id, rebuilt);
+        if (rebuilt != old) views_.Replace(folder_id, rebuilt);
         break;
       }
       old = kept;
-      if (attempt >= 3) {  // busy folder: build it under the lock
-        rebuilt = Rebuilt(*old, work.drop, work.add);
-        views_.Replace(folder_id, rebuilt);
+      const bool busy = attempt >= 3;  // build it under the lock
+      if (!busy) lock.unlock();
+      bool changed = false;
+      Result<ViewPtr> built = WithStored(old, folder_id, ids, &changed);
+      if (!built.ok()) {
+        if (!busy) lock.lock();
+        views_.Erase(folder_id);  // built again from the store when used
+        rebuilt = nullptr;
         break;
       }
-      lock.unlock();
-      rebuilt = Rebuilt(*old, work.drop, work.add);
+      rebuilt = std::move(*built);
+      if (busy) {
+        if (rebuilt != old) views_.Replace(folder_id, rebuilt);
+        break;
+      }
     }
     std::vector<std::string> names;
     if (!rebuilt || !old) {
@@ -489,13 +504,8 @@ KernelNotices Tree::ApplyRemote(
       // rename a sibling, which the folder's own invalidation covers for
       // listings.
       for (const ViewPtr& v : {old, rebuilt}) {
-        for (const std::string& id : work.drop) {
+        for (const std::string& id : ids) {
           auto at = v->id_index.find(id);
-          if (at != v->id_index.end())
-            names.push_back(v->children[at->second].name);
-        }
-        for (const meta::Entry& e : work.add) {
-          auto at = v->id_index.find(e.id);
           if (at != v->id_index.end())
             names.push_back(v->children[at->second].name);
         }

@@ -105,19 +105,22 @@ class Tree {
   // A folder this mount removed: its view goes (the store dropped its
   // listing with its entry).
   void Forget(const std::string& folder_id);
-  // A change this mount made and already stored, applied to the folder's
-  // view in memory (no listing): `added` appears or replaces the entry with
-  // its id, `removed_id` ("" for none) disappears. A folder whose view is
-  // not loaded is left alone (its view is built from the store later); one
-  // being loaded takes both ids as stored once its listing is in.
-  void ApplyLocal(const std::string& folder_id,
-                  const std::optional<meta::Entry>& added,
-                  const std::string& removed_id);
+  // A change this mount made and already stored: the folder's view in
+  // memory (no listing) shows each of `ids` as the store has it now (added,
+  // updated, moved out or removed). Read from the store, not passed in: a
+  // change stored by another thread meanwhile (the change feed, a close)
+  // cannot be undone by an older copy of the entry applied after it. A
+  // folder whose view is not loaded is left alone (its view is built from
+  // the store later); one being loaded takes the ids as stored once its
+  // listing is in.
+  void ShowStored(const std::string& folder_id,
+                  const std::vector<std::string>& ids);
 
   // Changes from Drive's change feed, already stored (ApplyChanges):
-  // every loaded folder view they touch is rebuilt once (not re-listed; one
-  // being loaded takes them once its listing is in), and the names and
-  // inodes the kernel may hold stale are returned.
+  // every loaded folder view they touch is rebuilt once, showing the ids
+  // as the store has them then (like ShowStored; not re-listed; one being
+  // loaded takes them once its listing is in), and the names and inodes the
+  // kernel may hold stale are returned.
   KernelNotices ApplyRemote(const std::vector<meta::AppliedChange>& changes);
   // Forgets every folder view and listing: after the change feed lost its
   // place, each folder is listed again when next used.
@@ -190,10 +193,17 @@ class Tree {
     bool invalidated = false;  // Invalidate() asked for a new listing
   };
   // `view` with each of `ids` as the store has it now (in `folder_id` or
-  // not); *changed tells whether any of them made a difference.
+  // not); *changed tells whether any of them made a difference. Only
+  // attributes changed (every close() of a written file): the entries are
+  // swapped, the folder is not named and sorted again.
   Result<ViewPtr> WithStored(const ViewPtr& view, const std::string& folder_id,
                              const std::vector<std::string>& ids,
                              bool* changed);
+  // Whether each of `entries` is shown in `view` under what the name rules
+  // read (name, type, creation time): swapping them in leaves every display
+  // name and the order as they are.
+  static bool SameNaming(const FolderView& view,
+                         const std::vector<meta::Entry>& entries);
 
   mutable std::mutex mu_;
   std::condition_variable listed_;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -180,12 +181,8 @@ TEST_CASE(
     auto now = store->Get(id);
     REQUIRE(now.ok());
     REQUIRE(now->has_value());
-    if ((*now)->parent_id != from) {
-      tree.ApplyLocal(from, std::nullopt, id);
-      tree.ApplyLocal((*now)->parent_id, **now, "");
-    } else {
-      tree.ApplyLocal(from, **now, "");
-    }
+    tree.ShowStored(from, {id});
+    if ((*now)->parent_id != from) tree.ShowStored((*now)->parent_id, {id});
   };
   change(renamed, {{"name", "renamed.bin"}}, "");
   change(moved, nlohmann::json::object(), root);
@@ -232,6 +229,70 @@ TEST_CASE(
   auto stored_fresh = store->Get(fresh.id);
   REQUIRE(stored_fresh.ok());
   CHECK(stored_fresh->has_value());
+}
+
+// The soak once listed a file beside the one renamed over it: a change
+// page stored before the rename showed the replaced file alive, and its
+// view update ran after the rename's.
+TEST_CASE(
+    "A change page applied to the views after a local change does not undo "
+    "it",
+    "[integration][vfs]") {
+  EmulatorFixture fx({}, [](emulator::Emulator& emu) {
+    REQUIRE(emulator::GenerateFromSpec("d/=3x1", &emu.store()).ok());
+  });
+  testing::TempDir dir;
+  Stack s(fx, dir.path() + "/meta.db");
+  const std::string d = IdOf(*s.tree, s.tree->root_id(), "d");
+  const std::string replaced = IdOf(*s.tree, d, "000001.bin");
+  const std::string renamed = IdOf(*s.tree, d, "000002.bin");
+  const std::string kept = IdOf(*s.tree, d, "000003.bin");
+
+  // The change feed stores a page naming all three alive, with new
+  // versions (their uploads landed)...
+  std::vector<drive::Change> page;
+  for (const std::string& id : {replaced, renamed, kept}) {
+    auto e = s.store->Get(id);
+    REQUIRE(e.ok());
+    REQUIRE(e->has_value());
+    drive::Change c;
+    c.change_type = "file";
+    c.file_id = id;
+    c.file = meta::FromEntry(**e);
+    c.file->version += 1;
+    c.file->size = *c.file->size + 1;
+    page.push_back(std::move(c));
+  }
+  auto applied = s.store->ApplyChanges(page, "t1");
+  REQUIRE(applied.ok());
+  REQUIRE(applied->size() == 3);
+
+  // ...then, before it updates the views, 000002.bin is renamed over
+  // 000001.bin here: stored, and shown.
+  REQUIRE(s.store->Remove(replaced).ok());
+  s.tree->ShowStored(d, {replaced});
+  auto r = s.store->Get(renamed);
+  REQUIRE(r.ok());
+  REQUIRE(r->has_value());
+  drive::DriveFile moved = meta::FromEntry(**r);
+  moved.name = "000001.bin";
+  moved.version += 1;
+  REQUIRE(s.store->Upsert({moved}).ok());
+  s.tree->ShowStored(d, {renamed});
+
+  // The page's view update comes last: the store's word stands.
+  (void)s.tree->ApplyRemote(*applied);
+  auto listed = s.tree->List(d);
+  REQUIRE(listed.ok());
+  std::map<std::string, std::string> shown;  // name -> id
+  for (const Child& c : *listed) shown[c.name] = c.entry.id;
+  CHECK(shown == std::map<std::string, std::string>{{"000001.bin", renamed},
+                                                    {"000003.bin", kept}});
+  // What the page did change (000003.bin's new size) shows.
+  auto k = s.tree->Lookup(d, "000003.bin");
+  REQUIRE(k.ok());
+  REQUIRE(k->has_value());
+  CHECK((*k)->entry.size == 2);
 }
 
 TEST_CASE("Concurrent lookups in an unlisted folder share one listing",
@@ -321,7 +382,7 @@ TEST_CASE(
   REQUIRE(s.store->Upsert({f}).ok());
   auto now = s.store->Get(id);
   REQUIRE(now.ok());
-  s.tree->ApplyLocal(a, **now, "");  // no view: left alone
+  s.tree->ShowStored(a, {id});  // no view: left alone
 
   auto hit = s.tree->Lookup(a, "renamed.bin");
   REQUIRE(hit.ok());
