@@ -79,15 +79,25 @@ Tree::ViewPtr Tree::MakeView(std::vector<meta::Entry> entries) const {
     inputs.push_back(NameInput{e.id, e.name, e.mime_type, e.created_ms});
   std::vector<std::string> names = DisplayNames(inputs, options_.exports);
   auto view = std::make_shared<FolderView>();
+  // Exact sizes: a view lives long, and growth by doubling would leave up to
+  // half of a large folder's vector unused.
+  view->children.reserve(static_cast<size_t>(
+      std::count_if(names.begin(), names.end(),
+                    [](const std::string& n) { return !n.empty(); })));
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i].empty()) continue;  // hidden (no export format)
     view->children.push_back(Child{std::move(names[i]), std::move(entries[i])});
   }
   std::sort(view->children.begin(), view->children.end(),
             [](const Child& a, const Child& b) { return a.name < b.name; });
-  view->id_index.reserve(view->children.size());
-  for (size_t i = 0; i < view->children.size(); ++i)
-    view->id_index.emplace(view->children[i].entry.id, i);
+  const std::vector<Child>& children = view->children;
+  view->by_id.resize(children.size());
+  for (size_t i = 0; i < children.size(); ++i)
+    view->by_id[i] = static_cast<uint32_t>(i);
+  std::sort(view->by_id.begin(), view->by_id.end(),
+            [&children](uint32_t a, uint32_t b) {
+              return children[a].entry.id < children[b].entry.id;
+            });
   return view;
 }
 
@@ -96,6 +106,15 @@ const Child* Tree::FolderView::Find(const std::string& name) const {
       children.begin(), children.end(), name,
       [](const Child& c, const std::string& n) { return c.name < n; });
   return it != children.end() && it->name == name ? &*it : nullptr;
+}
+
+std::optional<size_t> Tree::FolderView::IndexOf(const std::string& id) const {
+  auto it = std::lower_bound(by_id.begin(), by_id.end(), id,
+                             [this](uint32_t i, const std::string& want) {
+                               return children[i].entry.id < want;
+                             });
+  if (it == by_id.end() || children[*it].entry.id != id) return std::nullopt;
+  return *it;
 }
 
 Result<std::vector<meta::Entry>> Tree::VirtualFolders() {
@@ -295,9 +314,9 @@ std::string Joined(const std::vector<std::string>& ids) {
 bool Tree::SameNaming(const FolderView& view,
                       const std::vector<meta::Entry>& entries) {
   for (const meta::Entry& e : entries) {
-    auto at = view.id_index.find(e.id);
-    if (at == view.id_index.end()) return false;
-    const meta::Entry& was = view.children[at->second].entry;
+    const std::optional<size_t> at = view.IndexOf(e.id);
+    if (!at) return false;
+    const meta::Entry& was = view.children[*at].entry;
     if (was.name != e.name || was.mime_type != e.mime_type ||
         was.created_ms != e.created_ms)
       return false;
@@ -323,17 +342,17 @@ Result<Tree::ViewPtr> Tree::WithStored(const ViewPtr& view,
   std::vector<std::string> drop;
   std::vector<meta::Entry> add;
   for (const std::string& id : ids) {
-    auto shown = view->id_index.find(id);
+    const std::optional<size_t> shown = view->IndexOf(id);
     auto it = now.find(id);
     const meta::Entry* e = it == now.end() ? nullptr : it->second;
     const bool belongs = e && !e->trashed && e->parent_id == folder_id;
-    if (shown == view->id_index.end()) {
+    if (!shown) {
       if (belongs) add.push_back(*e);
       continue;
     }
     if (!belongs) {
       drop.push_back(id);
-    } else if (!(view->children[shown->second].entry == *e)) {
+    } else if (!(view->children[*shown].entry == *e)) {
       add.push_back(*e);
     }
   }
@@ -342,7 +361,7 @@ Result<Tree::ViewPtr> Tree::WithStored(const ViewPtr& view,
   if (drop.empty() && SameNaming(*view, add)) {
     auto swapped = std::make_shared<FolderView>(*view);
     for (meta::Entry& e : add)
-      swapped->children[view->id_index.at(e.id)].entry = std::move(e);
+      swapped->children[*view->IndexOf(e.id)].entry = std::move(e);
     return ViewPtr(std::move(swapped));
   }
   return Rebuilt(*view, drop, add);
@@ -505,9 +524,8 @@ KernelNotices Tree::ApplyRemote(
       // listings.
       for (const ViewPtr& v : {old, rebuilt}) {
         for (const std::string& id : ids) {
-          auto at = v->id_index.find(id);
-          if (at != v->id_index.end())
-            names.push_back(v->children[at->second].name);
+          if (const std::optional<size_t> at = v->IndexOf(id))
+            names.push_back(v->children[*at].name);
         }
       }
     }
@@ -545,7 +563,7 @@ Result<std::string> Tree::ShownParentOf(const meta::Entry& e) {
   if (!my_drive_root_ || !options_.show_shared) return std::string();
   auto shared = View(kSharedId);
   if (!shared.ok()) return shared.status();
-  if ((*shared)->id_index.count(e.id)) return std::string(kSharedId);
+  if ((*shared)->IndexOf(e.id)) return std::string(kSharedId);
   return std::string();
 }
 
@@ -587,10 +605,9 @@ Result<std::vector<std::string>> Tree::PathOf(const std::string& id) {
   for (auto link = chain.rbegin(); link != chain.rend(); ++link) {
     auto view = View(link->second);
     if (!view.ok()) return view.status();
-    auto at = (*view)->id_index.find(link->first);
-    if (at == (*view)->id_index.end())
-      return NotFoundError("item " + id + " is not shown in its folder");
-    path.push_back((*view)->children[at->second].name);
+    const std::optional<size_t> at = (*view)->IndexOf(link->first);
+    if (!at) return NotFoundError("item " + id + " is not shown in its folder");
+    path.push_back((*view)->children[*at].name);
   }
   return path;
 }
