@@ -418,6 +418,19 @@ class Owner:
         return out
 
 
+def slope(points):
+    """Least-squares slope of [(x, y)], 0 for fewer than two distinct x."""
+    n = len(points)
+    if n < 2:
+        return 0.0
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    if sxx == 0:
+        return 0.0
+    return sum((x - mx) * (y - my) for x, y in points) / sxx
+
+
 def run_worker(gate, stats, fn, name):
     try:
         while gate.checkpoint():
@@ -588,15 +601,17 @@ def main():
                 stats.fail("%d %s, e.g. %s" % (len(lst), what, lst[:3]))
         # RSS flat: after the first quarter (cache and pools warming up),
         # the last third may not sit well above the first.
-        tail = [m for t, m in rss if t >= rss[0][0] + (rss[-1][0] -
-                                                       rss[0][0]) / 4] \
+        warm = [(t, m) for t, m in rss if t >= rss[0][0] + (rss[-1][0] -
+                                                           rss[0][0]) / 4] \
             if len(rss) > 8 else []
+        tail = [m for _, m in warm]
         if tail:
             k = max(1, len(tail) // 3)
             first, last = sum(tail[:k]) / k, sum(tail[-k:]) / k
             result["rss_mib"] = {"first_third": round(first, 1),
                                  "last_third": round(last, 1),
-                                 "peak": round(max(m for _, m in rss), 1)}
+                                 "peak": round(max(m for _, m in rss), 1),
+                                 "slope_per_min": round(slope(warm) * 60, 3)}
             if last > first * 1.3 + 8:
                 stats.fail("RSS grew from %.1f to %.1f MiB" % (first, last))
     except Failure as e:
