@@ -614,6 +614,15 @@ def main():
                                  "slope_per_min": round(slope(warm) * 60, 3)}
             if last > first * 1.3 + 8:
                 stats.fail("RSS grew from %.1f to %.1f MiB" % (first, last))
+            # A long run shows a trend the thirds would hide in noise: the
+            # last half may not climb by more than 6 MiB an hour.
+            if rss[-1][0] - rss[0][0] >= 1800:
+                half = [p for p in rss if p[0] >= (rss[0][0] + rss[-1][0]) / 2]
+                per_min = slope(half) * 60
+                result["rss_mib"]["last_half_slope_per_min"] = round(per_min, 3)
+                if per_min > 0.1:
+                    stats.fail("RSS rose %.3f MiB a minute in the last half"
+                               % per_min)
     except Failure as e:
         stats.fail(str(e))
     finally:
