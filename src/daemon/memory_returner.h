@@ -1,7 +1,8 @@
 // MemoryReturner: gives memory the daemon freed back to the system.
 //
 // Design note. glibc's malloc keeps what is freed for reuse by the same
-// arena (up to 8 per core), so after the folder views are evicted and
+// arena (up to 8 per core by default; LimitMallocArenas below caps them
+// at 2), so after the folder views are evicted and
 // rebuilt a few times (vfs/view_cache.h) the resident set climbs although
 // the live data does not: measured with 200,000 entries listed over and
 // over under a 100,000-entry cap, 330 MiB grew to 464 MiB in four passes
