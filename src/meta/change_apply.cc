@@ -17,6 +17,7 @@ Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
   auto txn = Transaction::Begin(db_.get());
   if (!txn.ok()) return txn.status();
   std::vector<AppliedChange> applied;
+  std::vector<std::string> removed;  // by the changes, stored or not
   for (const drive::Change& c : changes) {
     // "drive" changes (a shared drive renamed, say) carry no file.
     if (c.change_type == "drive" || c.file_id.empty()) continue;
@@ -26,6 +27,7 @@ Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
     Result<std::optional<Entry>> before = ReadEntryById(db_.get(), c.file_id);
     if (!before.ok()) return before.status();
     if (c.removed || !c.file) {
+      removed.push_back(c.file_id);
       if (!before->has_value()) continue;
       Status s = RemoveLocked(c.file_id);
       if (!s.ok()) return s;
@@ -66,6 +68,9 @@ Result<std::vector<AppliedChange>> MetadataStore::ApplyChanges(
   // its folder (a move into it).
   for (const AppliedChange& a : applied)
     if (a.after) local_changes_.Stored(a.id);
+  // Nor store again what they removed (deleted for good, or out of reach),
+  // stored or not yet: its listing page may still be on the way.
+  for (const std::string& id : removed) local_changes_.Removed(id, false);
   return applied;
 }
 

@@ -1,5 +1,6 @@
-// LocalChangeLog: the ids this mount removed or moved, so that Drive's news
-// fetched before the change cannot undo it.
+// LocalChangeLog: the ids this mount removed or moved (and those the change
+// feed removed), so that Drive's news fetched before the change cannot undo
+// it.
 //
 // Design note. The change feed and folder listings fetch from Drive without
 // holding the store. A change page or listing page fetched just before this

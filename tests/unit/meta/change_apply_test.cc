@@ -165,6 +165,32 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "A listing fetched before the change feed's removal does not bring the "
+    "item back",
+    "[unit][meta]") {
+  auto store = OpenStore();
+  MustOk(store->SetRoot(Folder("root", "", "My Drive")));
+  MustOk(store->Upsert({Folder("d", "root", "d"), File("a", "d", "a")}));
+  // A listing of d begins; someone deletes a (stored) and b (new, not yet
+  // stored) for good, and the change feed applies that; then the listing's
+  // page, fetched before, arrives naming both.
+  const ChangeRead listing(store.get());
+  Must(store->ApplyChanges({Removed("a"), Removed("b")}, "t1"));
+  std::vector<Entry> listed;
+  MustOk(store->StoreListingPart("d",
+                                 {File("a", "d", "a"), File("b", "d", "b")},
+                                 &listed, listing.mark()));
+  CHECK(listed.empty());
+  CHECK_FALSE(Must(store->Get("a")).has_value());
+  CHECK_FALSE(Must(store->Get("b")).has_value());
+  // A listing that began after the removal has Drive's word (restored).
+  const ChangeRead later(store.get());
+  MustOk(store->StoreListingPart("d", {File("a", "d", "a")}, &listed,
+                                 later.mark()));
+  CHECK(Must(store->Get("a")).has_value());
+}
+
+TEST_CASE(
     "A removal Drive may still gain hides the item from every page until it "
     "is settled",
     "[unit][meta]") {
