@@ -39,6 +39,10 @@ void LocalChangeLog::Removed(const std::string& id, bool open) {
     removed_.by_id[id] = kOpen;
     return;
   }
+  // Open until settled, whoever else reports the removal (the change feed
+  // may see a landed create deleted while the uploader is not done yet).
+  auto it = removed_.by_id.find(id);
+  if (it != removed_.by_id.end() && it->second == kOpen) return;
   StampIfRead(removed_, id);
 }
 

@@ -54,7 +54,8 @@ class LocalChangeLog {
   // are kept only for readers under way); under way, it may take later
   // ones here.
   uint64_t Mark() const { return counter_; }
-  // `id` was removed here; `open` while Drive may still gain it.
+  // `id` was removed (here, or by the change feed); `open` while Drive may
+  // still gain it. An open removal stays open until Settle().
   void Removed(const std::string& id, bool open);
   // An open removal is stamped now (a no-op for any other id).
   void Settle(const std::string& id);

@@ -267,6 +267,8 @@ TEST_CASE("The local change log keeps a bounded number of stamps",
   log.Removed("unread-open", true);
   CHECK(log.Contains("unread-open"));
   CHECK(log.Hides("unread-open", log.Mark()));
+  log.Removed("unread-open", false);  // reported again: still open
+  CHECK(log.Hides("unread-open", log.Mark()));
   log.Settle("unread-open");
   CHECK_FALSE(log.Contains("unread-open"));
 
