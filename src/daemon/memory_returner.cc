@@ -2,7 +2,6 @@
 
 #include <malloc.h>
 
-#include <cstdlib>
 #include <utility>
 
 #include "gdmount/log.h"
@@ -55,14 +54,6 @@ void TrimMalloc() {
                              std::chrono::steady_clock::now() - start)
                              .count()
                       << " us";
-}
-
-void LimitMallocArenas() {
-  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
-  if (mallopt(M_ARENA_MAX, kMallocArenas) != 1) {
-    GDMOUNT_LOG(kWarning) << "could not cap malloc arenas at "
-                          << kMallocArenas;
-  }
 }
 
 }  // namespace gdmount::daemon

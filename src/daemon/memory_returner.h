@@ -1,8 +1,8 @@
 // MemoryReturner: gives memory the daemon freed back to the system.
 //
 // Design note. glibc's malloc keeps what is freed for reuse by the same
-// arena (up to 8 per core by default; LimitMallocArenas below caps them
-// at 2), so after the folder views are evicted and
+// arena (up to 8 per core unless MALLOC_ARENA_MAX says otherwise; see
+// docs/configuration.md), so after the folder views are evicted and
 // rebuilt a few times (vfs/view_cache.h) the resident set climbs although
 // the live data does not: measured with 200,000 entries listed over and
 // over under a 100,000-entry cap, 330 MiB grew to 464 MiB in four passes
@@ -58,18 +58,5 @@ class MemoryReturner {
 
 // malloc_trim(0), timed in the debug log.
 void TrimMalloc();
-
-// Caps glibc's malloc arenas at kMallocArenas, unless MALLOC_ARENA_MAX is
-// set (then glibc has read it). By default glibc makes up to 8 per core,
-// one per thread that finds the others busy, and each keeps its own freed
-// memory: measured with ten folders of 20,000 entries listed five times
-// under a 100,000-entry cap, RSS peaked at 306 MiB with the default and
-// 233 MiB with 2 (settling at 178 and 127 MiB after a trim), and an
-// hour's soak held 83 MB of arenas for 27-31 MB in use. The small-file
-// read benchmark (8 workers, warm, beside a soak) ran at 2,470 files/s with
-// the default and 2,430 with 2, within its spread: small allocations come from
-// each thread's cache without an arena lock. Call it before threads start.
-inline constexpr int kMallocArenas = 2;
-void LimitMallocArenas();
 
 }  // namespace gdmount::daemon

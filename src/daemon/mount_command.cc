@@ -257,7 +257,6 @@ int RunMount(const config::Settings& s, const CommandLine& cl,
     err << "gdmount mount: expected one MOUNTPOINT; see gdmount help mount\n";
     return 2;
   }
-  LimitMallocArenas();  // before any thread starts
   fuse::MountOptions mo;
   mo.mountpoint = cl.positional[0];
   mo.entry_timeout_s = s.entry_timeout_s;
