@@ -110,10 +110,9 @@ Status Filesystem::CommitStaged(cache::StagedFile& staged,
     return generation.status();
   }
   if (*generation > 0) {
-    // The local entry changed (size, md5): show it.
-    auto stored = store_->Get(id);
-    if (stored.ok() && stored->has_value())
-      tree_->ShowStored((**stored).parent_id, {id});
+    // The local entry changed (size, md5): show it. ShowStored reads it
+    // from the store; a rename since shows it in its new folder itself.
+    tree_->ShowStored((*e)->parent_id, {id});
     if (uploader_) uploader_->Kick();
   }
   return Status::Ok();
